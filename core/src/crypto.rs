@@ -1,0 +1,330 @@
+//! Suite 1: the key schedule, key commitment, header tag and frame AEAD.
+//!
+//! - HKDF-SHA512 with IKM = the 32-byte data key and salt = the 32-byte message
+//!   id derives a 32-byte content key (info [`CONTENT_KEY_LABEL`] followed by the
+//!   suite id as two big-endian bytes) and a 32-byte key commitment (info
+//!   [`COMMITMENT_LABEL`] followed by the suite id).
+//! - The commitment is compared in constant time before anything is decrypted.
+//! - The header tag is AES-256-GCM with the content key over an empty plaintext,
+//!   AAD = the exact header bytes, IV = 12 zero bytes.
+//! - Frame `n` (n >= 1) uses IV = 4 zero bytes || n as 8 big-endian bytes, so no
+//!   frame IV equals the header IV or another frame's IV, and AAD = message id ||
+//!   n (8 bytes BE) || final flag (1 byte) || plaintext length (8 bytes BE).
+
+use std::fmt;
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use hkdf::Hkdf;
+use sha2::Sha512;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::{AuthenticationError, Error};
+
+/// Length of a data key, derived key and commitment, in bytes.
+pub const KEY_LEN: usize = 32;
+/// Length of a message id, in bytes.
+pub const MESSAGE_ID_LEN: usize = 32;
+/// Length of an AES-GCM tag, in bytes.
+pub const TAG_LEN: usize = 16;
+/// Length of an AES-GCM IV, in bytes.
+pub const IV_LEN: usize = 12;
+/// HKDF info label (before the suite id) for the content key.
+pub const CONTENT_KEY_LABEL: &[u8] = b"mrkenv v1 content key";
+/// HKDF info label (before the suite id) for the key commitment.
+pub const COMMITMENT_LABEL: &[u8] = b"mrkenv v1 key commitment";
+
+/// The algorithm suites of the format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Suite {
+    /// AES-256-GCM, HKDF-SHA512 key derivation, key commitment.
+    Aes256GcmHkdfSha512Committed,
+}
+
+impl Suite {
+    /// The suite id written in the header.
+    pub fn id(self) -> u16 {
+        match self {
+            Suite::Aes256GcmHkdfSha512Committed => 1,
+        }
+    }
+
+    /// The suite with this id, if known.
+    pub fn from_id(id: u64) -> Option<Suite> {
+        match id {
+            1 => Some(Suite::Aes256GcmHkdfSha512Committed),
+            _ => None,
+        }
+    }
+
+    /// A short human name of the suite.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Aes256GcmHkdfSha512Committed => "AES-256-GCM/HKDF-SHA512/committed",
+        }
+    }
+}
+
+/// A 32-byte plaintext data key. Zeroized on drop; `Debug` never shows it.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct DataKey([u8; KEY_LEN]);
+
+impl DataKey {
+    /// Wraps 32 bytes as a data key.
+    pub fn new(bytes: [u8; KEY_LEN]) -> DataKey {
+        DataKey(bytes)
+    }
+
+    /// Copies a data key from a slice, which must be exactly 32 bytes long.
+    pub fn from_slice(bytes: &[u8]) -> Result<DataKey, Error> {
+        let array: [u8; KEY_LEN] = bytes.try_into().map_err(|_| {
+            Error::invalid_argument(format!(
+                "a data key is {KEY_LEN} bytes, got {} bytes",
+                bytes.len()
+            ))
+        })?;
+        Ok(DataKey(array))
+    }
+
+    /// A fresh random data key from the operating system's generator.
+    pub fn generate() -> Result<DataKey, Error> {
+        let mut bytes = [0u8; KEY_LEN];
+        fill_random(&mut bytes)?;
+        let key = DataKey(bytes);
+        bytes.zeroize();
+        Ok(key)
+    }
+
+    /// The key bytes. Handle with care: do not log or keep copies.
+    pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey([REDACTED])")
+    }
+}
+
+/// Fills `dest` from the operating system's random generator.
+pub fn fill_random(dest: &mut [u8]) -> Result<(), Error> {
+    getrandom::fill(dest)
+        .map_err(|e| Error::invalid_argument(format!("the system random generator failed: {e}")))
+}
+
+/// The keys derived for one message: the content cipher and the commitment.
+pub(crate) struct MessageKeys {
+    cipher: Aes256Gcm,
+    commitment: [u8; KEY_LEN],
+}
+
+impl Drop for MessageKeys {
+    fn drop(&mut self) {
+        self.commitment.zeroize();
+    }
+}
+
+impl fmt::Debug for MessageKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MessageKeys([REDACTED])")
+    }
+}
+
+impl MessageKeys {
+    /// Runs the suite's key schedule.
+    pub(crate) fn derive(
+        suite: Suite,
+        data_key: &DataKey,
+        message_id: &[u8; MESSAGE_ID_LEN],
+    ) -> MessageKeys {
+        let hkdf = Hkdf::<Sha512>::new(Some(message_id), data_key.expose_secret());
+        let suite_id = suite.id().to_be_bytes();
+        let mut content_key = Zeroizing::new([0u8; KEY_LEN]);
+        let mut commitment = [0u8; KEY_LEN];
+        hkdf.expand_multi_info(&[CONTENT_KEY_LABEL, &suite_id], content_key.as_mut())
+            .expect("32 bytes is a valid HKDF-SHA512 output length");
+        hkdf.expand_multi_info(&[COMMITMENT_LABEL, &suite_id], &mut commitment)
+            .expect("32 bytes is a valid HKDF-SHA512 output length");
+        let cipher =
+            Aes256Gcm::new_from_slice(content_key.as_ref()).expect("the content key is 32 bytes");
+        MessageKeys { cipher, commitment }
+    }
+
+    /// The key commitment written in the header.
+    pub(crate) fn commitment(&self) -> &[u8; KEY_LEN] {
+        &self.commitment
+    }
+
+    /// Compares the commitment with the one found in a header, in constant time.
+    pub(crate) fn check_commitment(&self, found: &[u8; KEY_LEN]) -> Result<(), Error> {
+        if bool::from(self.commitment.ct_eq(found)) {
+            Ok(())
+        } else {
+            Err(AuthenticationError::Commitment.into())
+        }
+    }
+
+    /// The header tag over the exact header bytes.
+    pub(crate) fn header_tag(&self, header_bytes: &[u8]) -> [u8; TAG_LEN] {
+        let nonce = Nonce::from([0u8; IV_LEN]);
+        let tag = self
+            .cipher
+            .encrypt_inout_detached(&nonce, header_bytes, (&mut [][..]).into())
+            .expect("an empty plaintext is within AES-GCM limits");
+        tag.into()
+    }
+
+    /// Checks a header tag.
+    pub(crate) fn check_header_tag(&self, header_bytes: &[u8], tag: &[u8]) -> Result<(), Error> {
+        let nonce = Nonce::from([0u8; IV_LEN]);
+        let tag = Tag::try_from(tag).map_err(|_| AuthenticationError::HeaderTag)?;
+        self.cipher
+            .decrypt_inout_detached(&nonce, header_bytes, (&mut [][..]).into(), &tag)
+            .map_err(|_| AuthenticationError::HeaderTag.into())
+    }
+
+    /// Encrypts one frame's plaintext in place and returns its tag.
+    pub(crate) fn seal_frame(
+        &self,
+        message_id: &[u8; MESSAGE_ID_LEN],
+        sequence: u64,
+        is_final: bool,
+        buffer: &mut [u8],
+    ) -> [u8; TAG_LEN] {
+        let aad = frame_aad(message_id, sequence, is_final, buffer.len() as u64);
+        self.cipher
+            .encrypt_inout_detached(&frame_iv(sequence), &aad, buffer.into())
+            .expect("a frame is within AES-GCM limits")
+            .into()
+    }
+
+    /// Decrypts one frame in place after verifying its tag. On failure the
+    /// buffer is left as ciphertext (nothing unauthenticated is released).
+    pub(crate) fn open_frame(
+        &self,
+        message_id: &[u8; MESSAGE_ID_LEN],
+        sequence: u64,
+        is_final: bool,
+        buffer: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Error> {
+        let aad = frame_aad(message_id, sequence, is_final, buffer.len() as u64);
+        self.cipher
+            .decrypt_inout_detached(&frame_iv(sequence), &aad, buffer.into(), &Tag::from(*tag))
+            .map_err(|_| AuthenticationError::FrameTag(sequence).into())
+    }
+}
+
+/// The IV of frame `sequence`: 4 zero bytes, then the sequence number as 8
+/// big-endian bytes.
+pub fn frame_iv(sequence: u64) -> Nonce<aes_gcm::aead::consts::U12> {
+    let mut iv = [0u8; IV_LEN];
+    iv[4..].copy_from_slice(&sequence.to_be_bytes());
+    Nonce::from(iv)
+}
+
+/// The AAD of a frame: message id, sequence number, final flag, plaintext length.
+pub fn frame_aad(
+    message_id: &[u8; MESSAGE_ID_LEN],
+    sequence: u64,
+    is_final: bool,
+    length: u64,
+) -> [u8; MESSAGE_ID_LEN + 17] {
+    let mut aad = [0u8; MESSAGE_ID_LEN + 17];
+    aad[..MESSAGE_ID_LEN].copy_from_slice(message_id);
+    aad[MESSAGE_ID_LEN..MESSAGE_ID_LEN + 8].copy_from_slice(&sequence.to_be_bytes());
+    aad[MESSAGE_ID_LEN + 8] = u8::from(is_final);
+    aad[MESSAGE_ID_LEN + 9..].copy_from_slice(&length.to_be_bytes());
+    aad
+}
+
+/// AES-256-GCM with a caller-chosen key and IV, for the raw AES keyring.
+pub(crate) fn aes_gcm_seal(
+    key: &[u8; KEY_LEN],
+    iv: &[u8; IV_LEN],
+    aad: &[u8],
+    buffer: &mut [u8],
+) -> [u8; TAG_LEN] {
+    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
+    cipher
+        .encrypt_inout_detached(&Nonce::from(*iv), aad, buffer.into())
+        .expect("a data key is within AES-GCM limits")
+        .into()
+}
+
+/// Opens [`aes_gcm_seal`]'s output in place; `false` when the tag fails.
+pub(crate) fn aes_gcm_open(
+    key: &[u8; KEY_LEN],
+    iv: &[u8; IV_LEN],
+    aad: &[u8],
+    buffer: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> bool {
+    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
+    cipher
+        .decrypt_inout_detached(&Nonce::from(*iv), aad, buffer.into(), &Tag::from(*tag))
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_key_debug_is_redacted() {
+        let key = DataKey::new([0x41; 32]);
+        let shown = format!("{key:?}");
+        assert_eq!(shown, "DataKey([REDACTED])");
+        assert!(!shown.contains("41"));
+    }
+
+    #[test]
+    fn data_key_length_is_checked() {
+        let err = DataKey::from_slice(&[0; 31]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid argument: a data key is 32 bytes, got 31 bytes"
+        );
+    }
+
+    #[test]
+    fn content_key_and_commitment_differ_and_depend_on_inputs() {
+        let key = DataKey::new([7; 32]);
+        let a = MessageKeys::derive(Suite::Aes256GcmHkdfSha512Committed, &key, &[1; 32]);
+        let b = MessageKeys::derive(Suite::Aes256GcmHkdfSha512Committed, &key, &[2; 32]);
+        assert_ne!(a.commitment(), b.commitment());
+        assert!(a.check_commitment(b.commitment()).is_err());
+        assert!(a.check_commitment(&a.commitment().clone()).is_ok());
+    }
+
+    #[test]
+    fn frame_ivs_never_repeat_the_header_iv() {
+        assert_eq!(
+            frame_iv(1).as_slice(),
+            &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+        );
+        assert_ne!(frame_iv(1), frame_iv(2));
+        assert_ne!(frame_iv(1).as_slice(), &[0u8; 12]);
+    }
+
+    #[test]
+    fn frame_round_trip_and_aad_binding() {
+        let keys = MessageKeys::derive(
+            Suite::Aes256GcmHkdfSha512Committed,
+            &DataKey::new([9; 32]),
+            &[3; 32],
+        );
+        let mut buf = b"hello frame".to_vec();
+        let tag = keys.seal_frame(&[3; 32], 1, true, &mut buf);
+        let sealed = buf.clone();
+        // Wrong sequence, final flag or message id fails, and leaves ciphertext.
+        assert!(keys.open_frame(&[3; 32], 2, true, &mut buf, &tag).is_err());
+        assert_eq!(buf, sealed);
+        assert!(keys.open_frame(&[3; 32], 1, false, &mut buf, &tag).is_err());
+        assert!(keys.open_frame(&[4; 32], 1, true, &mut buf, &tag).is_err());
+        keys.open_frame(&[3; 32], 1, true, &mut buf, &tag).unwrap();
+        assert_eq!(buf, b"hello frame");
+    }
+}

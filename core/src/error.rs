@@ -1,0 +1,358 @@
+//! The one error type of the core, nested by layer.
+//!
+//! [`Error`] is what every public function returns. Its variants follow the
+//! layers of the design: identifiers ([`ArnError`]), the byte format
+//! ([`FormatError`]), authentication ([`AuthenticationError`]), keyrings
+//! ([`KeyringError`]), configured limits ([`LimitError`]), the encryption
+//! context ([`ContextError`]) and bad arguments. Bindings map an error to their
+//! own types through [`Error::kind`], whose names are stable.
+//!
+//! Messages are short, lowercase, and say what was wrong and where. They never
+//! contain key material.
+
+use std::fmt;
+
+/// A stable, coarse classification of an [`Error`], shared by every binding.
+///
+/// The names returned by [`ErrorKind::code`] are part of the public contract:
+/// JavaScript exposes them as `MrkenvError.code`, Python chooses its exception
+/// class by them, and C maps them to status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A KMS key identifier or ARN is malformed.
+    InvalidArn,
+    /// The message bytes are not a well-formed mrkenv message.
+    MalformedMessage,
+    /// A key commitment, header tag or frame tag did not verify.
+    Authentication,
+    /// No encrypted data key could be decrypted.
+    NoDecryptableKey,
+    /// A keyring is misconfigured, or a KMS response was not acceptable.
+    Keyring,
+    /// A configured limit was exceeded.
+    LimitExceeded,
+    /// A required encryption context pair is missing or different.
+    ContextMismatch,
+    /// An argument is out of range or the wrong size.
+    InvalidArgument,
+}
+
+impl ErrorKind {
+    /// The stable name of this kind, as used by the bindings and the test vectors.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArn => "InvalidArn",
+            ErrorKind::MalformedMessage => "MalformedMessage",
+            ErrorKind::Authentication => "Authentication",
+            ErrorKind::NoDecryptableKey => "NoDecryptableKey",
+            ErrorKind::Keyring => "Keyring",
+            ErrorKind::LimitExceeded => "LimitExceeded",
+            ErrorKind::ContextMismatch => "ContextMismatch",
+            ErrorKind::InvalidArgument => "InvalidArgument",
+        }
+    }
+
+    /// Every kind, in a fixed order (useful for tables in bindings and tests).
+    pub const ALL: [ErrorKind; 8] = [
+        ErrorKind::InvalidArn,
+        ErrorKind::MalformedMessage,
+        ErrorKind::Authentication,
+        ErrorKind::NoDecryptableKey,
+        ErrorKind::Keyring,
+        ErrorKind::LimitExceeded,
+        ErrorKind::ContextMismatch,
+        ErrorKind::InvalidArgument,
+    ];
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Every error the core can return.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A key identifier is malformed.
+    #[error(transparent)]
+    Arn(#[from] ArnError),
+    /// The message is not well formed.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// Something failed to authenticate.
+    #[error(transparent)]
+    Authentication(#[from] AuthenticationError),
+    /// A keyring is misconfigured or a KMS response was rejected.
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    /// No encrypted data key could be decrypted; every attempt is listed.
+    #[error("{}", no_decryptable_key_message(.attempts))]
+    NoDecryptableKey {
+        /// One entry per key that was tried or skipped, in order.
+        attempts: Vec<Attempt>,
+    },
+    /// A configured limit was exceeded.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// The encryption context does not satisfy what was required.
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    /// An argument is invalid.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+impl Error {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Arn(_) => ErrorKind::InvalidArn,
+            Error::Format(_) => ErrorKind::MalformedMessage,
+            Error::Authentication(_) => ErrorKind::Authentication,
+            Error::Keyring(_) => ErrorKind::Keyring,
+            Error::NoDecryptableKey { .. } => ErrorKind::NoDecryptableKey,
+            Error::Limit(_) => ErrorKind::LimitExceeded,
+            Error::Context(_) => ErrorKind::ContextMismatch,
+            Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
+        }
+    }
+
+    /// The attempts of a [`Error::NoDecryptableKey`], empty for other errors.
+    pub fn attempts(&self) -> &[Attempt] {
+        match self {
+            Error::NoDecryptableKey { attempts } => attempts,
+            _ => &[],
+        }
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Error::InvalidArgument(message.into())
+    }
+}
+
+fn no_decryptable_key_message(attempts: &[Attempt]) -> String {
+    if attempts.is_empty() {
+        return "no encrypted data key could be decrypted: no key was eligible for this keyring"
+            .to_string();
+    }
+    let mut message = format!(
+        "no encrypted data key could be decrypted ({} attempt{})",
+        attempts.len(),
+        if attempts.len() == 1 { "" } else { "s" }
+    );
+    for attempt in attempts {
+        message.push_str("; ");
+        message.push_str(&attempt.to_string());
+    }
+    message
+}
+
+/// One try at decrypting an encrypted data key, and why it did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The key identifier that was asked (or would have been), e.g. a KMS ARN
+    /// or `namespace/name` for a raw AES key.
+    pub key_id: String,
+    /// Why this attempt failed, in words.
+    pub reason: String,
+}
+
+impl fmt::Display for Attempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key_id, self.reason)
+    }
+}
+
+/// A malformed KMS key identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid KMS key identifier {input:?}: {reason}")]
+pub struct ArnError {
+    /// The identifier as given (cut to 100 characters for long input).
+    pub input: String,
+    /// Which part is wrong.
+    pub reason: ArnErrorReason,
+}
+
+impl ArnError {
+    pub(crate) fn new(input: &str, reason: ArnErrorReason) -> Self {
+        let input = if input.chars().count() > 100 {
+            let cut: String = input.chars().take(100).collect();
+            format!("{cut}...")
+        } else {
+            input.to_string()
+        };
+        ArnError { input, reason }
+    }
+}
+
+/// Which rule a malformed identifier broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArnErrorReason {
+    /// The identifier is empty.
+    #[error("identifier is empty")]
+    Empty,
+    /// Longer than 2048 bytes.
+    #[error("identifier is longer than 2048 bytes ({0} bytes)")]
+    TooLong(usize),
+    /// Contains a non-ASCII character.
+    #[error("identifier contains a non-ASCII character")]
+    NotAscii,
+    /// An ARN must have exactly six `:`-separated parts.
+    #[error("an ARN has 6 ':'-separated parts, found {0}")]
+    PartCount(usize),
+    /// The first part is not `arn`.
+    #[error("an ARN must start with \"arn:\"")]
+    MissingArnPrefix,
+    /// The partition part is empty.
+    #[error("partition is empty")]
+    EmptyPartition,
+    /// The service part is not `kms`.
+    #[error("service must be \"kms\", found {0:?}")]
+    Service(String),
+    /// The region part is empty.
+    #[error("region is empty")]
+    EmptyRegion,
+    /// The account part is empty.
+    #[error("account is empty")]
+    EmptyAccount,
+    /// The resource has no `/`.
+    #[error("resource {0:?} must be \"key/<id>\" or \"alias/<name>\"")]
+    ResourceFormat(String),
+    /// The resource type is neither `key` nor `alias`.
+    #[error("resource type must be \"key\" or \"alias\", found {0:?}")]
+    ResourceType(String),
+    /// The resource id is empty.
+    #[error("resource id is empty")]
+    EmptyResourceId,
+    /// A raw `key/<id>` is not a valid identifier.
+    #[error("\"key/<id>\" is only valid inside a full ARN; use the bare key id or the ARN")]
+    RawKeyResource,
+    /// A raw identifier contains `:`.
+    #[error("a raw key id or alias cannot contain ':' (an ARN must start with \"arn:\")")]
+    ColonInRawIdentifier,
+    /// A key ARN was required but an alias was given.
+    #[error("an alias ARN is not allowed here; a key ARN (resource \"key/<id>\") is required")]
+    AliasNotAllowed,
+}
+
+/// The message bytes are not a well-formed mrkenv message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// The message does not start with the mrkenv magic bytes.
+    #[error("not an mrkenv message: missing the \"MRKE\" prefix")]
+    BadMagic,
+    /// The prefix or header names a version this library does not know.
+    #[error("unsupported message version {0} (this library reads version 1)")]
+    UnsupportedVersion(u64),
+    /// The header names a suite this library does not know.
+    #[error("unsupported algorithm suite {0} (this library knows suite 1)")]
+    UnsupportedSuite(u64),
+    /// The message ended before a piece was complete.
+    #[error("message is truncated: {0}")]
+    Truncated(String),
+    /// A piece is not valid CBOR of the expected shape.
+    #[error("{location}: {problem}")]
+    Invalid {
+        /// Where: "header", "header field 5 (encrypted data keys)", "frame 3", ...
+        location: String,
+        /// What was wrong.
+        problem: String,
+    },
+    /// A piece decodes, but its bytes are not the deterministic encoding.
+    #[error("{0}: not deterministically encoded CBOR")]
+    NotDeterministic(String),
+    /// Bytes follow the final frame.
+    #[error("{0} trailing byte(s) after the final frame")]
+    TrailingBytes(usize),
+}
+
+impl FormatError {
+    pub(crate) fn invalid(location: impl Into<String>, problem: impl Into<String>) -> Self {
+        FormatError::Invalid {
+            location: location.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Something in the message failed to authenticate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthenticationError {
+    /// The data key does not match the message's key commitment.
+    #[error("key commitment does not match: wrong data key or tampered header")]
+    Commitment,
+    /// The header tag did not verify.
+    #[error("header authentication tag does not verify")]
+    HeaderTag,
+    /// A frame tag did not verify.
+    #[error("frame {0}: authentication tag does not verify")]
+    FrameTag(u64),
+}
+
+/// A keyring is misconfigured, or a KMS response is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyringError {
+    /// A keyring was configured with no key.
+    #[error("keyring needs at least one key id")]
+    NoKeyIds,
+    /// Related multi-Region keys were configured together.
+    #[error("related multi-Region keys cannot be configured in one keyring: {}", .0.join(", "))]
+    RelatedMrks(Vec<String>),
+    /// A discovery keyring was asked to encrypt.
+    #[error("a discovery keyring cannot encrypt; use a KmsMrkKeyring with key ids")]
+    DiscoveryCannotEncrypt,
+    /// A discovery filter or Region is invalid.
+    #[error("invalid discovery configuration: {0}")]
+    Discovery(String),
+    /// An encrypted data key with provider id `aws-kms` has provider info that is
+    /// not a KMS key ARN.
+    #[error("encrypted data key {index}: provider info {info:?} is not a KMS key ARN ({reason})")]
+    BadProviderInfo {
+        /// 1-based position of the encrypted data key in the header.
+        index: usize,
+        /// The provider info as found (not secret).
+        info: String,
+        /// Why it is not a key ARN.
+        reason: String,
+    },
+    /// A KMS response was not acceptable.
+    #[error("KMS {operation} response for {key_id}: {problem}")]
+    BadKmsResponse {
+        /// `GenerateDataKey`, `Encrypt` or `Decrypt`.
+        operation: &'static str,
+        /// The key id that was asked.
+        key_id: String,
+        /// What was wrong with the response.
+        problem: String,
+    },
+    /// A raw AES keyring is misconfigured.
+    #[error("raw AES keyring: {0}")]
+    RawAes(String),
+}
+
+/// A configured limit was exceeded. The check happens before the work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what}: {found} exceeds the limit of {limit}")]
+pub struct LimitError {
+    /// Which limit, e.g. "encrypted data keys".
+    pub what: &'static str,
+    /// The configured limit.
+    pub limit: u64,
+    /// What was found or asked for.
+    pub found: u64,
+}
+
+/// The encryption context does not satisfy a requirement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContextError {
+    /// A required key is absent from the message's context.
+    #[error("required encryption context key {0:?} is not in the message")]
+    Missing(String),
+    /// A required key has a different value in the message.
+    #[error("encryption context key {0:?} has a different value in the message")]
+    Different(String),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,152 @@
+//! The discovery multi-Region-aware KMS keyring: decrypt-only, any key the
+//! caller may use, in one Region, optionally limited to a partition and
+//! accounts.
+
+use crate::context::EncryptionContext;
+use crate::crypto::DataKey;
+use crate::error::{Attempt, Error, KeyringError};
+use crate::format::{Header, AWS_KMS_PROVIDER_ID};
+use crate::limits::Limits;
+
+use super::kms::{
+    self, edk_key_arn, skipped_other_provider, DecryptPlan, DecryptRequest, DecryptResponse,
+    GenerateDataKeyRequest,
+};
+
+/// Which keys a discovery keyring may use: one partition, listed accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveryFilter {
+    /// e.g. `aws`.
+    pub partition: String,
+    /// Account ids whose keys may be used (at least one).
+    pub account_ids: Vec<String>,
+}
+
+/// A decrypt-only keyring for one Region.
+///
+/// An MRK encrypted data key is asked in this Region (its ARN with the Region
+/// replaced); a single-Region key is asked only when it lives in this Region,
+/// otherwise it is skipped without calling KMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsMrkDiscoveryKeyring {
+    region: String,
+    filter: Option<DiscoveryFilter>,
+}
+
+impl KmsMrkDiscoveryKeyring {
+    /// Validates the Region and filter. Never calls KMS.
+    pub fn new(
+        region: impl Into<String>,
+        filter: Option<DiscoveryFilter>,
+    ) -> Result<KmsMrkDiscoveryKeyring, Error> {
+        let region = region.into();
+        if region.is_empty() || region.contains(':') || !region.is_ascii() {
+            return Err(KeyringError::Discovery(format!("invalid region {region:?}")).into());
+        }
+        if let Some(filter) = &filter {
+            if filter.partition.is_empty() || filter.partition.contains(':') {
+                return Err(KeyringError::Discovery(format!(
+                    "invalid discovery filter partition {:?}",
+                    filter.partition
+                ))
+                .into());
+            }
+            if filter.account_ids.is_empty() {
+                return Err(KeyringError::Discovery(
+                    "discovery filter needs at least one account id".to_string(),
+                )
+                .into());
+            }
+            if let Some(bad) = filter
+                .account_ids
+                .iter()
+                .find(|a| a.is_empty() || a.contains(':'))
+            {
+                return Err(KeyringError::Discovery(format!(
+                    "invalid discovery filter account id {bad:?}"
+                ))
+                .into());
+            }
+        }
+        Ok(KmsMrkDiscoveryKeyring { region, filter })
+    }
+
+    /// The Region KMS is called in.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The discovery filter, if any.
+    pub fn filter(&self) -> Option<&DiscoveryFilter> {
+        self.filter.as_ref()
+    }
+
+    /// Always fails: a discovery keyring cannot encrypt.
+    pub fn generate_data_key_request(
+        &self,
+        _encryption_context: &EncryptionContext,
+        _limits: &Limits,
+    ) -> Result<GenerateDataKeyRequest, Error> {
+        Err(KeyringError::DiscoveryCannotEncrypt.into())
+    }
+
+    /// The ordered `Decrypt` calls for a message (see the type's docs).
+    pub fn decrypt_requests(&self, header: &Header) -> Result<DecryptPlan, Error> {
+        let mut plan = DecryptPlan::default();
+        for (i, edk) in header.encrypted_data_keys.iter().enumerate() {
+            let index = i + 1;
+            if edk.provider_id != AWS_KMS_PROVIDER_ID {
+                plan.skipped.push(skipped_other_provider(edk));
+                continue;
+            }
+            let arn = edk_key_arn(index, edk)?;
+            let skip = |reason: String| Attempt {
+                key_id: edk.provider_info.clone(),
+                reason: format!("skipped: {reason}"),
+            };
+            if let Some(filter) = &self.filter {
+                if arn.partition != filter.partition {
+                    plan.skipped.push(skip(format!(
+                        "partition {:?} is not the discovery filter's {:?}",
+                        arn.partition, filter.partition
+                    )));
+                    continue;
+                }
+                if !filter.account_ids.contains(&arn.account) {
+                    plan.skipped.push(skip(format!(
+                        "account {} is not in the discovery filter",
+                        arn.account
+                    )));
+                    continue;
+                }
+            }
+            let key_id = if arn.is_mrk() {
+                arn.with_region(&self.region).to_string()
+            } else if arn.region == self.region {
+                edk.provider_info.clone()
+            } else {
+                plan.skipped.push(skip(format!(
+                    "single-Region key in {}, keyring is in {}",
+                    arn.region, self.region
+                )));
+                continue;
+            };
+            plan.requests.push(DecryptRequest {
+                key_id,
+                ciphertext_blob: edk.ciphertext.clone(),
+                encryption_context: header.encryption_context.clone(),
+                edk_index: index,
+            });
+        }
+        Ok(plan)
+    }
+
+    /// Checks a `Decrypt` answer: `KeyId` equal to the one asked, 32 bytes.
+    pub fn accept_decrypt(
+        &self,
+        request: &DecryptRequest,
+        response: DecryptResponse<'_>,
+    ) -> Result<DataKey, Error> {
+        kms::accept_decrypt(request, response)
+    }
+}

@@ -1,0 +1,206 @@
+//! The raw AES keyring: wraps the data key locally with a 256-bit key.
+//!
+//! Encrypted data key: provider id = key namespace, provider info = key name,
+//! ciphertext = IV (12 random bytes) || AES-256-GCM(data key) (32 bytes) || tag
+//! (16 bytes). The AAD is the deterministic CBOR encoding of the array
+//! `["mrkenv raw-aes v1", namespace, name, encryption context map]`, so the
+//! wrapped key is bound to this keyring's names and to the context.
+
+use std::fmt;
+
+use ciborium::value::Value;
+use zeroize::Zeroizing;
+
+use crate::context::{check_context_limits, EncryptionContext};
+use crate::crypto::{aes_gcm_open, aes_gcm_seal, fill_random, DataKey, IV_LEN, KEY_LEN, TAG_LEN};
+use crate::error::{Attempt, Error, KeyringError};
+use crate::format::header::{context_value, encode_value};
+use crate::format::{EncryptedDataKey, Header, AWS_KMS_PROVIDER_ID};
+use crate::limits::Limits;
+
+use super::{no_decryptable_key, EncryptionMaterials};
+
+/// The label at the start of the raw AES wrapping AAD.
+pub const RAW_AES_AAD_LABEL: &str = "mrkenv raw-aes v1";
+/// Length of a raw AES encrypted data key's ciphertext.
+pub const RAW_AES_EDK_LEN: usize = IV_LEN + KEY_LEN + TAG_LEN;
+
+/// A keyring holding a 256-bit wrapping key, named by namespace and name.
+///
+/// ```
+/// use mrkenv::keyring::RawAesKeyring;
+/// use mrkenv::{encrypt, DecryptOptions, EncryptOptions};
+///
+/// let keyring = RawAesKeyring::new("my-app", "key-2026", &[7u8; 32]).unwrap();
+/// let materials = keyring.encryption_materials(&Default::default(), &Default::default()).unwrap();
+/// let message = encrypt(materials, b"hello", &EncryptOptions::default()).unwrap();
+/// let header = mrkenv::parse_header(&message, &Default::default()).unwrap();
+/// let data_key = keyring.unwrap_data_key(&header).unwrap();
+/// let plaintext = mrkenv::decrypt(&message, &data_key, &DecryptOptions::default()).unwrap();
+/// assert_eq!(plaintext, b"hello");
+/// ```
+#[derive(Clone)]
+pub struct RawAesKeyring {
+    namespace: String,
+    name: String,
+    wrapping_key: Zeroizing<[u8; KEY_LEN]>,
+}
+
+impl fmt::Debug for RawAesKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawAesKeyring")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .field("wrapping_key", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl RawAesKeyring {
+    /// Checks the names (non-empty; the namespace may not be `aws-kms`) and
+    /// the key length (32 bytes).
+    pub fn new(namespace: &str, name: &str, wrapping_key: &[u8]) -> Result<RawAesKeyring, Error> {
+        if namespace.is_empty() {
+            return Err(KeyringError::RawAes("key namespace is empty".into()).into());
+        }
+        if namespace == AWS_KMS_PROVIDER_ID {
+            return Err(KeyringError::RawAes(format!(
+                "key namespace {AWS_KMS_PROVIDER_ID:?} is reserved for KMS keys"
+            ))
+            .into());
+        }
+        if name.is_empty() {
+            return Err(KeyringError::RawAes("key name is empty".into()).into());
+        }
+        let key: [u8; KEY_LEN] = wrapping_key.try_into().map_err(|_| {
+            KeyringError::RawAes(format!(
+                "wrapping key must be {KEY_LEN} bytes, got {} bytes",
+                wrapping_key.len()
+            ))
+        })?;
+        Ok(RawAesKeyring {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            wrapping_key: Zeroizing::new(key),
+        })
+    }
+
+    /// The key namespace (the provider id of its encrypted data keys).
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The key name (the provider info of its encrypted data keys).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn aad(&self, context: &EncryptionContext) -> Vec<u8> {
+        encode_value(&Value::Array(vec![
+            Value::Text(RAW_AES_AAD_LABEL.to_string()),
+            Value::Text(self.namespace.clone()),
+            Value::Text(self.name.clone()),
+            context_value(context),
+        ]))
+    }
+
+    /// A fresh random data key, wrapped with a random IV.
+    pub fn encryption_materials(
+        &self,
+        encryption_context: &EncryptionContext,
+        limits: &Limits,
+    ) -> Result<EncryptionMaterials, Error> {
+        let data_key = DataKey::generate()?;
+        let mut iv = [0u8; IV_LEN];
+        fill_random(&mut iv)?;
+        self.encryption_materials_with(encryption_context, limits, data_key, iv)
+    }
+
+    /// Like [`encryption_materials`](Self::encryption_materials) with a given
+    /// data key and IV (for test vectors; never reuse an IV with one key).
+    pub fn encryption_materials_with(
+        &self,
+        encryption_context: &EncryptionContext,
+        limits: &Limits,
+        data_key: DataKey,
+        iv: [u8; IV_LEN],
+    ) -> Result<EncryptionMaterials, Error> {
+        check_context_limits(encryption_context, limits)?;
+        let edk = self.wrap(&data_key, encryption_context, iv);
+        Ok(EncryptionMaterials {
+            data_key,
+            encrypted_data_keys: vec![edk],
+            encryption_context: encryption_context.clone(),
+        })
+    }
+
+    /// Wraps a data key with the given IV.
+    pub fn wrap(
+        &self,
+        data_key: &DataKey,
+        encryption_context: &EncryptionContext,
+        iv: [u8; IV_LEN],
+    ) -> EncryptedDataKey {
+        let mut ciphertext = Vec::with_capacity(RAW_AES_EDK_LEN);
+        ciphertext.extend_from_slice(&iv);
+        ciphertext.extend_from_slice(data_key.expose_secret());
+        let tag = aes_gcm_seal(
+            &self.wrapping_key,
+            &iv,
+            &self.aad(encryption_context),
+            &mut ciphertext[IV_LEN..],
+        );
+        ciphertext.extend_from_slice(&tag);
+        EncryptedDataKey {
+            provider_id: self.namespace.clone(),
+            provider_info: self.name.clone(),
+            ciphertext,
+        }
+    }
+
+    /// Unwraps the first encrypted data key of this keyring that opens; when
+    /// none does, the error lists every attempt.
+    pub fn unwrap_data_key(&self, header: &Header) -> Result<DataKey, Error> {
+        let aad = self.aad(&header.encryption_context);
+        let mut attempts = Vec::new();
+        for edk in &header.encrypted_data_keys {
+            let key_id = format!("{}/{}", edk.provider_id, edk.provider_info);
+            if edk.provider_id != self.namespace || edk.provider_info != self.name {
+                attempts.push(Attempt {
+                    key_id,
+                    reason: format!(
+                        "skipped: not this keyring's key ({}/{})",
+                        self.namespace, self.name
+                    ),
+                });
+                continue;
+            }
+            if edk.ciphertext.len() != RAW_AES_EDK_LEN {
+                attempts.push(Attempt {
+                    key_id,
+                    reason: format!(
+                        "wrapped key is {} bytes, expected {RAW_AES_EDK_LEN}",
+                        edk.ciphertext.len()
+                    ),
+                });
+                continue;
+            }
+            let iv: [u8; IV_LEN] = edk.ciphertext[..IV_LEN].try_into().expect("length checked");
+            let tag: [u8; TAG_LEN] = edk.ciphertext[IV_LEN + KEY_LEN..]
+                .try_into()
+                .expect("length checked");
+            let mut key = Zeroizing::new([0u8; KEY_LEN]);
+            key.copy_from_slice(&edk.ciphertext[IV_LEN..IV_LEN + KEY_LEN]);
+            if aes_gcm_open(&self.wrapping_key, &iv, &aad, key.as_mut(), &tag) {
+                return Ok(DataKey::new(*key));
+            }
+            attempts.push(Attempt {
+                key_id,
+                reason:
+                    "wrapped key does not authenticate (wrong wrapping key or encryption context)"
+                        .to_string(),
+            });
+        }
+        Err(no_decryptable_key(attempts))
+    }
+}

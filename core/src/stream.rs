@@ -1,0 +1,443 @@
+//! Incremental encryption and decryption, holding about one frame at a time.
+//!
+//! [`Encryptor`] takes plaintext in chunks of any size and appends message
+//! bytes to a caller's buffer. [`Decryptor`] takes message bytes in chunks of
+//! any size; it stops after the header so that the host can find the data key,
+//! and then appends each frame's plaintext only after that frame's tag
+//! verified. A stream that ends before its final frame is an error.
+
+use zeroize::Zeroizing;
+
+use crate::context::{check_required_context, EncryptionContext};
+use crate::crypto::{fill_random, DataKey, MessageKeys, Suite, MESSAGE_ID_LEN, TAG_LEN};
+use crate::error::{Error, FormatError};
+use crate::format::cbor::{self, MAJOR_BYTES};
+use crate::format::frame::{read_frame_head, write_frame_head};
+use crate::format::{Header, MAGIC, PREFIX, VERSION};
+use crate::keyring::EncryptionMaterials;
+use crate::limits::{check_frame_length, Limits, DEFAULT_FRAME_LENGTH};
+
+/// Options for writing a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptOptions {
+    /// Plaintext bytes per frame, 1024..=16777216 (default 65536).
+    pub frame_length: u32,
+    /// Limits checked before writing.
+    pub limits: Limits,
+    /// A fixed message id, for test vectors only. `None` (the default) draws
+    /// 32 random bytes, which is what every real message must do.
+    pub message_id: Option<[u8; MESSAGE_ID_LEN]>,
+}
+
+impl Default for EncryptOptions {
+    fn default() -> Self {
+        EncryptOptions {
+            frame_length: DEFAULT_FRAME_LENGTH,
+            limits: Limits::default(),
+            message_id: None,
+        }
+    }
+}
+
+/// Options for reading a message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DecryptOptions {
+    /// Limits checked before reading.
+    pub limits: Limits,
+    /// Pairs that must be present, with equal values, in the message's context.
+    pub required_context: EncryptionContext,
+}
+
+/// Writes a message incrementally.
+///
+/// ```
+/// use mrkenv::keyring::RawAesKeyring;
+/// use mrkenv::{EncryptOptions, Encryptor};
+///
+/// let keyring = RawAesKeyring::new("ns", "name", &[1u8; 32]).unwrap();
+/// let materials = keyring.encryption_materials(&Default::default(), &Default::default()).unwrap();
+/// let mut encryptor = Encryptor::new(materials, &EncryptOptions::default()).unwrap();
+/// let mut message = Vec::new();
+/// encryptor.update(b"hello ", &mut message).unwrap();
+/// encryptor.update(b"world", &mut message).unwrap();
+/// encryptor.finish(&mut message).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct Encryptor {
+    keys: MessageKeys,
+    header: Header,
+    prelude: Option<Vec<u8>>,
+    pending: Zeroizing<Vec<u8>>,
+    next_sequence: u64,
+    finished: bool,
+}
+
+impl Encryptor {
+    /// Checks the options and materials and derives the message keys.
+    pub fn new(
+        materials: EncryptionMaterials,
+        options: &EncryptOptions,
+    ) -> Result<Encryptor, Error> {
+        check_frame_length(options.frame_length)?;
+        if materials.encrypted_data_keys.is_empty() {
+            return Err(Error::invalid_argument(
+                "encryption materials hold no encrypted data key",
+            ));
+        }
+        options
+            .limits
+            .check_encrypted_data_keys(materials.encrypted_data_keys.len())?;
+        crate::context::check_context_limits(&materials.encryption_context, &options.limits)?;
+        let message_id = match options.message_id {
+            Some(id) => id,
+            None => {
+                let mut id = [0u8; MESSAGE_ID_LEN];
+                fill_random(&mut id)?;
+                id
+            }
+        };
+        let suite = Suite::Aes256GcmHkdfSha512Committed;
+        let keys = MessageKeys::derive(suite, &materials.data_key, &message_id);
+        let header = Header {
+            suite,
+            message_id,
+            encryption_context: materials.encryption_context.clone(),
+            encrypted_data_keys: materials.encrypted_data_keys.clone(),
+            frame_length: options.frame_length,
+            commitment: *keys.commitment(),
+        };
+        let header_bytes = header.encode();
+        Limits::check(
+            "header bytes",
+            options.limits.max_header_bytes,
+            header_bytes.len(),
+        )?;
+        let mut prelude = Vec::with_capacity(header_bytes.len() + 32);
+        prelude.extend_from_slice(&PREFIX);
+        cbor::write_head(&mut prelude, MAJOR_BYTES, header_bytes.len() as u64);
+        prelude.extend_from_slice(&header_bytes);
+        cbor::write_head(&mut prelude, MAJOR_BYTES, TAG_LEN as u64);
+        prelude.extend_from_slice(&keys.header_tag(&header_bytes));
+        Ok(Encryptor {
+            keys,
+            pending: Zeroizing::new(Vec::with_capacity(options.frame_length as usize)),
+            header,
+            prelude: Some(prelude),
+            next_sequence: 1,
+            finished: false,
+        })
+    }
+
+    /// The header this message will carry.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn write_prelude(&mut self, out: &mut Vec<u8>) {
+        if let Some(prelude) = self.prelude.take() {
+            out.extend_from_slice(&prelude);
+        }
+    }
+
+    fn seal(&mut self, out: &mut Vec<u8>, plaintext: &[u8], is_final: bool) {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        out.reserve(plaintext.len() + 32);
+        write_frame_head(out, sequence, is_final, plaintext.len());
+        let start = out.len();
+        out.extend_from_slice(plaintext);
+        let tag = self.keys.seal_frame(
+            &self.header.message_id,
+            sequence,
+            is_final,
+            &mut out[start..],
+        );
+        out.extend_from_slice(&tag);
+    }
+
+    /// Encrypts what it can of `input` and appends message bytes to `out`.
+    /// Holds back less than one frame of plaintext.
+    pub fn update(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.finished {
+            return Err(Error::invalid_argument("encryptor is already finished"));
+        }
+        self.write_prelude(out);
+        let frame = self.header.frame_length as usize;
+        if !self.pending.is_empty() {
+            let take = (frame - self.pending.len()).min(input.len());
+            self.pending.extend_from_slice(&input[..take]);
+            input = &input[take..];
+            if self.pending.len() == frame {
+                let pending = std::mem::take(&mut *self.pending);
+                self.seal(out, &pending, false);
+                let mut pending = Zeroizing::new(pending);
+                pending.clear();
+                self.pending = pending;
+            }
+        }
+        while input.len() >= frame {
+            let (chunk, rest) = input.split_at(frame);
+            self.seal(out, chunk, false);
+            input = rest;
+        }
+        self.pending.extend_from_slice(input);
+        Ok(())
+    }
+
+    /// Writes the final frame (empty when the plaintext filled whole frames).
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.finished {
+            return Err(Error::invalid_argument("encryptor is already finished"));
+        }
+        self.write_prelude(out);
+        let pending = std::mem::take(&mut *self.pending);
+        let pending = Zeroizing::new(pending);
+        self.seal(out, &pending, true);
+        self.finished = true;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Prefix,
+    Header,
+    HeaderTag,
+    NeedKey,
+    Frames,
+    Done,
+    Failed,
+}
+
+/// Reads a message incrementally.
+///
+/// Feed bytes with [`update`](Self::update). When
+/// [`needs_data_key`](Self::needs_data_key) turns true, the header is
+/// available from [`header`](Self::header): find the data key and call
+/// [`set_data_key`](Self::set_data_key), then keep feeding. Call
+/// [`finish`](Self::finish) at the end of input. After any error the
+/// decryptor refuses further input.
+#[derive(Debug)]
+pub struct Decryptor {
+    options: DecryptOptions,
+    buffer: Vec<u8>,
+    state: State,
+    header: Option<Header>,
+    header_bytes: Vec<u8>,
+    header_tag: [u8; TAG_LEN],
+    keys: Option<MessageKeys>,
+    next_sequence: u64,
+}
+
+impl Decryptor {
+    /// A decryptor with the given limits and required context.
+    pub fn new(options: DecryptOptions) -> Decryptor {
+        Decryptor {
+            options,
+            buffer: Vec::new(),
+            state: State::Prefix,
+            header: None,
+            header_bytes: Vec::new(),
+            header_tag: [0; TAG_LEN],
+            keys: None,
+            next_sequence: 1,
+        }
+    }
+
+    /// The header, once it has been read.
+    pub fn header(&self) -> Option<&Header> {
+        self.header.as_ref()
+    }
+
+    /// True when the header is read and the data key is needed to go on.
+    pub fn needs_data_key(&self) -> bool {
+        self.state == State::NeedKey
+    }
+
+    /// True when the final frame has been read and verified.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Checks the data key against the key commitment (in constant time) and
+    /// the header tag, before any frame is decrypted.
+    pub fn set_data_key(&mut self, data_key: &DataKey) -> Result<(), Error> {
+        if self.state != State::NeedKey {
+            return Err(Error::invalid_argument(
+                "the decryptor does not need a data key now (read the header first)",
+            ));
+        }
+        let header = self.header.as_ref().expect("header is read in NeedKey");
+        let keys = MessageKeys::derive(header.suite, data_key, &header.message_id);
+        keys.check_commitment(&header.commitment)?;
+        keys.check_header_tag(&self.header_bytes, &self.header_tag)?;
+        self.keys = Some(keys);
+        self.state = State::Frames;
+        Ok(())
+    }
+
+    /// Consumes `input`, appending verified plaintext to `out`.
+    pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        self.guard()?;
+        let result = if self.buffer.is_empty() {
+            self.process(input, out).map(|used| {
+                self.buffer.extend_from_slice(&input[used..]);
+            })
+        } else {
+            self.buffer.extend_from_slice(input);
+            let buffer = std::mem::take(&mut self.buffer);
+            let result = self.process(&buffer, out);
+            self.buffer = buffer;
+            result.map(|used| {
+                self.buffer.drain(..used);
+            })
+        };
+        if result.is_err() {
+            self.state = State::Failed;
+        }
+        result
+    }
+
+    /// Ends the input: fails unless the final frame was read.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        self.guard()?;
+        let result = match self.state {
+            State::Done if self.buffer.is_empty() => Ok(()),
+            State::Done => Err(FormatError::TrailingBytes(self.buffer.len()).into()),
+            State::Prefix | State::Header | State::HeaderTag => {
+                Err(FormatError::Truncated("the header is incomplete".into()).into())
+            }
+            State::NeedKey => Err(Error::invalid_argument(
+                "finish called before the data key was set",
+            )),
+            State::Frames => Err(FormatError::Truncated(format!(
+                "the message ends before the final frame (frame {} is missing or incomplete)",
+                self.next_sequence
+            ))
+            .into()),
+            State::Failed => unreachable!("guarded above"),
+        };
+        if result.is_err() {
+            self.state = State::Failed;
+        }
+        result
+    }
+
+    fn guard(&self) -> Result<(), Error> {
+        if self.state == State::Failed {
+            Err(Error::invalid_argument(
+                "the decryptor already failed; start again with a new one",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Processes as much of `data` as possible; returns how many bytes were used.
+    pub(crate) fn process(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
+        let mut at = 0;
+        loop {
+            let rest = &data[at..];
+            match self.state {
+                State::Prefix => {
+                    let n = rest.len().min(PREFIX.len());
+                    if rest[..n.min(4)] != MAGIC[..n.min(4)] {
+                        return Err(FormatError::BadMagic.into());
+                    }
+                    if n < PREFIX.len() {
+                        return Ok(at);
+                    }
+                    if rest[4] != VERSION {
+                        return Err(FormatError::UnsupportedVersion(rest[4] as u64).into());
+                    }
+                    at += PREFIX.len();
+                    self.state = State::Header;
+                }
+                State::Header => {
+                    let Some((len, head)) = cbor::read_head(rest, MAJOR_BYTES, "header")? else {
+                        return Ok(at);
+                    };
+                    let limit = self.options.limits.max_header_bytes;
+                    Limits::check(
+                        "header bytes",
+                        limit,
+                        usize::try_from(len).unwrap_or(usize::MAX),
+                    )?;
+                    let len = len as usize;
+                    if rest.len() < head + len {
+                        return Ok(at);
+                    }
+                    let bytes = &rest[head..head + len];
+                    let header = Header::decode(bytes, &self.options.limits)?;
+                    check_required_context(
+                        &header.encryption_context,
+                        &self.options.required_context,
+                    )?;
+                    self.header_bytes = bytes.to_vec();
+                    self.header = Some(header);
+                    at += head + len;
+                    self.state = State::HeaderTag;
+                }
+                State::HeaderTag => {
+                    let Some((len, head)) = cbor::read_head(rest, MAJOR_BYTES, "header tag")?
+                    else {
+                        return Ok(at);
+                    };
+                    if len != TAG_LEN as u64 {
+                        return Err(FormatError::invalid(
+                            "header tag",
+                            format!("must be {TAG_LEN} bytes, found {len}"),
+                        )
+                        .into());
+                    }
+                    if rest.len() < head + TAG_LEN {
+                        return Ok(at);
+                    }
+                    self.header_tag.copy_from_slice(&rest[head..head + TAG_LEN]);
+                    at += head + TAG_LEN;
+                    self.state = State::NeedKey;
+                }
+                State::NeedKey => return Ok(at),
+                State::Frames => {
+                    let header = self.header.as_ref().expect("header is read");
+                    let Some(frame) =
+                        read_frame_head(rest, self.next_sequence, header.frame_length)?
+                    else {
+                        return Ok(at);
+                    };
+                    if rest.len() < frame.total_len() {
+                        return Ok(at);
+                    }
+                    let body = &rest[frame.head_len..frame.total_len()];
+                    let (ciphertext, tag) = body.split_at(frame.plaintext_len);
+                    let tag: [u8; TAG_LEN] = tag.try_into().expect("16 bytes");
+                    let start = out.len();
+                    out.extend_from_slice(ciphertext);
+                    let keys = self.keys.as_ref().expect("keys are set in Frames");
+                    if let Err(e) = keys.open_frame(
+                        &header.message_id,
+                        frame.sequence,
+                        frame.is_final,
+                        &mut out[start..],
+                        &tag,
+                    ) {
+                        out.truncate(start);
+                        return Err(e);
+                    }
+                    at += frame.total_len();
+                    self.next_sequence += 1;
+                    if frame.is_final {
+                        self.state = State::Done;
+                    }
+                }
+                State::Done => {
+                    if rest.is_empty() {
+                        return Ok(at);
+                    }
+                    return Err(FormatError::TrailingBytes(rest.len()).into());
+                }
+                State::Failed => unreachable!("guarded in update"),
+            }
+        }
+    }
+}
