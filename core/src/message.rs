@@ -77,8 +77,9 @@ pub fn parse_header(message: &[u8], limits: &Limits) -> Result<Header, Error> {
         limits.max_header_bytes,
         usize::try_from(len).unwrap_or(usize::MAX),
     )?;
-    let len = len as usize;
-    if rest.len() < head + len {
+    // `read_head` returned, so `head <= rest.len()`; compare without overflow.
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if rest.len() - head < len {
         return Err(truncated().into());
     }
     Header::decode(&rest[head..head + len], limits)

@@ -84,6 +84,14 @@ impl Encryptor {
                 "encryption materials hold no encrypted data key",
             ));
         }
+        for (i, edk) in materials.encrypted_data_keys.iter().enumerate() {
+            if edk.provider_id.is_empty() || edk.ciphertext.is_empty() {
+                return Err(Error::invalid_argument(format!(
+                    "encrypted data key {}: provider id and ciphertext must not be empty",
+                    i + 1
+                )));
+            }
+        }
         options
             .limits
             .check_encrypted_data_keys(materials.encrypted_data_keys.len())?;
@@ -363,8 +371,9 @@ impl Decryptor {
                         limit,
                         usize::try_from(len).unwrap_or(usize::MAX),
                     )?;
-                    let len = len as usize;
-                    if rest.len() < head + len {
+                    // `head <= rest.len()` here; compare without overflow.
+                    let len = usize::try_from(len).unwrap_or(usize::MAX);
+                    if rest.len() - head < len {
                         return Ok(at);
                     }
                     let bytes = &rest[head..head + len];

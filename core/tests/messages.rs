@@ -1,0 +1,223 @@
+//! Message-level behaviour: inspect, header parsing of prefixes, limits,
+//! streaming misuse, and the errors users will grep for.
+
+use mrkenv::keyring::RawAesKeyring;
+use mrkenv::{
+    decrypt, encrypt, inspect, parse_header, DataKey, DecryptOptions, Decryptor, EncryptOptions,
+    EncryptedDataKey, EncryptionContext, EncryptionMaterials, Encryptor, ErrorKind, Limits,
+};
+
+const MRK_EAST: &str =
+    "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+
+fn context() -> EncryptionContext {
+    [("tenant".to_string(), "acme".to_string())].into()
+}
+
+fn materials() -> EncryptionMaterials {
+    let mut m = RawAesKeyring::new("ns", "name", &[1; 32])
+        .unwrap()
+        .encryption_materials(&context(), &Limits::default())
+        .unwrap();
+    m.encrypted_data_keys.push(EncryptedDataKey {
+        provider_id: "aws-kms".into(),
+        provider_info: MRK_EAST.into(),
+        ciphertext: vec![7; 10],
+    });
+    m
+}
+
+#[test]
+fn inspect_reads_only_the_header_and_summarises_kms_keys() {
+    let m = materials();
+    let options = EncryptOptions {
+        frame_length: 1024,
+        ..Default::default()
+    };
+    let message = encrypt(m, &[0u8; 10_000], &options).unwrap();
+    let header_len = {
+        let header = parse_header(&message, &Limits::default()).unwrap();
+        header.encode().len() + 8
+    };
+    // A prefix holding just the header is enough.
+    let summary = inspect(&message[..header_len]).unwrap();
+    assert_eq!(summary.version, 1);
+    assert_eq!(summary.suite, 1);
+    assert_eq!(summary.frame_length, 1024);
+    assert_eq!(summary.message_id.len(), 64);
+    assert_eq!(summary.encryption_context, context());
+    let raw = &summary.encrypted_data_keys[0];
+    assert_eq!(
+        (raw.provider_id.as_str(), raw.provider_info.as_str()),
+        ("ns", "name")
+    );
+    assert_eq!(raw.key_arn, None);
+    let kms = &summary.encrypted_data_keys[1];
+    assert_eq!(kms.key_arn.as_deref(), Some(MRK_EAST));
+    assert_eq!(kms.region.as_deref(), Some("us-east-1"));
+    assert_eq!(kms.is_mrk, Some(true));
+    // Too short a prefix says so.
+    let err = inspect(&message[..20]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MalformedMessage);
+    assert_eq!(
+        err.to_string(),
+        "message is truncated: the header is incomplete"
+    );
+    let err = inspect(b"PK\x03\x04 a zip file").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not an mrkenv message: missing the \"MRKE\" prefix"
+    );
+}
+
+#[test]
+fn a_huge_declared_header_length_is_an_error_not_a_panic() {
+    let mut message = b"MRKE\x01".to_vec();
+    message.extend_from_slice(&[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    let limits = Limits {
+        max_header_bytes: usize::MAX,
+        ..Limits::default()
+    };
+    let err = parse_header(&message, &limits).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MalformedMessage);
+    let mut decryptor = Decryptor::new(DecryptOptions {
+        limits,
+        ..Default::default()
+    });
+    decryptor.update(&message, &mut Vec::new()).unwrap();
+    assert_eq!(
+        decryptor.finish().unwrap_err().kind(),
+        ErrorKind::MalformedMessage
+    );
+    // With default limits the declared size is refused before reading on.
+    let err = parse_header(&message, &Limits::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+}
+
+#[test]
+fn encryptor_rejects_unwritable_materials_and_bad_frame_lengths() {
+    let mut m = materials();
+    m.encrypted_data_keys[1].ciphertext.clear();
+    let err = Encryptor::new(m, &EncryptOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    let mut m = materials();
+    m.encrypted_data_keys.clear();
+    assert!(Encryptor::new(m, &EncryptOptions::default()).is_err());
+    for frame_length in [0, 1023, 16 * 1024 * 1024 + 1] {
+        let options = EncryptOptions {
+            frame_length,
+            ..Default::default()
+        };
+        let err = Encryptor::new(materials(), &options).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{frame_length}");
+    }
+    let options = EncryptOptions {
+        frame_length: 1024,
+        ..Default::default()
+    };
+    let mut encryptor = Encryptor::new(materials(), &options).unwrap();
+    let mut out = Vec::new();
+    encryptor.finish(&mut out).unwrap();
+    assert!(encryptor.update(b"late", &mut out).is_err());
+    assert!(encryptor.finish(&mut out).is_err());
+}
+
+#[test]
+fn decryptor_stops_for_the_key_and_checks_required_context_first() {
+    let m = materials();
+    let data_key = m.data_key.clone();
+    let message = encrypt(m, b"streamed", &EncryptOptions::default()).unwrap();
+
+    let mut wrong = Decryptor::new(DecryptOptions {
+        required_context: [("tenant".to_string(), "other".to_string())].into(),
+        ..Default::default()
+    });
+    let err = wrong.update(&message, &mut Vec::new()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ContextMismatch);
+    assert!(
+        wrong.update(b"", &mut Vec::new()).is_err(),
+        "a failed decryptor stays failed"
+    );
+
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    assert!(decryptor.set_data_key(&data_key).is_err(), "no header yet");
+    for byte in &message {
+        decryptor
+            .update(std::slice::from_ref(byte), &mut out)
+            .unwrap();
+        if decryptor.needs_data_key() {
+            break;
+        }
+    }
+    assert!(decryptor.needs_data_key());
+    assert_eq!(decryptor.header().unwrap().encryption_context, context());
+    assert!(decryptor.set_data_key(&DataKey::new([0; 32])).is_err());
+}
+
+#[test]
+fn decryptor_streams_in_any_chunking_and_requires_the_final_frame() {
+    let m = materials();
+    let data_key = m.data_key.clone();
+    let plaintext: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+    let options = EncryptOptions {
+        frame_length: 1024,
+        ..Default::default()
+    };
+    let message = encrypt(m, &plaintext, &options).unwrap();
+    for chunk in [1, 7, 1024, 1041, message.len()] {
+        let mut decryptor = Decryptor::new(DecryptOptions::default());
+        let mut out = Vec::new();
+        for piece in message.chunks(chunk) {
+            decryptor.update(piece, &mut out).unwrap();
+            if decryptor.needs_data_key() {
+                decryptor.set_data_key(&data_key).unwrap();
+                decryptor.update(&[], &mut out).unwrap();
+            }
+        }
+        decryptor.finish().unwrap();
+        assert!(decryptor.is_done());
+        assert_eq!(out, plaintext, "chunk {chunk}");
+    }
+    let short = &message[..message.len() - 40];
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    decryptor.update(short, &mut out).unwrap();
+    decryptor.set_data_key(&data_key).unwrap();
+    decryptor.update(&[], &mut out).unwrap();
+    let err = decryptor.finish().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MalformedMessage);
+    assert!(
+        err.to_string().contains("ends before the final frame"),
+        "{err}"
+    );
+    assert_eq!(
+        out.len(),
+        4096,
+        "only the four verified full frames came out"
+    );
+    assert_eq!(
+        decrypt(short, &data_key, &DecryptOptions::default())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::MalformedMessage
+    );
+}
+
+#[test]
+fn error_kind_codes_are_stable() {
+    let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+    assert_eq!(
+        codes,
+        [
+            "InvalidArn",
+            "MalformedMessage",
+            "Authentication",
+            "NoDecryptableKey",
+            "Keyring",
+            "LimitExceeded",
+            "ContextMismatch",
+            "InvalidArgument"
+        ]
+    );
+}
