@@ -1,0 +1,89 @@
+"""mrkenv: portable envelope encryption that understands AWS KMS multi-Region keys.
+
+Encrypt in one AWS Region and decrypt in another with the boto3 KMS clients you
+already have::
+
+    import boto3, mrkenv
+
+    east = boto3.client("kms", region_name="us-east-1")
+    west = boto3.client("kms", region_name="us-west-2")
+    message = mrkenv.encrypt(b"secret", mrkenv.KmsMrkKeyring(east, [east_mrk_arn]),
+                             encryption_context={"tenant": "acme"})
+    keyring = mrkenv.KmsMrkDiscoveryKeyring(west, "us-west-2")
+    assert mrkenv.decrypt(message, keyring) == b"secret"
+
+All the rules (identifiers, multi-Region key matching, the format, the crypto)
+live in the Rust core; this package calls your KMS client and maps errors.
+"""
+
+from ._errors import (
+    AuthenticationError,
+    ContextMismatchError,
+    DecryptAttempt,
+    InvalidArgumentError,
+    InvalidArnError,
+    KeyringError,
+    LimitExceededError,
+    MalformedMessageError,
+    MrkenvError,
+    NoDecryptableKeyError,
+)
+from ._native import (
+    DiscoveryFilter,
+    KmsArn,
+    KmsMrkDiscoveryKeyring,
+    KmsMrkKeyring,
+    RawAesKeyring,
+    __version__,
+    decrypt,
+    decrypt_stream,
+    encrypt,
+    encrypt_stream,
+    inspect,
+    is_mrk,
+    mrk_match,
+    parse_arn,
+)
+
+__all__ = [
+    "__version__",
+    "encrypt",
+    "decrypt",
+    "encrypt_stream",
+    "decrypt_stream",
+    "inspect",
+    "parse_arn",
+    "is_mrk",
+    "mrk_match",
+    "KmsArn",
+    "KmsMrkKeyring",
+    "KmsMrkDiscoveryKeyring",
+    "DiscoveryFilter",
+    "RawAesKeyring",
+    "MrkenvError",
+    "InvalidArnError",
+    "MalformedMessageError",
+    "AuthenticationError",
+    "NoDecryptableKeyError",
+    "KeyringError",
+    "LimitExceededError",
+    "ContextMismatchError",
+    "InvalidArgumentError",
+    "DecryptAttempt",
+]
+
+# Show the public names (``mrkenv.KeyringError``) in tracebacks and reprs.
+for _cls in (
+    MrkenvError,
+    InvalidArnError,
+    MalformedMessageError,
+    AuthenticationError,
+    NoDecryptableKeyError,
+    KeyringError,
+    LimitExceededError,
+    ContextMismatchError,
+    InvalidArgumentError,
+    DecryptAttempt,
+):
+    _cls.__module__ = __name__
+del _cls

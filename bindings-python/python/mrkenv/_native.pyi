@@ -1,0 +1,181 @@
+"""Type stubs of the compiled extension ``mrkenv._native`` (re-exported by ``mrkenv``)."""
+
+from typing import IO, Any, Dict, List, Mapping, Optional, Protocol, TypeAlias, Union
+
+
+__version__: str
+
+_Bytes: TypeAlias = Union[bytes, bytearray, memoryview]
+
+class KmsClient(Protocol):
+    """What a KMS client must offer: boto3's ``kms`` client method names and
+    keyword arguments, returning boto3-shaped dicts. ``GrantTokens`` is passed
+    only when the keyring has grant tokens."""
+
+    def generate_data_key(self, **kwargs: Any) -> Mapping[str, Any]: ...
+    def encrypt(self, **kwargs: Any) -> Mapping[str, Any]: ...
+    def decrypt(self, **kwargs: Any) -> Mapping[str, Any]: ...
+
+class KmsArn:
+    """The parts of a KMS ARN; ``str(arn)`` gives the ARN back."""
+
+    @property
+    def partition(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def resource_type(self) -> str:
+        """``"key"`` or ``"alias"``."""
+    @property
+    def resource_id(self) -> str: ...
+    @property
+    def is_mrk(self) -> bool:
+        """True for a ``key`` ARN whose id starts with ``mrk-``."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class KmsMrkKeyring:
+    """Strict multi-Region-aware KMS keyring.
+
+    The first key generates the data key (GenerateDataKey), every other key
+    wraps it (Encrypt). On decrypt, an encrypted data key is used when it is an
+    MRK match of a configured key, and KMS Decrypt is called with the
+    configured ARN (the local replica). Related MRKs (the same MRK in two
+    Regions) cannot be configured together: ``KeyringError`` naming each.
+    Constructing a keyring never calls KMS.
+    """
+
+    def __init__(
+        self,
+        client: KmsClient,
+        key_ids: List[str],
+        *,
+        grant_tokens: Optional[List[str]] = None,
+    ) -> None: ...
+    @property
+    def key_ids(self) -> List[str]: ...
+    @property
+    def client(self) -> KmsClient: ...
+    @property
+    def grant_tokens(self) -> Optional[List[str]]: ...
+
+class DiscoveryFilter:
+    """Restricts a discovery keyring to keys of one partition and some accounts."""
+
+    def __init__(self, partition: str, account_ids: List[str]) -> None: ...
+    @property
+    def partition(self) -> str: ...
+    @property
+    def account_ids(self) -> List[str]: ...
+
+class KmsMrkDiscoveryKeyring:
+    """Discovery multi-Region-aware KMS keyring (decrypt only).
+
+    Uses any ``aws-kms`` encrypted data key that passes the filter: an MRK with
+    its Region replaced by ``region``, a single-Region key only when it is in
+    ``region`` (others are skipped, KMS is not called). Encrypting with it
+    raises ``KeyringError``.
+    """
+
+    def __init__(
+        self,
+        client: KmsClient,
+        region: str,
+        *,
+        discovery_filter: Optional[DiscoveryFilter] = None,
+        grant_tokens: Optional[List[str]] = None,
+    ) -> None: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def discovery_filter(self) -> Optional[DiscoveryFilter]: ...
+    @property
+    def client(self) -> KmsClient: ...
+    @property
+    def grant_tokens(self) -> Optional[List[str]]: ...
+
+class RawAesKeyring:
+    """Wraps the data key locally with a 32-byte AES-256 key (no KMS)."""
+
+    def __init__(self, key_namespace: str, key_name: str, wrapping_key: bytes) -> None: ...
+    @property
+    def key_namespace(self) -> str: ...
+    @property
+    def key_name(self) -> str: ...
+
+Keyring: TypeAlias = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
+
+def encrypt(
+    plaintext: bytes,
+    keyring: Keyring,
+    *,
+    encryption_context: Optional[Mapping[str, str]] = None,
+    frame_length: int = 65536,
+) -> bytes:
+    """Encrypt ``plaintext`` into one message. The context is bound into the
+    message and passed to every KMS call. ``frame_length`` is 1024..=16 MiB."""
+
+def decrypt(
+    ciphertext: bytes,
+    keyring: Keyring,
+    *,
+    encryption_context: Optional[Mapping[str, str]] = None,
+) -> bytes:
+    """Decrypt one message. When ``encryption_context`` is given, every pair must
+    be present and equal in the message (else ``ContextMismatchError``, raised
+    before KMS is called)."""
+
+def encrypt_stream(
+    src: IO[bytes],
+    dst: IO[bytes],
+    keyring: Keyring,
+    *,
+    encryption_context: Optional[Mapping[str, str]] = None,
+    frame_length: int = 65536,
+) -> None:
+    """Encrypt everything read from ``src`` (``src.read(n)``) into one message
+    written to ``dst`` (``dst.write(b)``), holding about one frame in memory."""
+
+def decrypt_stream(
+    src: IO[bytes],
+    dst: IO[bytes],
+    keyring: Keyring,
+    *,
+    encryption_context: Optional[Mapping[str, str]] = None,
+) -> None:
+    """Decrypt one message read from ``src`` into ``dst``, frame by frame; each
+    frame is written only after its tag verified. On an error, frames already
+    written stay in ``dst``: write to a temporary file and rename on success."""
+
+def inspect(ciphertext: bytes) -> Dict[str, Any]:
+    """Summarise the header without any key: ``version``, ``suite``,
+    ``suite_name``, ``message_id`` (hex), ``encryption_context``,
+    ``frame_length``, ``encrypted_data_keys`` (``provider_id``,
+    ``provider_info``, ``ciphertext_len``, and for ``aws-kms`` keys
+    ``key_arn``, ``region``, ``is_mrk``). A prefix holding the header is enough."""
+
+def parse_arn(s: str) -> KmsArn:
+    """Parse a KMS ARN; ``InvalidArnError`` when malformed."""
+
+def is_mrk(identifier: str) -> bool:
+    """True when ``identifier`` (ARN, raw key id or alias) names a multi-Region
+    key; ``InvalidArnError`` when malformed."""
+
+def mrk_match(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` name the same key, ignoring the Region of
+    multi-Region keys; ``InvalidArnError`` when either is malformed."""
+
+def _encrypt_deterministic(
+    plaintext: bytes,
+    keyring: Keyring,
+    *,
+    encryption_context: Optional[Mapping[str, str]],
+    frame_length: int,
+    message_id: bytes,
+    data_key: Optional[bytes] = None,
+    raw_aes_iv: Optional[bytes] = None,
+) -> bytes: ...

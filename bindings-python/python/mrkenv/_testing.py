@@ -1,0 +1,44 @@
+"""Private testing hooks. Not part of the public API; never use them to
+encrypt real data (a fixed message id, data key or IV breaks the security of
+the format).
+
+``encrypt_deterministic`` reproduces the shared test vectors byte for byte: the
+message id is injected, and for a raw AES keyring also the data key and the IV
+that wraps it. With a KMS keyring the data key is whatever the (scripted)
+client's GenerateDataKey returns.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional, Union
+
+from ._native import KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring
+from ._native import _encrypt_deterministic
+
+_Keyring = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
+
+__all__ = ["encrypt_deterministic"]
+
+
+def encrypt_deterministic(
+    plaintext: bytes,
+    keyring: _Keyring,
+    *,
+    message_id: bytes,
+    encryption_context: Optional[Mapping[str, str]] = None,
+    frame_length: int = 65536,
+    data_key: Optional[bytes] = None,
+    raw_aes_iv: Optional[bytes] = None,
+) -> bytes:
+    """Encrypt with injected randomness (testing only)."""
+    if isinstance(keyring, RawAesKeyring) and (data_key is None or raw_aes_iv is None):
+        raise ValueError("a raw AES keyring needs data_key and raw_aes_iv to be deterministic")
+    return _encrypt_deterministic(
+        plaintext,
+        keyring,
+        encryption_context=encryption_context,
+        frame_length=frame_length,
+        message_id=message_id,
+        data_key=data_key,
+        raw_aes_iv=raw_aes_iv,
+    )

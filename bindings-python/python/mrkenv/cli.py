@@ -1,0 +1,289 @@
+"""The ``mrkenv`` command (also ``python -m mrkenv``).
+
+::
+
+    mrkenv encrypt --key-id ARN [--key-id ARN ...] [--context k=v ...]
+                   [--frame-length N] [-i IN] [-o OUT]
+    mrkenv decrypt (--key-id ARN ... | --discovery [--account ID ...] [--partition P])
+                   [--context k=v ...] [-i IN] [-o OUT]
+    mrkenv inspect [FILE]
+
+``encrypt`` and ``decrypt`` call AWS KMS through boto3 (``pip install
+'mrkenv[cli]'``); ``--region`` and ``--endpoint-url`` are passed to boto3, and
+credentials come from boto3's usual chain (environment, profile, ...). Without
+``--region`` the Region of the first ``--key-id`` ARN is used, else boto3's
+default. Input and output default to stdin and stdout. An output file is
+written to a temporary file beside it and renamed only on success, so a failure
+never leaves a partial file behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from typing import IO, Any, Dict, List, Optional, Sequence
+
+from . import _native
+from ._errors import MrkenvError
+
+PROG = "mrkenv"
+PROGRESS_MIN_BYTES = 16 * 1024 * 1024
+INSPECT_READ_BYTES = 256 * 1024 + 64
+
+
+class CliError(Exception):
+    """A one-line error for the user; exit status 1."""
+
+
+def _parse_context(pairs: Optional[Sequence[str]]) -> Dict[str, str]:
+    context: Dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"--context {pair!r}: expected KEY=VALUE")
+        if key in context and context[key] != value:
+            raise CliError(f"--context: key {key!r} given twice with different values")
+        context[key] = value
+    return context
+
+
+def _kms_client(region: Optional[str], endpoint_url: Optional[str]) -> Any:
+    try:
+        import boto3
+    except ImportError:
+        raise CliError(
+            "the mrkenv command needs boto3 to call AWS KMS: pip install 'mrkenv[cli]'"
+        ) from None
+    try:
+        client = boto3.client("kms", region_name=region, endpoint_url=endpoint_url)
+    except Exception as exc:  # botocore's NoRegionError and friends
+        raise CliError(f"cannot create the KMS client: {exc}") from exc
+    if not client.meta.region_name:
+        raise CliError("no AWS Region: pass --region or set AWS_REGION")
+    return client
+
+
+def _default_region(args: argparse.Namespace) -> Optional[str]:
+    if args.region:
+        return str(args.region)
+    for key_id in args.key_id or ():
+        if key_id.startswith("arn:"):
+            try:
+                return str(_native.parse_arn(key_id).region)
+            except MrkenvError:
+                return None  # the keyring reports the bad ARN
+    return None
+
+
+class _Progress:
+    """A reader that draws a progress bar on stderr (only used on a terminal)."""
+
+    def __init__(self, src: IO[bytes], total: int, label: str) -> None:
+        self.src = src
+        self.total = total
+        self.label = label
+        self.done = 0
+        self.last = 0.0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.src.read(n)
+        self.done += len(data)
+        now = time.monotonic()
+        if now - self.last >= 0.2 or not data:
+            self.last = now
+            self.draw()
+        return data
+
+    def draw(self) -> None:
+        fraction = min(1.0, self.done / self.total) if self.total else 1.0
+        width = 30
+        filled = int(fraction * width)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(
+            f"\r{self.label} [{bar}] {fraction * 100:5.1f}% "
+            f"{self.done / 1048576:.1f}/{self.total / 1048576:.1f} MiB"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        self.draw()
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _open_input(path: Optional[str]) -> IO[bytes]:
+    if path is None or path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise CliError(f"cannot open input {path}: {exc.strerror or exc}") from exc
+
+
+def _run_stream(args: argparse.Namespace, label: str, work: Any) -> None:
+    """Opens input and output and runs ``work(src, dst)``; the output file is
+    renamed into place only on success."""
+    src = _open_input(args.input)
+    progress: Optional[_Progress] = None
+    try:
+        if src is not sys.stdin.buffer and sys.stderr.isatty():
+            size = os.fstat(src.fileno()).st_size
+            if size >= PROGRESS_MIN_BYTES:
+                progress = _Progress(src, size, label)
+        reader: Any = progress if progress is not None else src
+        if args.output is None or args.output == "-":
+            work(reader, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return
+        target = os.path.abspath(args.output)
+        directory = os.path.dirname(target)
+        try:
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{os.path.basename(target)}.", suffix=".part", dir=directory
+            )
+        except OSError as exc:
+            raise CliError(f"cannot write output {args.output}: {exc.strerror or exc}") from exc
+        try:
+            with os.fdopen(fd, "wb") as dst:
+                work(reader, dst)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    finally:
+        if progress is not None:
+            progress.close()
+        if src is not sys.stdin.buffer:
+            src.close()
+
+
+def _cmd_encrypt(args: argparse.Namespace) -> None:
+    context = _parse_context(args.context)
+    client = _kms_client(_default_region(args), args.endpoint_url)
+    keyring = _native.KmsMrkKeyring(client, list(args.key_id), grant_tokens=args.grant_token)
+
+    def work(src: IO[bytes], dst: IO[bytes]) -> None:
+        _native.encrypt_stream(
+            src, dst, keyring, encryption_context=context, frame_length=args.frame_length
+        )
+
+    _run_stream(args, "encrypt", work)
+
+
+def _cmd_decrypt(args: argparse.Namespace) -> None:
+    context = _parse_context(args.context)
+    if args.discovery and args.key_id:
+        raise CliError("give either --key-id or --discovery, not both")
+    if not args.discovery and not args.key_id:
+        raise CliError("give --key-id ARN (strict) or --discovery")
+    if (args.account or args.partition) and not args.discovery:
+        raise CliError("--account and --partition go with --discovery")
+    if args.partition and not args.account:
+        raise CliError("--partition needs at least one --account")
+    client = _kms_client(_default_region(args), args.endpoint_url)
+    keyring: Any
+    if args.discovery:
+        discovery_filter = None
+        if args.account:
+            discovery_filter = _native.DiscoveryFilter(args.partition or "aws", list(args.account))
+        keyring = _native.KmsMrkDiscoveryKeyring(
+            client,
+            client.meta.region_name,
+            discovery_filter=discovery_filter,
+            grant_tokens=args.grant_token,
+        )
+    else:
+        keyring = _native.KmsMrkKeyring(client, list(args.key_id), grant_tokens=args.grant_token)
+
+    def work(src: IO[bytes], dst: IO[bytes]) -> None:
+        _native.decrypt_stream(src, dst, keyring, encryption_context=context)
+
+    _run_stream(args, "decrypt", work)
+
+
+def _cmd_inspect(args: argparse.Namespace) -> None:
+    src = _open_input(args.file)
+    try:
+        prefix = src.read(INSPECT_READ_BYTES)
+    finally:
+        if src is not sys.stdin.buffer:
+            src.close()
+    summary = _native.inspect(prefix)
+    json.dump(summary, sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Envelope encryption with AWS KMS multi-Region keys (mrkenv format).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_native.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    def kms_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--region", help="AWS Region of the KMS client (default: from the first key ARN, else boto3's)")
+        p.add_argument("--endpoint-url", help="KMS endpoint URL (e.g. a local test endpoint)")
+        p.add_argument("--grant-token", action="append", metavar="TOKEN", help="KMS grant token (repeatable)")
+        p.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE",
+                       help="encryption context pair (repeatable)")
+        p.add_argument("-i", "--input", metavar="IN", help="input file (default: stdin)")
+        p.add_argument("-o", "--output", metavar="OUT", help="output file (default: stdout)")
+
+    enc = commands.add_parser("encrypt", help="encrypt with one or more KMS keys")
+    enc.add_argument("--key-id", action="extend", nargs="+", required=True, metavar="ARN",
+                     help="KMS key id or ARN; the first generates the data key (repeatable)")
+    enc.add_argument("--frame-length", type=int, default=65536, metavar="N",
+                     help="plaintext bytes per frame (default 65536)")
+    kms_options(enc)
+    enc.set_defaults(func=_cmd_encrypt)
+
+    dec = commands.add_parser("decrypt", help="decrypt with KMS keys or KMS discovery")
+    dec.add_argument("--key-id", action="extend", nargs="+", metavar="ARN",
+                     help="KMS key ARN to decrypt with (strict; repeatable)")
+    dec.add_argument("--discovery", action="store_true",
+                     help="use any KMS key in the client's Region (MRKs from any Region)")
+    dec.add_argument("--account", action="extend", nargs="+", metavar="ID",
+                     help="with --discovery: only keys of these accounts")
+    dec.add_argument("--partition", metavar="P", help="with --discovery --account: partition (default aws)")
+    kms_options(dec)
+    dec.set_defaults(func=_cmd_decrypt)
+
+    ins = commands.add_parser("inspect", help="print the header of a message as JSON (no key needed)")
+    ins.add_argument("file", nargs="?", metavar="FILE", help="message file (default: stdin)")
+    ins.set_defaults(func=_cmd_inspect)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Runs the command; returns the exit status (0 ok, 1 error, 2 usage)."""
+    args = _parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (CliError, MrkenvError) as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except (TypeError, ValueError, OSError) as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

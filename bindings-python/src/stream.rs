@@ -1,0 +1,155 @@
+//! `encrypt_stream` / `decrypt_stream` on binary file objects, holding about
+//! one frame in memory whatever the size of the data.
+//!
+//! Reads call `src.read(n)`, writes call `dst.write(b)` (repeated until every
+//! byte is taken when `write` returns a short count). Crypto on each chunk runs
+//! with the GIL released. `decrypt_stream` writes each frame's plaintext only
+//! after that frame's tag verified, but a message that turns out truncated or
+//! tampered later still leaves the earlier frames in `dst`: write to a
+//! temporary file and rename it on success (as the CLI does) when that matters.
+
+use mrkenv::{DecryptOptions, Decryptor, EncryptOptions, Encryptor, Limits};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyInt};
+
+use crate::errors::IntoPyResult;
+use crate::keyrings::AnyKeyring;
+use crate::{context_arg, frame_length_arg};
+
+/// How much `decrypt_stream` reads at a time.
+const DECRYPT_CHUNK: usize = 64 * 1024;
+
+/// Reads up to `n` bytes; an empty result means end of input.
+fn read_chunk<'py>(src: &Bound<'py, PyAny>, n: usize) -> PyResult<Bound<'py, PyAny>> {
+    let chunk = src.call_method1("read", (n,))?;
+    if chunk.cast::<PyBytes>().is_ok() || chunk.cast::<PyByteArray>().is_ok() {
+        return Ok(chunk);
+    }
+    if chunk.is_none() {
+        return Err(PyValueError::new_err(
+            "src.read() returned None (a non-blocking stream with no data ready is not supported)",
+        ));
+    }
+    Err(PyTypeError::new_err(format!(
+        "src.read() must return bytes (open the file in binary mode), got {}",
+        chunk
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    )))
+}
+
+/// Writes every byte of `data` to `dst`.
+fn write_all(py: Python<'_>, dst: &Bound<'_, PyAny>, data: &[u8]) -> PyResult<()> {
+    let mut at = 0;
+    while at < data.len() {
+        let written = dst.call_method1("write", (PyBytes::new(py, &data[at..]),))?;
+        if written.is_none() {
+            // Many file-like objects return None from write(): all was taken.
+            return Ok(());
+        }
+        let n: usize = if written.cast::<PyInt>().is_ok() {
+            written.extract()?
+        } else {
+            return Ok(());
+        };
+        if n == 0 {
+            return Err(PyValueError::new_err("dst.write() accepted no bytes"));
+        }
+        at += n;
+    }
+    Ok(())
+}
+
+/// Encrypts everything read from `src` into one message written to `dst`.
+#[pyfunction]
+#[pyo3(signature = (src, dst, keyring, *, encryption_context=None, frame_length=65536))]
+pub fn encrypt_stream(
+    py: Python<'_>,
+    src: &Bound<'_, PyAny>,
+    dst: &Bound<'_, PyAny>,
+    keyring: &Bound<'_, PyAny>,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+    frame_length: i64,
+) -> PyResult<()> {
+    let keyring = AnyKeyring::from_py(keyring)?;
+    let context = context_arg(encryption_context)?;
+    let frame_length = frame_length_arg(py, frame_length)?;
+    let limits = Limits::default();
+    let materials = keyring.encryption_materials(py, &context, &limits, None)?;
+    let options = EncryptOptions {
+        frame_length,
+        limits,
+        message_id: None,
+    };
+    let mut encryptor = Encryptor::new(materials, &options).py_err(py)?;
+    let frame = frame_length as usize;
+    let mut out = Vec::with_capacity(frame + 4096);
+    loop {
+        let chunk = read_chunk(src, frame)?;
+        let bytes = crate::bytes_arg(&chunk, "src.read()")?;
+        let data = bytes.as_slice();
+        if data.is_empty() {
+            break;
+        }
+        py.detach(|| encryptor.update(data, &mut out)).py_err(py)?;
+        write_all(py, dst, &out)?;
+        out.clear();
+    }
+    encryptor.finish(&mut out).py_err(py)?;
+    write_all(py, dst, &out)
+}
+
+/// Decrypts one message read from `src`, writing the plaintext to `dst`.
+#[pyfunction]
+#[pyo3(signature = (src, dst, keyring, *, encryption_context=None))]
+pub fn decrypt_stream(
+    py: Python<'_>,
+    src: &Bound<'_, PyAny>,
+    dst: &Bound<'_, PyAny>,
+    keyring: &Bound<'_, PyAny>,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    let keyring = AnyKeyring::from_py(keyring)?;
+    let required_context = context_arg(encryption_context)?;
+    let mut decryptor = Decryptor::new(DecryptOptions {
+        limits: Limits::default(),
+        required_context,
+    });
+    let mut out = Vec::new();
+    // The header (and required-context check) come first; nothing is written
+    // and KMS is not called until the whole header is read.
+    while !decryptor.needs_data_key() {
+        let chunk = read_chunk(src, DECRYPT_CHUNK)?;
+        let bytes = crate::bytes_arg(&chunk, "src.read()")?;
+        if bytes.as_slice().is_empty() {
+            // The core reports the precise truncation.
+            decryptor.finish().py_err(py)?;
+            return Err(PyValueError::new_err("the message ended in its header"));
+        }
+        decryptor.update(bytes.as_slice(), &mut out).py_err(py)?;
+    }
+    let header = decryptor
+        .header()
+        .cloned()
+        .expect("the decryptor has read the header when it needs the data key");
+    let data_key = keyring.data_key(py, &header)?;
+    decryptor.set_data_key(&data_key).py_err(py)?;
+    py.detach(|| decryptor.update(&[], &mut out)).py_err(py)?;
+    write_all(py, dst, &out)?;
+    out.clear();
+    loop {
+        let chunk = read_chunk(src, DECRYPT_CHUNK)?;
+        let bytes = crate::bytes_arg(&chunk, "src.read()")?;
+        let data = bytes.as_slice();
+        if data.is_empty() {
+            break;
+        }
+        py.detach(|| decryptor.update(data, &mut out)).py_err(py)?;
+        write_all(py, dst, &out)?;
+        out.clear();
+    }
+    decryptor.finish().py_err(py)
+}
