@@ -1,0 +1,618 @@
+//! Keyrings: raw AES, and the strict and discovery KMS multi-Region keyrings
+//! over a client of C callbacks.
+//!
+//! The core never calls KMS; it says what to ask and checks the answers. This
+//! module runs that loop once for C: it calls the client's callbacks with each
+//! request, lets them fill a library-owned `mrkenv_kms_response` (so the
+//! library owns, and zeroes, the plaintext data key), and hands the response
+//! back to the core. When decrypting, every failure (a callback's non-zero
+//! status, or a response the core rejects) becomes one attempt; if none
+//! succeeds the error is `NO_DECRYPTABLE_KEY` and its message lists every
+//! attempt.
+
+use std::ffi::{c_char, c_int, c_void, CString};
+
+use mrkenv::keyring::{
+    no_decryptable_key, DecryptRequest, DecryptResponse, DiscoveryFilter, EncryptResponse,
+    GenerateDataKeyResponse, KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring,
+};
+use mrkenv::{Attempt, DataKey, EncryptionContext, EncryptionMaterials, Header, Limits};
+use zeroize::Zeroizing;
+
+use crate::error::{boundary, boundary_void, status, Failure, Result};
+use crate::memory::{put, slice, string, strings, CContext};
+
+/// Asks KMS for a new data key: GenerateDataKey(KeyId = `key_id`,
+/// NumberOfBytes = `number_of_bytes`, EncryptionContext = `context`).
+///
+/// On success, set the response's KeyId (the full key ARN KMS answered),
+/// plaintext and ciphertext blob with the `mrkenv_kms_response_set_*`
+/// functions and return `MRKENV_STATUS_OK` (0). On failure return any
+/// non-zero value (e.g. `MRKENV_STATUS_KMS_CALLBACK_FAILED`), optionally
+/// after `mrkenv_kms_response_set_error`.
+///
+/// `key_id`, `context` (an array of `context_len` entries, NULL when empty)
+/// and `response` are borrowed for the duration of the call only: do not keep
+/// them. The library copies what the setters are given; wipe your own copy
+/// of the plaintext key after setting it.
+pub type kms_generate_data_key_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        key_id: *const c_char,
+        number_of_bytes: usize,
+        context: *const crate::memory::context_entry,
+        context_len: usize,
+        response: *mut kms_response,
+    ) -> c_int,
+>;
+
+/// Asks KMS to wrap the data key under another key: Encrypt(KeyId =
+/// `key_id`, Plaintext = the `plaintext_len` bytes at `plaintext`,
+/// EncryptionContext = `context`).
+///
+/// On success set the response's KeyId (the full key ARN) and ciphertext
+/// blob and return 0; on failure return non-zero.
+///
+/// Every pointer argument is borrowed for the duration of the call only.
+/// `plaintext` is the data key: do not copy it anywhere that outlives the call.
+pub type kms_encrypt_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        key_id: *const c_char,
+        plaintext: *const u8,
+        plaintext_len: usize,
+        context: *const crate::memory::context_entry,
+        context_len: usize,
+        response: *mut kms_response,
+    ) -> c_int,
+>;
+
+/// Asks KMS to unwrap a data key: Decrypt(KeyId = `key_id`, CiphertextBlob =
+/// the `ciphertext_blob_len` bytes at `ciphertext_blob`, EncryptionContext =
+/// `context`). Always pass `key_id` to KMS as the KeyId: for an MRK it is the
+/// replica in your Region, which is the point of the MRK keyrings.
+///
+/// On success set the response's KeyId (the ARN KMS answered, which must be
+/// `key_id`) and plaintext, and return 0; on failure return non-zero. A
+/// failure is recorded as one attempt and the next encrypted data key is
+/// tried.
+///
+/// Every pointer argument is borrowed for the duration of the call only.
+pub type kms_decrypt_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        key_id: *const c_char,
+        ciphertext_blob: *const u8,
+        ciphertext_blob_len: usize,
+        context: *const crate::memory::context_entry,
+        context_len: usize,
+        response: *mut kms_response,
+    ) -> c_int,
+>;
+
+/// A KMS client made of C callbacks. `user` is passed as the first argument
+/// of every callback; mrkenv never dereferences it. A keyring copies this
+/// struct, so `user` must stay valid as long as the keyring (and any
+/// encryptor or decryptor made from it) is used. Callbacks may be NULL when
+/// the keyring never needs them (a discovery keyring only decrypts; a strict
+/// keyring with one key never calls `encrypt`): a NULL callback that is
+/// needed fails with `MRKENV_STATUS_KEYRING`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct kms_client {
+    /// Passed to every callback.
+    pub user: *mut c_void,
+    /// KMS GenerateDataKey.
+    pub generate_data_key: kms_generate_data_key_fn,
+    /// KMS Encrypt.
+    pub encrypt: kms_encrypt_fn,
+    /// KMS Decrypt.
+    pub decrypt: kms_decrypt_fn,
+}
+
+/// The answer of a KMS callback, owned by mrkenv and filled by the callback
+/// through the `mrkenv_kms_response_set_*` functions. It lives only for the
+/// duration of the callback. The plaintext key it holds is zeroed when
+/// mrkenv drops it.
+#[derive(Default)]
+pub struct kms_response {
+    key_id: Option<String>,
+    plaintext: Zeroizing<Vec<u8>>,
+    ciphertext_blob: Vec<u8>,
+    error: Option<String>,
+}
+
+/// A keyring: raw AES, or a strict or discovery KMS multi-Region keyring.
+/// Opaque; made by the `mrkenv_*_keyring_new` functions, freed with
+/// `mrkenv_keyring_free`. A keyring is immutable and may be shared between
+/// threads if its KMS callbacks and `user` allow it.
+#[derive(Clone)]
+pub struct keyring {
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    RawAes(RawAesKeyring),
+    Strict(KmsMrkKeyring, kms_client),
+    Discovery(KmsMrkDiscoveryKeyring, kms_client),
+}
+
+/// Returns a keyring borrowed from a C pointer.
+pub(crate) unsafe fn keyring_ref<'a>(keyring: *const keyring) -> Result<&'a keyring> {
+    if keyring.is_null() {
+        return Err(Failure::null("keyring"));
+    }
+    // SAFETY: non-NULL, and the caller gives a keyring made by this library.
+    Ok(unsafe { &*keyring })
+}
+
+unsafe fn new_keyring(kind: Kind, out: *mut *mut keyring) {
+    let boxed = Box::new(keyring { kind });
+    unsafe { put(out, Box::into_raw(boxed)) };
+}
+
+unsafe fn clear_handle<T>(out: *mut *mut T) -> Result<()> {
+    if out.is_null() {
+        return Err(Failure::null("out"));
+    }
+    unsafe { put(out, std::ptr::null_mut()) };
+    Ok(())
+}
+
+/// Makes a raw AES keyring: the data key is wrapped locally with AES-256-GCM
+/// under `wrapping_key` (exactly 32 bytes), recorded in the message as
+/// provider id `key_namespace` and provider info `key_name`.
+///
+/// The wrapping key is copied (and the copy zeroed when the keyring is
+/// freed). Free the keyring with `mrkenv_keyring_free`.
+///
+/// ```c
+/// mrkenv_keyring *keyring = NULL;
+/// mrkenv_status st = mrkenv_raw_aes_keyring_new("my-app", "key-1", key, 32, &keyring);
+/// ```
+///
+/// # Safety
+///
+/// Strings are NUL-terminated; `wrapping_key` points to `wrapping_key_len`
+/// bytes; `out` points to writable storage for a pointer.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_raw_aes_keyring_new(
+    key_namespace: *const c_char,
+    key_name: *const c_char,
+    wrapping_key: *const u8,
+    wrapping_key_len: usize,
+    out: *mut *mut keyring,
+) -> status {
+    boundary(|| {
+        unsafe { clear_handle(out) }?;
+        let namespace = unsafe { string(key_namespace, "key_namespace") }?;
+        let name = unsafe { string(key_name, "key_name") }?;
+        if wrapping_key.is_null() {
+            return Err(Failure::null("wrapping_key"));
+        }
+        let key = unsafe { slice(wrapping_key, wrapping_key_len, "wrapping_key") }?;
+        let ring = RawAesKeyring::new(namespace, name, key)?;
+        unsafe { new_keyring(Kind::RawAes(ring), out) };
+        Ok(())
+    })
+}
+
+/// Makes a strict KMS multi-Region keyring over `client`.
+///
+/// Encrypting: the first of the `key_ids_len` identifiers generates the data
+/// key (GenerateDataKey), every other one wraps it (Encrypt). Decrypting: an
+/// encrypted data key is tried with each configured key it MRK-matches, and
+/// KMS Decrypt is called with the configured identifier (your Region's
+/// replica), never the message's. Related MRKs (the same MRK in two Regions)
+/// cannot be configured together.
+///
+/// The identifiers are copied; `client` is copied (see `mrkenv_kms_client`
+/// for the lifetime of `user`).
+///
+/// # Safety
+///
+/// `key_ids` points to `key_ids_len` NUL-terminated strings; `client` points
+/// to a valid client; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_kms_mrk_keyring_new(
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    client: *const kms_client,
+    out: *mut *mut keyring,
+) -> status {
+    boundary(|| {
+        unsafe { clear_handle(out) }?;
+        let ids = unsafe { strings(key_ids, key_ids_len, "key_ids") }?;
+        if client.is_null() {
+            return Err(Failure::null("client"));
+        }
+        let client = unsafe { *client };
+        let ring = KmsMrkKeyring::new(ids)?;
+        unsafe { new_keyring(Kind::Strict(ring, client), out) };
+        Ok(())
+    })
+}
+
+/// Makes a discovery KMS multi-Region keyring in `region` over `client`. It
+/// only decrypts: an MRK encrypted data key is decrypted with its Region
+/// replaced by `region`; a single-Region key only when it is in `region`.
+///
+/// With `filter_partition` NULL there is no filter and
+/// `filter_account_ids` must be empty. Otherwise only keys in that
+/// partition and one of the `filter_account_ids_len` accounts are used.
+///
+/// # Safety
+///
+/// Strings are NUL-terminated; `filter_account_ids` points to
+/// `filter_account_ids_len` strings; `client` points to a valid client; `out`
+/// is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_kms_mrk_discovery_keyring_new(
+    region: *const c_char,
+    filter_partition: *const c_char,
+    filter_account_ids: *const *const c_char,
+    filter_account_ids_len: usize,
+    client: *const kms_client,
+    out: *mut *mut keyring,
+) -> status {
+    boundary(|| {
+        unsafe { clear_handle(out) }?;
+        let region = unsafe { string(region, "region") }?;
+        let accounts = unsafe {
+            strings(
+                filter_account_ids,
+                filter_account_ids_len,
+                "filter_account_ids",
+            )
+        }?;
+        let filter = if filter_partition.is_null() {
+            if !accounts.is_empty() {
+                return Err(Failure::invalid(
+                    "filter_account_ids given without filter_partition",
+                ));
+            }
+            None
+        } else {
+            Some(DiscoveryFilter {
+                partition: unsafe { string(filter_partition, "filter_partition") }?.to_string(),
+                account_ids: accounts,
+            })
+        };
+        if client.is_null() {
+            return Err(Failure::null("client"));
+        }
+        let client = unsafe { *client };
+        let ring = KmsMrkDiscoveryKeyring::new(region, filter)?;
+        unsafe { new_keyring(Kind::Discovery(ring, client), out) };
+        Ok(())
+    })
+}
+
+/// Frees a keyring (zeroing a raw AES wrapping key). NULL is fine.
+///
+/// # Safety
+///
+/// `keyring` must be NULL or a keyring from this library not freed yet, and
+/// not in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_keyring_free(keyring: *mut keyring) {
+    boundary_void(|| {
+        if !keyring.is_null() {
+            // SAFETY: made by Box::into_raw in new_keyring.
+            drop(unsafe { Box::from_raw(keyring) });
+        }
+    })
+}
+
+unsafe fn response_mut<'a>(response: *mut kms_response) -> Result<&'a mut kms_response> {
+    if response.is_null() {
+        return Err(Failure::null("response"));
+    }
+    // SAFETY: non-NULL; only ever handed out by this library during a callback.
+    Ok(unsafe { &mut *response })
+}
+
+/// Sets the KeyId of a KMS response (the key ARN that KMS answered with).
+///
+/// # Safety
+///
+/// `response` is the one passed to the running callback; `key_id` is a
+/// NUL-terminated string (copied).
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_kms_response_set_key_id(
+    response: *mut kms_response,
+    key_id: *const c_char,
+) -> status {
+    boundary(|| {
+        let response = unsafe { response_mut(response) }?;
+        let key_id = unsafe { string(key_id, "key_id") }?;
+        response.key_id = Some(key_id.to_string());
+        Ok(())
+    })
+}
+
+/// Sets the plaintext data key of a GenerateDataKey or Decrypt response. The
+/// bytes are copied into memory the library zeroes when done; wipe your own
+/// copy.
+///
+/// # Safety
+///
+/// `response` is the one passed to the running callback; `plaintext` points
+/// to `plaintext_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_kms_response_set_plaintext(
+    response: *mut kms_response,
+    plaintext: *const u8,
+    plaintext_len: usize,
+) -> status {
+    boundary(|| {
+        let response = unsafe { response_mut(response) }?;
+        let bytes = unsafe { slice(plaintext, plaintext_len, "plaintext") }?;
+        // Assigning drops (and so zeroes) any previous plaintext.
+        response.plaintext = Zeroizing::new(bytes.to_vec());
+        Ok(())
+    })
+}
+
+/// Sets the ciphertext blob of a GenerateDataKey or Encrypt response (copied).
+///
+/// # Safety
+///
+/// `response` is the one passed to the running callback; `blob` points to
+/// `blob_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_kms_response_set_ciphertext_blob(
+    response: *mut kms_response,
+    blob: *const u8,
+    blob_len: usize,
+) -> status {
+    boundary(|| {
+        let response = unsafe { response_mut(response) }?;
+        response.ciphertext_blob = unsafe { slice(blob, blob_len, "blob") }?.to_vec();
+        Ok(())
+    })
+}
+
+/// Sets a message that explains why the callback failed (copied). It is
+/// included in the attempt's reason or the error message when the callback
+/// returns non-zero. It must not contain secrets.
+///
+/// # Safety
+///
+/// `response` is the one passed to the running callback; `message` is a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_kms_response_set_error(
+    response: *mut kms_response,
+    message: *const c_char,
+) -> status {
+    boundary(|| {
+        let response = unsafe { response_mut(response) }?;
+        let message = unsafe { string(message, "message") }?;
+        response.error = Some(message.to_string());
+        Ok(())
+    })
+}
+
+/// Why a callback did not answer, in words.
+fn callback_failed(operation: &str, code: c_int, response: &kms_response) -> String {
+    let name = unsafe { std::ffi::CStr::from_ptr(crate::error::mrkenv_status_name(code)) }
+        .to_string_lossy()
+        .into_owned();
+    let mut message = format!("KMS {operation} callback failed with status {code} ({name})");
+    if let Some(error) = &response.error {
+        message.push_str(": ");
+        message.push_str(error);
+    }
+    message
+}
+
+fn key_id_cstring(operation: &str, key_id: &str) -> Result<CString, String> {
+    CString::new(key_id)
+        .map_err(|_| format!("KMS {operation}: key id {key_id:?} contains a NUL character"))
+}
+
+/// Calls a KMS callback and returns the filled response, or why it failed.
+fn call(
+    operation: &'static str,
+    key_id: &str,
+    context: &EncryptionContext,
+    invoke: impl FnOnce(*const c_char, &CContext, *mut kms_response) -> c_int,
+) -> Result<kms_response, String> {
+    let key = key_id_cstring(operation, key_id)?;
+    let ctx = CContext::new(context)?;
+    let mut response = kms_response::default();
+    let code = invoke(key.as_ptr(), &ctx, &mut response);
+    if code != 0 {
+        return Err(callback_failed(operation, code, &response));
+    }
+    Ok(response)
+}
+
+fn missing_callback(name: &str) -> Failure {
+    Failure::new(
+        status::Keyring,
+        format!("the KMS client has no {name} callback (it is NULL)"),
+    )
+}
+
+/// Encryption materials for a KMS keyring: GenerateDataKey, then Encrypt
+/// for every other key.
+fn kms_materials(
+    ring: &KmsMrkKeyring,
+    client: &kms_client,
+    context: &EncryptionContext,
+    limits: &Limits,
+) -> Result<EncryptionMaterials> {
+    let request = ring.generate_data_key_request(context, limits)?;
+    let generate = client
+        .generate_data_key
+        .ok_or_else(|| missing_callback("generate_data_key"))?;
+    let response = call(
+        "GenerateDataKey",
+        &request.key_id,
+        &request.encryption_context,
+        |key, ctx, resp| unsafe {
+            generate(
+                client.user,
+                key,
+                request.number_of_bytes,
+                ctx.as_ptr(),
+                ctx.len(),
+                resp,
+            )
+        },
+    )
+    .map_err(|m| Failure::new(status::KmsCallbackFailed, m))?;
+    let (data_key, first_edk) = ring.accept_generate_data_key(
+        &request,
+        GenerateDataKeyResponse {
+            key_id: response.key_id.as_deref(),
+            plaintext: &response.plaintext,
+            ciphertext_blob: &response.ciphertext_blob,
+        },
+    )?;
+    drop(response);
+    let mut encrypted_data_keys = vec![first_edk];
+    let requests = ring.encrypt_requests(&data_key, context);
+    if !requests.is_empty() {
+        let encrypt = client.encrypt.ok_or_else(|| missing_callback("encrypt"))?;
+        for request in &requests {
+            let key = request.plaintext.expose_secret();
+            let response = call(
+                "Encrypt",
+                &request.key_id,
+                &request.encryption_context,
+                |id, ctx, resp| unsafe {
+                    encrypt(
+                        client.user,
+                        id,
+                        key.as_ptr(),
+                        key.len(),
+                        ctx.as_ptr(),
+                        ctx.len(),
+                        resp,
+                    )
+                },
+            )
+            .map_err(|m| Failure::new(status::KmsCallbackFailed, m))?;
+            encrypted_data_keys.push(ring.accept_encrypt(
+                request,
+                EncryptResponse {
+                    key_id: response.key_id.as_deref(),
+                    ciphertext_blob: &response.ciphertext_blob,
+                },
+            )?);
+        }
+    }
+    Ok(EncryptionMaterials {
+        data_key,
+        encrypted_data_keys,
+        encryption_context: context.clone(),
+    })
+}
+
+/// For test vectors only: a fixed data key and IV for a raw AES keyring.
+pub(crate) struct Injected {
+    pub(crate) data_key: DataKey,
+    pub(crate) raw_aes_iv: Option<[u8; 12]>,
+}
+
+impl keyring {
+    /// The materials to encrypt one message under this keyring.
+    pub(crate) fn materials(
+        &self,
+        context: &EncryptionContext,
+        limits: &Limits,
+        injected: Option<Injected>,
+    ) -> Result<EncryptionMaterials> {
+        match (&self.kind, injected) {
+            (Kind::RawAes(ring), None) => Ok(ring.encryption_materials(context, limits)?),
+            (
+                Kind::RawAes(ring),
+                Some(Injected {
+                    data_key,
+                    raw_aes_iv: Some(iv),
+                }),
+            ) => Ok(ring.encryption_materials_with(context, limits, data_key, iv)?),
+            (Kind::RawAes(_), Some(_)) => Err(Failure::invalid(
+                "a raw AES keyring needs both a data key and an IV to be injected",
+            )),
+            (Kind::Strict(ring, client), None) => kms_materials(ring, client, context, limits),
+            (Kind::Strict(..), Some(_)) => Err(Failure::invalid(
+                "a KMS keyring takes its data key from the generate_data_key callback",
+            )),
+            (Kind::Discovery(ring, _), _) => {
+                // Always the core's "discovery keyrings cannot encrypt" error.
+                ring.generate_data_key_request(context, limits)?;
+                Err(Failure::new(
+                    status::Keyring,
+                    "a discovery keyring cannot encrypt",
+                ))
+            }
+        }
+    }
+
+    fn accept_decrypt(
+        &self,
+        request: &DecryptRequest,
+        response: DecryptResponse<'_>,
+    ) -> Result<DataKey, mrkenv::Error> {
+        match &self.kind {
+            Kind::Strict(ring, _) => ring.accept_decrypt(request, response),
+            Kind::Discovery(ring, _) => ring.accept_decrypt(request, response),
+            Kind::RawAes(_) => unreachable!("raw AES keyrings make no KMS requests"),
+        }
+    }
+
+    /// Finds the data key of a message whose header has been read.
+    pub(crate) fn data_key(&self, header: &Header) -> Result<DataKey> {
+        let (plan, client) = match &self.kind {
+            Kind::RawAes(ring) => return Ok(ring.unwrap_data_key(header)?),
+            Kind::Strict(ring, client) => (ring.decrypt_requests(header)?, client),
+            Kind::Discovery(ring, client) => (ring.decrypt_requests(header)?, client),
+        };
+        let mut attempts: Vec<Attempt> = plan.skipped;
+        if !plan.requests.is_empty() {
+            let decrypt = client.decrypt.ok_or_else(|| missing_callback("decrypt"))?;
+            for request in &plan.requests {
+                let blob = &request.ciphertext_blob;
+                let outcome = call(
+                    "Decrypt",
+                    &request.key_id,
+                    &request.encryption_context,
+                    |id, ctx, resp| unsafe {
+                        decrypt(
+                            client.user,
+                            id,
+                            blob.as_ptr(),
+                            blob.len(),
+                            ctx.as_ptr(),
+                            ctx.len(),
+                            resp,
+                        )
+                    },
+                )
+                .and_then(|response| {
+                    self.accept_decrypt(
+                        request,
+                        DecryptResponse {
+                            key_id: response.key_id.as_deref(),
+                            plaintext: &response.plaintext,
+                        },
+                    )
+                    .map_err(|e: mrkenv::Error| e.to_string())
+                });
+                match outcome {
+                    Ok(data_key) => return Ok(data_key),
+                    Err(reason) => attempts.push(Attempt {
+                        key_id: request.key_id.clone(),
+                        reason,
+                    }),
+                }
+            }
+        }
+        Err(no_decryptable_key(attempts).into())
+    }
+}

@@ -1,0 +1,36 @@
+//! # mrkenv-c
+//!
+//! The C interface of mrkenv: `include/mrkenv.h` (generated from this crate by
+//! cbindgen) plus `libmrkenv.a` and `libmrkenv.so`.
+//!
+//! Every exported function sits behind a panic boundary and checks its
+//! pointers: a NULL where one is required returns
+//! `MRKENV_STATUS_NULL_ARGUMENT`, never a crash. Failures set a per-thread
+//! message readable with `mrkenv_last_error_message`. On failure, output
+//! buffers are left empty (`data == NULL`, `len == 0`) and output handles are
+//! set to NULL, never half-written.
+//!
+//! Modules:
+//!
+//! - [`error`]: the status codes, the error mapping (once, by core error
+//!   kind) and the last-error message;
+//! - [`memory`]: `mrkenv_bytes` and the argument conversions;
+//! - [`keyring`]: raw AES and KMS MRK keyrings, the KMS callback client and
+//!   the encrypt/decrypt loops around it;
+//! - [`message`]: one-shot encrypt, decrypt, inspect and MRK matching;
+//! - [`stream`]: incremental encryptor and decryptor handles.
+//!
+//! Types are named without the `mrkenv_` prefix here (`keyring`, `status`);
+//! cbindgen adds it (see `cbindgen.toml`).
+
+#![allow(non_camel_case_types)]
+
+pub mod error;
+pub mod keyring;
+pub mod memory;
+pub mod message;
+pub mod stream;
+
+pub use error::status;
+pub use keyring::{kms_client, kms_response};
+pub use memory::{bytes, context_entry};

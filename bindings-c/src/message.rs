@@ -1,0 +1,353 @@
+//! One-shot encrypt and decrypt, the header summary as JSON, and key
+//! identifier checks.
+
+use std::ffi::{c_char, CString};
+
+use mrkenv::{
+    check_required_context, DataKey, DecryptOptions, EncryptOptions, EncryptionContext, Limits,
+};
+
+use crate::error::{boundary, status, Failure, Result};
+use crate::keyring::{keyring, keyring_ref, Injected};
+use crate::memory::{bytes, bytes_from_vec, clear_out, context, context_entry, put, slice, string};
+
+/// Frame length 0 means the default (65536 bytes).
+pub(crate) fn encrypt_options(frame_length: u32) -> EncryptOptions {
+    let mut options = EncryptOptions::default();
+    if frame_length != 0 {
+        options.frame_length = frame_length;
+    }
+    options
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn encrypt_impl(
+    keyring: *const keyring,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    ctx: *const context_entry,
+    ctx_len: usize,
+    options: EncryptOptions,
+    injected: Option<Injected>,
+    out: *mut bytes,
+) -> Result<()> {
+    unsafe { clear_out(out) };
+    if out.is_null() {
+        return Err(Failure::null("out"));
+    }
+    let keyring = unsafe { keyring_ref(keyring) }?;
+    let plaintext = unsafe { slice(plaintext, plaintext_len, "plaintext") }?;
+    let context = unsafe { context(ctx, ctx_len, "context") }?;
+    let materials = keyring.materials(&context, &options.limits, injected)?;
+    let message = mrkenv::encrypt(materials, plaintext, &options)?;
+    unsafe { put(out, bytes_from_vec(message)) };
+    Ok(())
+}
+
+/// Encrypts `plaintext` into one message under `keyring`, binding the
+/// `context_len` pairs of `context` (NULL when empty) into it. The frame
+/// length is the default (65536 bytes). For a KMS keyring, the client's
+/// `generate_data_key` (and `encrypt`, for more than one key) callbacks are
+/// called before this returns.
+///
+/// On success `*out` holds the message (free it with `mrkenv_bytes_free`); on
+/// failure it is empty.
+///
+/// ```c
+/// mrkenv_context_entry context[] = {{"tenant", "acme"}};
+/// mrkenv_bytes message = {0};
+/// if (mrkenv_encrypt(keyring, (const uint8_t *)"hi", 2, context, 1, &message) == MRKENV_STATUS_OK) {
+///     // ... store message.data, message.len ...
+///     mrkenv_bytes_free(&message);
+/// }
+/// ```
+///
+/// # Safety
+///
+/// Pointers are NULL or valid for the given lengths; strings are
+/// NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_encrypt(
+    keyring: *const keyring,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    context: *const context_entry,
+    context_len: usize,
+    out: *mut bytes,
+) -> status {
+    boundary(|| unsafe {
+        encrypt_impl(
+            keyring,
+            plaintext,
+            plaintext_len,
+            context,
+            context_len,
+            EncryptOptions::default(),
+            None,
+            out,
+        )
+    })
+}
+
+/// Like `mrkenv_encrypt`, with a frame length (plaintext bytes per frame,
+/// 1024..=16777216; 0 for the default 65536).
+///
+/// # Safety
+///
+/// As for `mrkenv_encrypt`.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_encrypt_with_frame_length(
+    keyring: *const keyring,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    context: *const context_entry,
+    context_len: usize,
+    frame_length: u32,
+    out: *mut bytes,
+) -> status {
+    boundary(|| unsafe {
+        encrypt_impl(
+            keyring,
+            plaintext,
+            plaintext_len,
+            context,
+            context_len,
+            encrypt_options(frame_length),
+            None,
+            out,
+        )
+    })
+}
+
+/// FOR TEST VECTORS ONLY, never for real data: encrypts with a fixed
+/// `message_id` (32 bytes) and, for a raw AES keyring, a fixed `data_key` (32
+/// bytes) and `raw_aes_iv` (12 bytes), so that a published vector can be
+/// reproduced byte for byte. Reusing a message id or data key across
+/// messages defeats the format's guarantees. For a KMS keyring `data_key`
+/// and `raw_aes_iv` must be NULL: the data key comes from the client's
+/// `generate_data_key` callback.
+///
+/// # Safety
+///
+/// As for `mrkenv_encrypt`; `message_id` points to 32 bytes, `data_key` to
+/// 32 bytes or NULL, `raw_aes_iv` to 12 bytes or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_testing_encrypt_with(
+    keyring: *const keyring,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    context: *const context_entry,
+    context_len: usize,
+    frame_length: u32,
+    message_id: *const u8,
+    data_key: *const u8,
+    raw_aes_iv: *const u8,
+    out: *mut bytes,
+) -> status {
+    boundary(|| unsafe {
+        clear_out(out);
+        if message_id.is_null() {
+            return Err(Failure::null("message_id"));
+        }
+        let mut options = encrypt_options(frame_length);
+        let mut id = [0u8; 32];
+        id.copy_from_slice(slice(message_id, 32, "message_id")?);
+        options.message_id = Some(id);
+        let injected = match (data_key.is_null(), raw_aes_iv.is_null()) {
+            (true, true) => None,
+            (false, false) => {
+                let mut iv = [0u8; 12];
+                iv.copy_from_slice(slice(raw_aes_iv, 12, "raw_aes_iv")?);
+                Some(Injected {
+                    data_key: DataKey::from_slice(slice(data_key, 32, "data_key")?)?,
+                    raw_aes_iv: Some(iv),
+                })
+            }
+            _ => {
+                return Err(Failure::invalid(
+                    "data_key and raw_aes_iv are given together or not at all",
+                ))
+            }
+        };
+        encrypt_impl(
+            keyring,
+            plaintext,
+            plaintext_len,
+            context,
+            context_len,
+            options,
+            injected,
+            out,
+        )
+    })
+}
+
+unsafe fn decrypt_impl(
+    keyring: *const keyring,
+    ciphertext: *const u8,
+    ciphertext_len: usize,
+    required: EncryptionContext,
+    out: *mut bytes,
+) -> Result<()> {
+    if out.is_null() {
+        return Err(Failure::null("out"));
+    }
+    let keyring = unsafe { keyring_ref(keyring) }?;
+    let message = unsafe { slice(ciphertext, ciphertext_len, "ciphertext") }?;
+    let limits = Limits::default();
+    let header = mrkenv::parse_header(message, &limits)?;
+    // Before any KMS call: a message with the wrong context is not worth one.
+    check_required_context(&header.encryption_context, &required)?;
+    let data_key = keyring.data_key(&header)?;
+    let options = DecryptOptions {
+        limits,
+        required_context: required,
+    };
+    let plaintext = mrkenv::decrypt(message, &data_key, &options)?;
+    unsafe { put(out, bytes_from_vec(plaintext)) };
+    Ok(())
+}
+
+/// Decrypts one whole message with `keyring`. Nothing is returned unless the
+/// key commitment, the header and every frame verified and the final frame
+/// was present. For a KMS keyring the client's `decrypt` callback is called
+/// for each eligible encrypted data key in order until one succeeds.
+///
+/// On success `*out` holds the plaintext (free it with `mrkenv_bytes_free`,
+/// which zeroes it); on failure it is empty.
+///
+/// # Safety
+///
+/// `ciphertext` points to `ciphertext_len` bytes; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_decrypt(
+    keyring: *const keyring,
+    ciphertext: *const u8,
+    ciphertext_len: usize,
+    out: *mut bytes,
+) -> status {
+    boundary(|| unsafe {
+        clear_out(out);
+        decrypt_impl(keyring, ciphertext, ciphertext_len, Default::default(), out)
+    })
+}
+
+/// Like `mrkenv_decrypt`, and also fails with
+/// `MRKENV_STATUS_CONTEXT_MISMATCH` unless every one of the `required_len`
+/// pairs of `required` is in the message's encryption context with an equal
+/// value. The check happens before any KMS call.
+///
+/// # Safety
+///
+/// As for `mrkenv_decrypt`; `required` points to `required_len` entries (NULL
+/// when empty).
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_decrypt_with_required_context(
+    keyring: *const keyring,
+    ciphertext: *const u8,
+    ciphertext_len: usize,
+    required: *const context_entry,
+    required_len: usize,
+    out: *mut bytes,
+) -> status {
+    boundary(|| unsafe {
+        clear_out(out);
+        let required = context(required, required_len, "required")?;
+        decrypt_impl(keyring, ciphertext, ciphertext_len, required, out)
+    })
+}
+
+/// Summarises the header of a message (or of a prefix holding the whole
+/// header) without any key, as a NUL-terminated JSON object with the fields
+/// `version`, `suite`, `suite_name`, `message_id` (hex),
+/// `encryption_context`, `frame_length` and `encrypted_data_keys` (each with
+/// `provider_id`, `provider_info`, `ciphertext_len`, and for KMS keys
+/// `key_arn`, `region`, `is_mrk`): the same fields as Python's `inspect`.
+/// The header is not authenticated.
+///
+/// On success `*out_json` is a string to free with `mrkenv_string_free`; on
+/// failure it is NULL.
+///
+/// # Safety
+///
+/// `message` points to `message_len` bytes; `out_json` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_inspect_json(
+    message: *const u8,
+    message_len: usize,
+    out_json: *mut *mut c_char,
+) -> status {
+    boundary(|| unsafe {
+        if out_json.is_null() {
+            return Err(Failure::null("out_json"));
+        }
+        put(out_json, std::ptr::null_mut());
+        let message = slice(message, message_len, "message")?;
+        let summary = mrkenv::inspect(message)?;
+        let json = serde_json::to_string(&summary)
+            .map_err(|e| Failure::invalid(format!("cannot serialise the header summary: {e}")))?;
+        // serde_json escapes U+0000 as \u0000: the text has no NUL byte.
+        let json = CString::new(json)
+            .map_err(|_| Failure::invalid("header summary contains a NUL byte"))?;
+        put(out_json, json.into_raw());
+        Ok(())
+    })
+}
+
+/// Sets `*out` to whether two KMS key identifiers name the same key for
+/// multi-Region purposes: identical strings, or two MRKs that differ only in
+/// Region. A malformed identifier is an error (`MRKENV_STATUS_INVALID_ARN`),
+/// not `false`.
+///
+/// ```c
+/// bool same = false;
+/// mrkenv_mrk_match("arn:aws:kms:us-east-1:111122223333:key/mrk-1",
+///                  "arn:aws:kms:eu-west-1:111122223333:key/mrk-1", &same); // same == true
+/// ```
+///
+/// # Safety
+///
+/// `a` and `b` are NUL-terminated strings; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_mrk_match(
+    a: *const c_char,
+    b: *const c_char,
+    out: *mut bool,
+) -> status {
+    boundary(|| unsafe {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        put(out, false);
+        let a = string(a, "a")?;
+        let b = string(b, "b")?;
+        put(out, mrkenv::mrk_match(a, b)?);
+        Ok(())
+    })
+}
+
+/// Sets `*out` to whether a KMS key identifier is a multi-Region key (a key
+/// ARN or raw id whose id starts with `mrk-`; an alias never is). A
+/// malformed identifier is `MRKENV_STATUS_INVALID_ARN`.
+///
+/// # Safety
+///
+/// `key_id` is a NUL-terminated string; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_is_mrk(key_id: *const c_char, out: *mut bool) -> status {
+    boundary(|| unsafe {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        put(out, false);
+        let key_id = string(key_id, "key_id")?;
+        put(out, mrkenv::is_mrk(key_id)?);
+        Ok(())
+    })
+}
+
+/// The library version, e.g. `"0.1.0"` (static: do not free).
+#[no_mangle]
+pub extern "C" fn mrkenv_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
