@@ -1,0 +1,146 @@
+"""The `mrkenv` command against the local KMS, through files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from conftest import ACCOUNT, EAST, WEST, clean_env
+
+MRKENV = Path(sys.executable).parent / "mrkenv"  # the console script in the venv
+
+
+def run(args: List[str], endpoint: str, module: bool = False, **kw):
+    cmd = [sys.executable, "-m", "mrkenv", *args] if module else [str(MRKENV), *args]
+    return subprocess.run(cmd, capture_output=True, env=clean_env(), timeout=120, **kw)
+
+
+@pytest.fixture
+def plaintext_file(tmp_path: Path) -> Path:
+    path = tmp_path / "data.bin"
+    path.write_bytes(os.urandom(300_000))
+    return path
+
+
+def test_round_trip_through_files(tmp_path, plaintext_file, kms_endpoint, mrk):
+    east_arn, west_arn = mrk
+    sealed = tmp_path / "data.mrke"
+    r = run(["encrypt", "--key-id", east_arn, "--context", "tenant=acme", "purpose=cli",
+             "--frame-length", "4096", "-i", str(plaintext_file), "-o", str(sealed),
+             "--endpoint-url", kms_endpoint], kms_endpoint)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout == b"" and sealed.stat().st_size > 300_000
+
+    r = run(["inspect", str(sealed)], kms_endpoint)
+    assert r.returncode == 0, r.stderr.decode()
+    summary = json.loads(r.stdout)
+    assert summary["encryption_context"] == {"tenant": "acme", "purpose": "cli"}
+    assert summary["frame_length"] == 4096
+    (edk,) = summary["encrypted_data_keys"]
+    assert (edk["key_arn"], edk["region"], edk["is_mrk"]) == (east_arn, EAST, True)
+
+    strict = tmp_path / "strict.out"
+    r = run(["decrypt", "--key-id", west_arn, "--context", "tenant=acme", "-i", str(sealed),
+             "-o", str(strict), "--endpoint-url", kms_endpoint], kms_endpoint, module=True)
+    assert r.returncode == 0, r.stderr.decode()
+    assert strict.read_bytes() == plaintext_file.read_bytes()
+
+    for extra in ([], ["--account", ACCOUNT], ["--account", ACCOUNT, "--partition", "aws"]):
+        r = run(["decrypt", "--discovery", *extra, "--region", WEST, "--endpoint-url", kms_endpoint,
+                 "-i", str(sealed)], kms_endpoint)
+        assert r.returncode == 0, r.stderr.decode()
+        assert r.stdout == plaintext_file.read_bytes()
+
+
+def test_stdin_stdout_and_inspect_stdin(plaintext_file, kms_endpoint, mrk):
+    east_arn, _ = mrk
+    data = plaintext_file.read_bytes()
+    r = run(["encrypt", "--key-id", east_arn, "--endpoint-url", kms_endpoint], kms_endpoint, input=data)
+    assert r.returncode == 0, r.stderr.decode()
+    sealed = r.stdout
+    r = run(["inspect"], kms_endpoint, input=sealed[:2000])
+    assert r.returncode == 0 and json.loads(r.stdout)["encrypted_data_keys"][0]["key_arn"] == east_arn
+    r = run(["decrypt", "--discovery", "--region", EAST, "--endpoint-url", kms_endpoint], kms_endpoint,
+            input=sealed)
+    assert r.returncode == 0 and r.stdout == data
+
+
+def test_failure_leaves_no_output_file(tmp_path, plaintext_file, kms_endpoint, mrk):
+    east_arn, west_arn = mrk
+    sealed = tmp_path / "data.mrke"
+    r = run(["encrypt", "--key-id", east_arn, "--frame-length", "1024", "-i", str(plaintext_file),
+             "-o", str(sealed), "--endpoint-url", kms_endpoint], kms_endpoint)
+    assert r.returncode == 0, r.stderr.decode()
+    before = set(os.listdir(tmp_path))
+
+    out = tmp_path / "out.bin"
+    # Wrong required context: refused before KMS is called.
+    r = run(["decrypt", "--key-id", west_arn, "--context", "tenant=other", "-i", str(sealed),
+             "-o", str(out), "--endpoint-url", kms_endpoint], kms_endpoint)
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert err.startswith("mrkenv: error: ") and err.count("\n") == 1 and "tenant" in err
+    assert not out.exists()
+
+    # Tampered last frame: earlier frames were written to the temporary file,
+    # which must be gone, and no output appears.
+    tampered = tmp_path / "tampered.mrke"
+    blob = bytearray(sealed.read_bytes())
+    blob[-5] ^= 0x01
+    tampered.write_bytes(bytes(blob))
+    r = run(["decrypt", "--discovery", "--region", WEST, "-i", str(tampered), "-o", str(out),
+             "--endpoint-url", kms_endpoint], kms_endpoint)
+    assert r.returncode == 1 and "authentication tag" in r.stderr.decode(), r.stderr.decode()
+    assert not out.exists()
+
+    # Truncated: same; and an existing output file is left untouched.
+    out.write_bytes(b"keep me")
+    truncated = tmp_path / "truncated.mrke"
+    truncated.write_bytes(sealed.read_bytes()[: sealed.stat().st_size // 2])
+    r = run(["decrypt", "--discovery", "--region", WEST, "-i", str(truncated), "-o", str(out),
+             "--endpoint-url", kms_endpoint], kms_endpoint)
+    assert r.returncode == 1 and "truncated" in r.stderr.decode()
+    assert out.read_bytes() == b"keep me"
+    out.unlink()
+    assert set(os.listdir(tmp_path)) == before | {"tampered.mrke", "truncated.mrke"}
+
+
+def test_errors_are_one_line(tmp_path, plaintext_file, kms_endpoint, mrk, single_region_key):
+    east_arn, _ = mrk
+    sealed = tmp_path / "srk.mrke"
+    r = run(["encrypt", "--key-id", single_region_key, "-i", str(plaintext_file), "-o", str(sealed),
+             "--endpoint-url", kms_endpoint], kms_endpoint)
+    assert r.returncode == 0, r.stderr.decode()
+    r = run(["decrypt", "--discovery", "--region", WEST, "-i", str(sealed), "--endpoint-url", kms_endpoint],
+            kms_endpoint)
+    assert r.returncode == 1 and r.stdout == b""
+    assert r.stderr.decode().startswith("mrkenv: error: no encrypted data key could be decrypted")
+    cases = [
+        (["encrypt", "--key-id", "key/bad", "--endpoint-url", kms_endpoint, "--region", EAST], "invalid KMS key"),
+        (["encrypt", "--key-id", east_arn, "--context", "novalue", "--endpoint-url", kms_endpoint], "KEY=VALUE"),
+        (["decrypt", "--region", EAST, "--endpoint-url", kms_endpoint], "--key-id"),
+        (["decrypt", "--key-id", east_arn, "-i", str(tmp_path / "missing")], "cannot open input"),
+        (["inspect", str(plaintext_file)], "MRKE"),
+        (["encrypt", "--key-id", east_arn, "--frame-length", "10", "--endpoint-url", kms_endpoint], "frame length"),
+    ]
+    for args, needle in cases:
+        r = run(args, kms_endpoint, input=b"")
+        assert r.returncode == 1, (args, r.stderr.decode())
+        err = r.stderr.decode()
+        assert err.startswith("mrkenv: error: ") and err.count("\n") == 1 and needle in err, (args, err)
+    r = run(["encrypt"], kms_endpoint)
+    assert r.returncode == 2  # usage
+
+
+def test_missing_boto3_says_how_to_install(kms_endpoint):
+    code = ("import sys; sys.modules['boto3'] = None; from mrkenv.cli import main; "
+            "sys.exit(main(['encrypt', '--key-id', 'arn:aws:kms:us-east-1:1:key/x']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, env=clean_env(), input=b"", timeout=60)
+    assert r.returncode == 1
+    assert "pip install 'mrkenv[cli]'" in r.stderr.decode()
