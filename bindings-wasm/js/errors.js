@@ -1,0 +1,39 @@
+// The one error class of the package.
+
+/**
+ * An error of mrkenv. `code` is stable: InvalidArn, MalformedMessage,
+ * Authentication, NoDecryptableKey, Keyring, LimitExceeded, ContextMismatch,
+ * InvalidArgument. For NoDecryptableKey, `errors` lists every key that was
+ * skipped or tried (`{ keyId, reason, cause? }`, where `cause` is what the KMS
+ * client threw or the response check that failed) and `cause` is the first
+ * error thrown by the KMS client, if any.
+ */
+export class MrkenvError extends Error {
+  constructor(code, message, { errors = [], cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "MrkenvError";
+    this.code = code;
+    this.errors = errors;
+  }
+}
+
+/** Turns the `{ code, message, attempts }` value thrown by the wasm module into a MrkenvError. */
+export function fromNative(value) {
+  if (value instanceof Error) return value;
+  if (value && typeof value === "object" && typeof value.code === "string") {
+    const errors = Array.isArray(value.attempts)
+      ? value.attempts.map((a) => ({ keyId: a.keyId, reason: a.reason }))
+      : [];
+    return new MrkenvError(value.code, String(value.message), { errors });
+  }
+  return new MrkenvError("InvalidArgument", String(value));
+}
+
+/** Runs a call into the wasm module, converting its error value. */
+export function call(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw fromNative(e);
+  }
+}

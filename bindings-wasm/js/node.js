@@ -1,0 +1,26 @@
+// Entry point for Node (the "node" and "default" conditions): the wasm
+// module is read from the package folder and compiled on first use.
+
+import { readFileSync } from "node:fs";
+import { initSync } from "./mrkenv_wasm.js";
+import { setLoader } from "./runtime.js";
+
+setLoader(() => {
+  const bytes = readFileSync(new URL("./mrkenv_wasm_bg.wasm", import.meta.url));
+  return initSync({ module: bytes });
+});
+
+export {
+  MrkenvError,
+  KmsMrkKeyring,
+  KmsMrkDiscoveryKeyring,
+  RawAesKeyring,
+  encrypt,
+  decrypt,
+  encryptStream,
+  decryptStream,
+  inspect,
+  parseArn,
+  isMrk,
+  mrkMatch,
+} from "./api.js";

@@ -1,0 +1,31 @@
+// INTERNAL test hooks of `mrkenv/testing`: for reproducing test vectors only.
+// Injected message ids, data keys and IVs destroy security in real messages.
+
+import type { EncryptionContext, Keyring } from "./index.js";
+
+export interface InjectedOptions {
+  encryptionContext?: EncryptionContext;
+  frameLength?: number;
+  /** 32 bytes. */
+  messageId: Uint8Array;
+  /** Raw AES keyrings only: 32 bytes, given together with `rawAesIv`. */
+  dataKey?: Uint8Array;
+  /** Raw AES keyrings only: 12 bytes. */
+  rawAesIv?: Uint8Array;
+}
+
+/** @internal Encrypts with injected randomness. */
+export function _encryptWithInjected(
+  keyring: Keyring,
+  plaintext: Uint8Array,
+  options: InjectedOptions,
+): Promise<Uint8Array>;
+
+/** @internal encryptStream with injected randomness. */
+export function _encryptStreamWithInjected(
+  keyring: Keyring,
+  options: InjectedOptions,
+): TransformStream<Uint8Array, Uint8Array>;
+
+/** @internal Bytes of wasm linear memory now. */
+export function _wasmMemoryBytes(): number;
