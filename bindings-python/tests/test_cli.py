@@ -144,3 +144,31 @@ def test_missing_boto3_says_how_to_install(kms_endpoint):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, env=clean_env(), input=b"", timeout=60)
     assert r.returncode == 1
     assert "pip install 'mrkenv[cli]'" in r.stderr.decode()
+
+
+def test_progress_bar_on_a_terminal(tmp_path, plaintext_file, kms_endpoint, mrk, monkeypatch):
+    import io
+
+    import mrkenv.cli as cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    east_arn, _ = mrk
+    stderr = Terminal()
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 1)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    out = tmp_path / "p.mrke"
+    status = cli.main(["encrypt", "--key-id", east_arn, "--endpoint-url", kms_endpoint,
+                       "-i", str(plaintext_file), "-o", str(out)])
+    assert status == 0, stderr.getvalue()
+    text = stderr.getvalue()
+    assert text.startswith("\rencrypt [") and "100.0%" in text and text.endswith("\n")
+    # Not a terminal: no progress output at all.
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert cli.main(["decrypt", "--discovery", "--region", EAST, "--endpoint-url", kms_endpoint,
+                     "-i", str(out), "-o", str(tmp_path / "p.out")]) == 0
+    assert quiet.getvalue() == ""
+    assert (tmp_path / "p.out").read_bytes() == plaintext_file.read_bytes()
