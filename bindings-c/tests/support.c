@@ -1,0 +1,289 @@
+/* Test support: harness, JSON reader, hex, files. */
+#include "support.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+
+void test_fail(const char *file, int line, const char *what) {
+    char message[2048];
+    mrkenv_last_error_message(message, sizeof message);
+    failures++;
+    fprintf(stdout, "    check failed at %s:%d: %s\n    (mrkenv last error: %s)\n", file, line,
+            what, message[0] ? message : "none");
+}
+
+int test_failures(void) { return failures; }
+
+bool last_error_contains(const char *needle) {
+    size_t needed = mrkenv_last_error_message(NULL, 0);
+    char *message = malloc(needed);
+    if (!message) return false;
+    mrkenv_last_error_message(message, needed);
+    bool found = strstr(message, needle) != NULL;
+    if (!found) fprintf(stdout, "    last error %s\n    does not contain %s\n", message, needle);
+    free(message);
+    return found;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+typedef struct {
+    const char *p;
+    const char *error;
+} parser;
+
+static void skip_ws(parser *ps) {
+    while (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t') ps->p++;
+}
+
+static bool parse_value(parser *ps, json *out, int depth);
+
+static void put_utf8(char **w, unsigned long cp) {
+    char *o = *w;
+    if (cp < 0x80) {
+        *o++ = (char)cp;
+    } else if (cp < 0x800) {
+        *o++ = (char)(0xC0 | (cp >> 6));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = (char)(0xE0 | (cp >> 12));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = (char)(0xF0 | (cp >> 18));
+        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    *w = o;
+}
+
+static bool parse_hex4(const char *p, unsigned long *out) {
+    unsigned long v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned long)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned long)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned long)(c - 'A' + 10);
+        else return false;
+    }
+    *out = v;
+    return true;
+}
+
+static char *parse_string(parser *ps) {
+    if (*ps->p != '"') { ps->error = "expected a string"; return NULL; }
+    ps->p++;
+    const char *start = ps->p;
+    size_t max = 0;
+    while (start[max] && start[max] != '"') {
+        if (start[max] == '\\' && start[max + 1]) max++;
+        max++;
+    }
+    char *buf = malloc(max * 2 + 1); /* \uXXXX never grows; be generous */
+    if (!buf) { ps->error = "out of memory"; return NULL; }
+    char *w = buf;
+    while (*ps->p != '"') {
+        char c = *ps->p;
+        if (!c) { ps->error = "unterminated string"; free(buf); return NULL; }
+        if (c != '\\') { *w++ = c; ps->p++; continue; }
+        ps->p++;
+        char e = *ps->p++;
+        switch (e) {
+        case '"': *w++ = '"'; break;
+        case '\\': *w++ = '\\'; break;
+        case '/': *w++ = '/'; break;
+        case 'b': *w++ = '\b'; break;
+        case 'f': *w++ = '\f'; break;
+        case 'n': *w++ = '\n'; break;
+        case 'r': *w++ = '\r'; break;
+        case 't': *w++ = '\t'; break;
+        case 'u': {
+            unsigned long cp;
+            if (!parse_hex4(ps->p, &cp)) { ps->error = "bad \\u escape"; free(buf); return NULL; }
+            ps->p += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && ps->p[0] == '\\' && ps->p[1] == 'u') {
+                unsigned long lo;
+                if (parse_hex4(ps->p + 2, &lo) && lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    ps->p += 6;
+                }
+            }
+            put_utf8(&w, cp);
+            break;
+        }
+        default: ps->error = "bad escape"; free(buf); return NULL;
+        }
+    }
+    ps->p++;
+    *w = '\0';
+    return buf;
+}
+
+static bool parse_container(parser *ps, json *out, int depth, bool object) {
+    char close = object ? '}' : ']';
+    ps->p++;
+    size_t cap = 4;
+    out->type = object ? JSON_OBJECT : JSON_ARRAY;
+    out->items = calloc(cap, sizeof(json));
+    if (object) out->keys = calloc(cap, sizeof(char *));
+    skip_ws(ps);
+    if (*ps->p == close) { ps->p++; return true; }
+    for (;;) {
+        if (out->count == cap) {
+            cap *= 2;
+            out->items = realloc(out->items, cap * sizeof(json));
+            if (object) out->keys = realloc(out->keys, cap * sizeof(char *));
+        }
+        json *item = &out->items[out->count];
+        memset(item, 0, sizeof *item);
+        skip_ws(ps);
+        if (object) {
+            char *key = parse_string(ps);
+            if (!key) return false;
+            out->keys[out->count] = key;
+            skip_ws(ps);
+            if (*ps->p != ':') { out->count++; ps->error = "expected ':'"; return false; }
+            ps->p++;
+        }
+        out->count++;
+        if (!parse_value(ps, item, depth + 1)) return false;
+        skip_ws(ps);
+        if (*ps->p == ',') { ps->p++; continue; }
+        if (*ps->p == close) { ps->p++; return true; }
+        ps->error = object ? "expected ',' or '}'" : "expected ',' or ']'";
+        return false;
+    }
+}
+
+static bool parse_value(parser *ps, json *out, int depth) {
+    if (depth > 64) { ps->error = "nested too deeply"; return false; }
+    skip_ws(ps);
+    char c = *ps->p;
+    if (c == '{' || c == '[') return parse_container(ps, out, depth, c == '{');
+    if (c == '"') {
+        out->type = JSON_STRING;
+        out->string = parse_string(ps);
+        return out->string != NULL;
+    }
+    if (strncmp(ps->p, "true", 4) == 0) { out->type = JSON_BOOL; out->boolean = true; ps->p += 4; return true; }
+    if (strncmp(ps->p, "false", 5) == 0) { out->type = JSON_BOOL; ps->p += 5; return true; }
+    if (strncmp(ps->p, "null", 4) == 0) { out->type = JSON_NULL; ps->p += 4; return true; }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        char *end;
+        out->type = JSON_NUMBER;
+        out->number = strtod(ps->p, &end);
+        ps->p = end;
+        return true;
+    }
+    ps->error = "unexpected character";
+    return false;
+}
+
+static void json_free_inner(json *v) {
+    free(v->string);
+    for (size_t i = 0; i < v->count; i++) {
+        json_free_inner(&v->items[i]);
+        if (v->keys) free(v->keys[i]);
+    }
+    free(v->items);
+    free(v->keys);
+}
+
+void json_free(json *value) {
+    if (!value) return;
+    json_free_inner(value);
+    free(value);
+}
+
+json *json_parse(const char *text) {
+    parser ps = {text, NULL};
+    json *root = calloc(1, sizeof(json));
+    if (!parse_value(&ps, root, 0)) {
+        fprintf(stdout, "    JSON error: %s at offset %ld\n", ps.error, (long)(ps.p - text));
+        json_free(root);
+        return NULL;
+    }
+    skip_ws(&ps);
+    if (*ps.p) {
+        fprintf(stdout, "    JSON error: trailing characters\n");
+        json_free(root);
+        return NULL;
+    }
+    return root;
+}
+
+const json *json_get(const json *object, const char *key) {
+    if (!object || object->type != JSON_OBJECT) return NULL;
+    for (size_t i = 0; i < object->count; i++)
+        if (strcmp(object->keys[i], key) == 0) return &object->items[i];
+    return NULL;
+}
+
+const char *json_get_string(const json *object, const char *key) {
+    const json *v = json_get(object, key);
+    return v && v->type == JSON_STRING ? v->string : NULL;
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) { cap *= 2; buf = realloc(buf, cap); }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        if (got == 0) break;
+        n += got;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+uint8_t *hex_decode(const char *hex, size_t *len) {
+    size_t n = strlen(hex) / 2;
+    uint8_t *out = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) { free(out); return NULL; }
+        out[i] = (uint8_t)(hi * 16 + lo);
+    }
+    *len = n;
+    return out;
+}
+
+mrkenv_context_entry *context_from_json(const json *object, size_t *len) {
+    *len = 0;
+    if (!object || object->type != JSON_OBJECT || object->count == 0) return NULL;
+    mrkenv_context_entry *entries = calloc(object->count, sizeof *entries);
+    for (size_t i = 0; i < object->count; i++) {
+        entries[i].key = object->keys[i];
+        entries[i].value = object->items[i].string;
+    }
+    *len = object->count;
+    return entries;
+}
+
+void fill_pattern(uint8_t *buf, size_t len, uint32_t seed) {
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[i] = (uint8_t)x;
+    }
+}
