@@ -1,6 +1,6 @@
 """Type stubs of the compiled extension ``mrkenv._native`` (re-exported by ``mrkenv``)."""
 
-from typing import IO, Any, Dict, List, Mapping, Optional, Protocol, TypeAlias, Union
+from typing import IO, Any, Dict, List, Mapping, Optional, Protocol, TypeAlias, Union, final
 
 
 __version__: str
@@ -16,6 +16,7 @@ class KmsClient(Protocol):
     def encrypt(self, **kwargs: Any) -> Mapping[str, Any]: ...
     def decrypt(self, **kwargs: Any) -> Mapping[str, Any]: ...
 
+@final
 class KmsArn:
     """The parts of a KMS ARN; ``str(arn)`` gives the ARN back."""
 
@@ -35,9 +36,10 @@ class KmsArn:
     @property
     def is_mrk(self) -> bool:
         """True for a ``key`` ARN whose id starts with ``mrk-``."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+@final
 class KmsMrkKeyring:
     """Strict multi-Region-aware KMS keyring.
 
@@ -49,13 +51,13 @@ class KmsMrkKeyring:
     Constructing a keyring never calls KMS.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         client: KmsClient,
         key_ids: List[str],
         *,
         grant_tokens: Optional[List[str]] = None,
-    ) -> None: ...
+    ) -> "KmsMrkKeyring": ...
     @property
     def key_ids(self) -> List[str]: ...
     @property
@@ -63,15 +65,17 @@ class KmsMrkKeyring:
     @property
     def grant_tokens(self) -> Optional[List[str]]: ...
 
+@final
 class DiscoveryFilter:
     """Restricts a discovery keyring to keys of one partition and some accounts."""
 
-    def __init__(self, partition: str, account_ids: List[str]) -> None: ...
+    def __new__(cls, partition: str, account_ids: List[str]) -> "DiscoveryFilter": ...
     @property
     def partition(self) -> str: ...
     @property
     def account_ids(self) -> List[str]: ...
 
+@final
 class KmsMrkDiscoveryKeyring:
     """Discovery multi-Region-aware KMS keyring (decrypt only).
 
@@ -81,14 +85,14 @@ class KmsMrkDiscoveryKeyring:
     raises ``KeyringError``.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         client: KmsClient,
         region: str,
         *,
         discovery_filter: Optional[DiscoveryFilter] = None,
         grant_tokens: Optional[List[str]] = None,
-    ) -> None: ...
+    ) -> "KmsMrkDiscoveryKeyring": ...
     @property
     def region(self) -> str: ...
     @property
@@ -98,10 +102,11 @@ class KmsMrkDiscoveryKeyring:
     @property
     def grant_tokens(self) -> Optional[List[str]]: ...
 
+@final
 class RawAesKeyring:
     """Wraps the data key locally with a 32-byte AES-256 key (no KMS)."""
 
-    def __init__(self, key_namespace: str, key_name: str, wrapping_key: bytes) -> None: ...
+    def __new__(cls, key_namespace: str, key_name: str, wrapping_key: bytes) -> "RawAesKeyring": ...
     @property
     def key_namespace(self) -> str: ...
     @property

@@ -53,7 +53,7 @@ def _parse_context(pairs: Optional[Sequence[str]]) -> Dict[str, str]:
 
 def _kms_client(region: Optional[str], endpoint_url: Optional[str]) -> Any:
     try:
-        import boto3
+        import boto3  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         raise CliError(
             "the mrkenv command needs boto3 to call AWS KMS: pip install 'mrkenv[cli]'"
