@@ -5,6 +5,7 @@
 //! keyword arguments) and hands the answers back. An exception raised by the
 //! client becomes the `__cause__` of the mrkenv error that reports it.
 
+use mrkenv::error::KeyringError;
 use mrkenv::keyring::{
     self as core_keyring, DecryptResponse, EncryptResponse, GenerateDataKeyResponse,
 };
@@ -289,11 +290,12 @@ impl<'a> AnyKeyring<'a> {
                 None => k.inner.encryption_materials(context, limits).py_err(py),
             },
             AnyKeyring::Discovery(k) => {
-                // Always the core's "discovery keyring cannot encrypt" error.
-                k.inner
-                    .generate_data_key_request(context, limits)
-                    .py_err(py)?;
-                unreachable!("a discovery keyring never gives a GenerateDataKey request")
+                // The core's "a discovery keyring cannot encrypt" error.
+                let error = match k.inner.generate_data_key_request(context, limits) {
+                    Err(e) => e,
+                    Ok(_) => KeyringError::DiscoveryCannotEncrypt.into(),
+                };
+                Err(crate::errors::to_py(py, error))
             }
             AnyKeyring::Strict(k) => k.encryption_materials(py, context, limits),
         }

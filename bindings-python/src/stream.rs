@@ -9,7 +9,7 @@
 //! temporary file and rename it on success (as the CLI does) when that matters.
 
 use mrkenv::{DecryptOptions, Decryptor, EncryptOptions, Encryptor, Limits};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyInt};
 
@@ -131,10 +131,9 @@ pub fn decrypt_stream(
         }
         decryptor.update(bytes.as_slice(), &mut out).py_err(py)?;
     }
-    let header = decryptor
-        .header()
-        .cloned()
-        .expect("the decryptor has read the header when it needs the data key");
+    let header = decryptor.header().cloned().ok_or_else(|| {
+        PyRuntimeError::new_err("mrkenv: internal error: no header after reading the header")
+    })?;
     let data_key = keyring.data_key(py, &header)?;
     decryptor.set_data_key(&data_key).py_err(py)?;
     py.detach(|| decryptor.update(&[], &mut out)).py_err(py)?;
