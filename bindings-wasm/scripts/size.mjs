@@ -1,0 +1,27 @@
+// Prints the npm package size: the wasm and the JavaScript, raw and gzip
+// (level 9), and the total. Exits 1 when the total gzip size exceeds the
+// budget (150 KB). Usage: node scripts/size.mjs <package folder>
+
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+
+const BUDGET = 150 * 1024;
+const dir = process.argv[2];
+const groups = { wasm: { raw: 0, gzip: 0 }, js: { raw: 0, gzip: 0 } };
+for (const file of readdirSync(dir)) {
+  const kind = file.endsWith(".wasm") ? "wasm" : file.endsWith(".js") ? "js" : null;
+  if (!kind) continue;
+  const bytes = readFileSync(path.join(dir, file));
+  groups[kind].raw += bytes.length;
+  groups[kind].gzip += gzipSync(bytes, { level: 9 }).length;
+}
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const total = { raw: groups.wasm.raw + groups.js.raw, gzip: groups.wasm.gzip + groups.js.gzip };
+for (const [name, g] of Object.entries({ ...groups, total })) {
+  console.log(`${name.padEnd(6)} raw ${kb(g.raw).padStart(9)}   gzip ${kb(g.gzip).padStart(9)}`);
+}
+if (total.gzip > BUDGET) {
+  console.error(`package is ${kb(total.gzip)} gzip, over the ${kb(BUDGET)} budget`);
+  process.exit(1);
+}

@@ -1,0 +1,48 @@
+// The examples run, and the README quick starts are exactly the examples.
+
+import test from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT } from "./helpers.mjs";
+
+const PKG = path.join(ROOT, "bindings-wasm");
+const readme = readFileSync(path.join(PKG, "README.md"), "utf8");
+
+test("README quick starts are the example files, verbatim", () => {
+  for (const file of ["examples/quickstart.mjs", "examples/browser/index.html"]) {
+    const source = readFileSync(path.join(PKG, file), "utf8");
+    assert.ok(readme.includes(source), `${file} is not in README.md as written`);
+  }
+});
+
+test("examples/quickstart.mjs runs and prints the plaintext", () => {
+  const result = spawnSync(process.execPath, [path.join(PKG, "examples", "quickstart.mjs")], {
+    encoding: "utf8",
+    timeout: 30000,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, "{ tenant: 'acme' }\nhello, mrkenv\n");
+});
+
+test("the package folder: package.json exports, types and files", () => {
+  const dist = path.join(ROOT, "dist", "npm");
+  const pkg = JSON.parse(readFileSync(path.join(dist, "package.json"), "utf8"));
+  assert.equal(pkg.name, "mrkenv");
+  assert.equal(pkg.type, "module");
+  assert.equal(pkg.dependencies, undefined, "the package has no dependencies");
+  for (const entry of [".", "./testing"]) {
+    for (const condition of ["types", "browser", "node", "default"]) {
+      readFileSync(path.join(dist, pkg.exports[entry][condition])); // exists
+    }
+  }
+  readFileSync(path.join(dist, "mrkenv_wasm_bg.wasm"));
+  const types = readFileSync(path.join(dist, "index.d.ts"), "utf8");
+  for (const name of ["encrypt", "decrypt", "encryptStream", "decryptStream", "inspect", "parseArn", "isMrk", "mrkMatch"]) {
+    assert.match(types, new RegExp(`export function ${name}\\(`), name);
+  }
+  for (const name of ["KmsMrkKeyring", "KmsMrkDiscoveryKeyring", "RawAesKeyring", "MrkenvError"]) {
+    assert.match(types, new RegExp(`export class ${name}`), name);
+  }
+});
