@@ -194,6 +194,12 @@ proptest! {
         prop_assert_eq!(out, plaintext);
     }
 
+}
+
+proptest! {
+    // Small messages are cheap: more cases.
+    #![proptest_config(ProptestConfig::with_cases(160))]
+
     /// Any single modified byte of a small message is rejected, by the full
     /// read path and by `decrypt` with the right data key.
     #[test]
@@ -218,6 +224,11 @@ proptest! {
         prop_assert!(out.is_empty(), "a one-frame message released plaintext after tampering");
     }
 
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
     /// A message cut anywhere (one byte short included) is rejected.
     #[test]
     fn any_truncation_is_rejected(
@@ -238,6 +249,11 @@ proptest! {
         // `stream_open` checked that only a prefix of the plaintext came out.
         prop_assert!(out.len() <= plaintext.len());
     }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(160))]
 
     /// A required context pair that is missing or different fails with
     /// ContextMismatch, before any key is needed; a required subset passes.
@@ -273,6 +289,11 @@ proptest! {
             prop_assert_eq!(decrypt(&message, &data_key, &opts).unwrap(), b"context-bound");
         }
     }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     /// After a tampered frame k, the decryptor has released exactly the
     /// plaintext of frames 1..k and nothing more, whatever the chunking.
