@@ -5,14 +5,18 @@
 BINDINGS := $(patsubst %/Makefile,%,$(wildcard bindings-*/Makefile))
 CARGO ?= cargo
 
-.PHONY: test lint test-core check-vectors bench dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
+.PHONY: test lint check-readme test-core vectors bench dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
 
-test: lint test-core $(BINDINGS:%=test-%)
+test: lint check-readme test-core $(BINDINGS:%=test-%)
 	@echo "make test: all suites passed"
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The README's quick starts must be the ones the binding suites run.
+check-readme:
+	python3 tests/scripts/check_readme.py
 
 test-core:
 	$(CARGO) test -p mrkenv
