@@ -13,6 +13,7 @@
 
 use std::fmt;
 
+use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use hkdf::Hkdf;
@@ -198,6 +199,42 @@ impl MessageKeys {
             .encrypt_inout_detached(&frame_iv(sequence), &aad, buffer.into())
             .expect("a frame is within AES-GCM limits")
             .into()
+    }
+
+    /// Encrypts one frame from `plaintext` into `out` (of equal length) and
+    /// returns its tag: no intermediate copy.
+    pub(crate) fn seal_frame_to(
+        &self,
+        message_id: &[u8; MESSAGE_ID_LEN],
+        sequence: u64,
+        is_final: bool,
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> [u8; TAG_LEN] {
+        let aad = frame_aad(message_id, sequence, is_final, plaintext.len() as u64);
+        let buffer = InOutBuf::new(plaintext, out).expect("callers pass equal lengths");
+        self.cipher
+            .encrypt_inout_detached(&frame_iv(sequence), &aad, buffer)
+            .expect("a frame is within AES-GCM limits")
+            .into()
+    }
+
+    /// Verifies one frame's tag, then decrypts `ciphertext` into `out` (of
+    /// equal length). On failure `out` is not written.
+    pub(crate) fn open_frame_to(
+        &self,
+        message_id: &[u8; MESSAGE_ID_LEN],
+        sequence: u64,
+        is_final: bool,
+        ciphertext: &[u8],
+        out: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Error> {
+        let aad = frame_aad(message_id, sequence, is_final, ciphertext.len() as u64);
+        let buffer = InOutBuf::new(ciphertext, out).expect("callers pass equal lengths");
+        self.cipher
+            .decrypt_inout_detached(&frame_iv(sequence), &aad, buffer, &Tag::from(*tag))
+            .map_err(|_| AuthenticationError::FrameTag(sequence).into())
     }
 
     /// Decrypts one frame in place after verifying its tag. On failure the

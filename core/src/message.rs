@@ -8,11 +8,12 @@ use crate::context::EncryptionContext;
 use crate::crypto::DataKey;
 use crate::error::{Error, FormatError};
 use crate::format::cbor::{self, MAJOR_BYTES};
-use crate::format::frame::frame_encoded_len;
 use crate::format::{Header, AWS_KMS_PROVIDER_ID, MAGIC, PREFIX, VERSION};
 use crate::keyring::EncryptionMaterials;
 use crate::limits::Limits;
-use crate::stream::{DecryptOptions, EncryptOptions, Encryptor};
+use zeroize::Zeroize;
+
+use crate::stream::{DecryptOptions, EncryptOptions, Encryptor, Sink};
 use crate::Decryptor;
 
 /// Encrypts `plaintext` into one message.
@@ -21,17 +22,82 @@ pub fn encrypt(
     plaintext: &[u8],
     options: &EncryptOptions,
 ) -> Result<Vec<u8>, Error> {
-    let mut encryptor = Encryptor::new(materials, options)?;
-    let frame = options.frame_length as usize;
-    let full_frames = plaintext.len() / frame;
-    let capacity = 512
-        + encryptor.header().encode().len()
-        + full_frames * frame_encoded_len(u64::MAX, frame)
-        + frame_encoded_len(u64::MAX, plaintext.len() % frame);
-    let mut out = Vec::with_capacity(capacity);
-    encryptor.update(plaintext, &mut out)?;
-    encryptor.finish(&mut out)?;
+    let encryptor = Encryptor::new(materials, options)?;
+    let mut out = vec![0u8; encryptor.message_len(plaintext.len())];
+    let written = encryptor.seal_all_into(plaintext, &mut out)?;
+    out.truncate(written);
     Ok(out)
+}
+
+/// Encrypts `plaintext` into a caller's buffer, which must hold at least
+/// [`Encryptor::message_len`] bytes (or use [`max_message_len`]); returns the
+/// message length. Each frame is encrypted straight into `out`, with no
+/// intermediate copy, so a reused buffer gives the best throughput.
+pub fn encrypt_to_slice(
+    materials: EncryptionMaterials,
+    plaintext: &[u8],
+    options: &EncryptOptions,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    Encryptor::new(materials, options)?.seal_all_into(plaintext, out)
+}
+
+/// The length of the message [`encrypt`] would write for these materials,
+/// options and plaintext length.
+pub fn message_len(
+    materials: &EncryptionMaterials,
+    plaintext_len: usize,
+    options: &EncryptOptions,
+) -> Result<usize, Error> {
+    Ok(Encryptor::new(materials.clone(), options)?.message_len(plaintext_len))
+}
+
+/// Decrypts a whole message into a caller's buffer and returns the plaintext
+/// length. A buffer of `message.len()` bytes is always large enough. On any
+/// error, whatever was written to `out` is zeroed before returning.
+pub fn decrypt_to_slice(
+    message: &[u8],
+    data_key: &DataKey,
+    options: &DecryptOptions,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let mut sink = Sink::Slice { out, written: 0 };
+    let result = decrypt_into_sink(message, data_key, options, &mut sink);
+    let Sink::Slice { out, written } = sink else {
+        unreachable!("built as a slice sink above")
+    };
+    match result {
+        Ok(()) => Ok(written),
+        Err(e) => {
+            out[..written].zeroize();
+            Err(e)
+        }
+    }
+}
+
+fn decrypt_into_sink(
+    message: &[u8],
+    data_key: &DataKey,
+    options: &DecryptOptions,
+    sink: &mut Sink<'_>,
+) -> Result<(), Error> {
+    let mut decryptor = Decryptor::new(options.clone());
+    let used = decryptor.process_to(message, sink)?;
+    if !decryptor.needs_data_key() {
+        return Err(FormatError::Truncated("the header is incomplete".into()).into());
+    }
+    decryptor.set_data_key(data_key)?;
+    let rest = &message[used..];
+    let consumed = decryptor.process_to(rest, sink)?;
+    if consumed < rest.len() && decryptor.is_done() {
+        return Err(FormatError::TrailingBytes(rest.len() - consumed).into());
+    }
+    if !decryptor.is_done() {
+        return Err(
+            FormatError::Truncated("the message ends before the final frame".into()).into(),
+        );
+    }
+    Ok(())
 }
 
 /// Decrypts a whole message with its data key. Nothing is returned unless
@@ -42,15 +108,11 @@ pub fn decrypt(
     data_key: &DataKey,
     options: &DecryptOptions,
 ) -> Result<Vec<u8>, Error> {
-    let mut decryptor = Decryptor::new(options.clone());
-    let mut out = Vec::with_capacity(message.len());
-    let used = decryptor.process(message, &mut out)?;
-    if !decryptor.needs_data_key() {
-        return Err(FormatError::Truncated("the header is incomplete".into()).into());
-    }
-    decryptor.set_data_key(data_key)?;
-    decryptor.update(&message[used..], &mut out)?;
-    decryptor.finish()?;
+    // The plaintext is shorter than the message; the zeroed buffer costs no
+    // more than reserving, and frames are decrypted straight into it.
+    let mut out = vec![0u8; message.len()];
+    let written = decrypt_to_slice(message, data_key, options, &mut out)?;
+    out.truncate(written);
     Ok(out)
 }
 

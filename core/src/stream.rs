@@ -12,7 +12,7 @@ use crate::context::{check_required_context, EncryptionContext};
 use crate::crypto::{fill_random, DataKey, MessageKeys, Suite, MESSAGE_ID_LEN, TAG_LEN};
 use crate::error::{Error, FormatError};
 use crate::format::cbor::{self, MAJOR_BYTES};
-use crate::format::frame::{read_frame_head, write_frame_head};
+use crate::format::frame::{frame_encoded_len, read_frame_head, write_frame_head};
 use crate::format::{Header, MAGIC, PREFIX, VERSION};
 use crate::keyring::EncryptionMaterials;
 use crate::limits::{check_frame_length, Limits, DEFAULT_FRAME_LENGTH};
@@ -161,6 +161,66 @@ impl Encryptor {
             &mut out[start..],
         );
         out.extend_from_slice(&tag);
+    }
+
+    /// The exact length of the message this encryptor writes for a plaintext
+    /// of `plaintext_len` bytes (when nothing was written yet).
+    pub fn message_len(&self, plaintext_len: usize) -> usize {
+        let frame = self.header.frame_length as usize;
+        let full = plaintext_len / frame;
+        let prelude = self.prelude.as_ref().map_or(0, Vec::len);
+        let mut total = prelude + frame_encoded_len(full as u64 + 1, plaintext_len % frame);
+        for sequence in 1..=full as u64 {
+            total += frame_encoded_len(sequence, frame);
+        }
+        total
+    }
+
+    /// Writes the whole message for `plaintext` into `out`, which must hold
+    /// at least [`message_len`](Self::message_len) bytes; returns the length
+    /// written. Each frame is encrypted straight from `plaintext` into `out`.
+    pub(crate) fn seal_all_into(
+        mut self,
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        let needed = self.message_len(plaintext.len());
+        if self.prelude.is_none() || !self.pending.is_empty() || self.finished {
+            return Err(Error::invalid_argument("encryptor was already used"));
+        }
+        if out.len() < needed {
+            return Err(Error::invalid_argument(format!(
+                "output buffer is {} bytes, the message needs {needed}",
+                out.len()
+            )));
+        }
+        let prelude = self.prelude.take().expect("checked above");
+        out[..prelude.len()].copy_from_slice(&prelude);
+        let mut at = prelude.len();
+        let frame = self.header.frame_length as usize;
+        let mut chunks = plaintext.chunks_exact(frame);
+        let mut head = Vec::with_capacity(16);
+        let mut seal = |chunk: &[u8], is_final: bool, sequence: u64, at: &mut usize| {
+            head.clear();
+            write_frame_head(&mut head, sequence, is_final, chunk.len());
+            out[*at..*at + head.len()].copy_from_slice(&head);
+            *at += head.len();
+            let body = &mut out[*at..*at + chunk.len()];
+            let tag =
+                self.keys
+                    .seal_frame_to(&self.header.message_id, sequence, is_final, chunk, body);
+            *at += chunk.len();
+            out[*at..*at + TAG_LEN].copy_from_slice(&tag);
+            *at += TAG_LEN;
+        };
+        let mut sequence = 1;
+        for chunk in chunks.by_ref() {
+            seal(chunk, false, sequence, &mut at);
+            sequence += 1;
+        }
+        seal(chunks.remainder(), true, sequence, &mut at);
+        debug_assert_eq!(at, needed);
+        Ok(at)
     }
 
     /// Encrypts what it can of `input` and appends message bytes to `out`.
@@ -341,8 +401,14 @@ impl Decryptor {
         }
     }
 
-    /// Processes as much of `data` as possible; returns how many bytes were used.
+    /// Processes as much of `data` as possible, appending plaintext to `out`;
+    /// returns how many bytes were used.
     pub(crate) fn process(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
+        self.process_to(data, &mut Sink::Vec(out))
+    }
+
+    /// Like [`process`](Self::process), writing plaintext to any [`Sink`].
+    pub(crate) fn process_to(&mut self, data: &[u8], sink: &mut Sink<'_>) -> Result<usize, Error> {
         let mut at = 0;
         loop {
             let rest = &data[at..];
@@ -420,18 +486,29 @@ impl Decryptor {
                     let body = &rest[frame.head_len..frame.total_len()];
                     let (ciphertext, tag) = body.split_at(frame.plaintext_len);
                     let tag: [u8; TAG_LEN] = tag.try_into().expect("16 bytes");
-                    let start = out.len();
-                    out.extend_from_slice(ciphertext);
                     let keys = self.keys.as_ref().expect("keys are set in Frames");
-                    if let Err(e) = keys.open_frame(
-                        &header.message_id,
-                        frame.sequence,
-                        frame.is_final,
-                        &mut out[start..],
-                        &tag,
-                    ) {
-                        out.truncate(start);
-                        return Err(e);
+                    let (id, seq, fin) = (&header.message_id, frame.sequence, frame.is_final);
+                    match sink {
+                        Sink::Vec(out) => {
+                            let start = out.len();
+                            out.extend_from_slice(ciphertext);
+                            if let Err(e) = keys.open_frame(id, seq, fin, &mut out[start..], &tag) {
+                                out.truncate(start);
+                                return Err(e);
+                            }
+                        }
+                        Sink::Slice { out, written } => {
+                            let end = *written + ciphertext.len();
+                            if end > out.len() {
+                                return Err(Error::invalid_argument(format!(
+                                    "output buffer of {} bytes is too small for frame {seq}",
+                                    out.len()
+                                )));
+                            }
+                            let target = &mut out[*written..end];
+                            keys.open_frame_to(id, seq, fin, ciphertext, target, &tag)?;
+                            *written = end;
+                        }
                     }
                     at += frame.total_len();
                     self.next_sequence += 1;
@@ -449,4 +526,17 @@ impl Decryptor {
             }
         }
     }
+}
+
+/// Where a [`Decryptor`] writes verified plaintext.
+pub(crate) enum Sink<'a> {
+    /// Appended to a vector.
+    Vec(&'a mut Vec<u8>),
+    /// Written into a caller's slice, `written` bytes so far.
+    Slice {
+        /// The caller's buffer.
+        out: &'a mut [u8],
+        /// How much of it holds plaintext.
+        written: usize,
+    },
 }

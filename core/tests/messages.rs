@@ -221,3 +221,53 @@ fn error_kind_codes_are_stable() {
         ]
     );
 }
+
+#[test]
+fn slice_apis_write_the_same_bytes_and_clean_up_on_failure() {
+    let m = materials();
+    let data_key = m.data_key.clone();
+    for len in [0usize, 1, 1023, 1024, 1025, 5000] {
+        let plaintext: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let options = EncryptOptions {
+            frame_length: 1024,
+            message_id: Some([5; 32]),
+            ..Default::default()
+        };
+        let expected = encrypt(m.clone(), &plaintext, &options).unwrap();
+        let needed = mrkenv::message_len(&m, len, &options).unwrap();
+        assert_eq!(needed, expected.len(), "message_len for {len}");
+        let mut out = vec![0xee; needed + 3];
+        let written = mrkenv::encrypt_to_slice(m.clone(), &plaintext, &options, &mut out).unwrap();
+        assert_eq!(&out[..written], &expected[..], "{len}");
+        let err = mrkenv::encrypt_to_slice(m.clone(), &plaintext, &options, &mut out[..needed - 1])
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+
+        let mut back = vec![0u8; expected.len()];
+        let n =
+            mrkenv::decrypt_to_slice(&expected, &data_key, &DecryptOptions::default(), &mut back)
+                .unwrap();
+        assert_eq!(&back[..n], &plaintext[..]);
+    }
+    // A tampered last frame: the verified frames written before are zeroed.
+    let plaintext = vec![0x5a; 3000];
+    let options = EncryptOptions {
+        frame_length: 1024,
+        ..Default::default()
+    };
+    let mut message = encrypt(m.clone(), &plaintext, &options).unwrap();
+    let last = message.len() - 5;
+    message[last] ^= 1;
+    let mut out = vec![0u8; message.len()];
+    let err = mrkenv::decrypt_to_slice(&message, &data_key, &DecryptOptions::default(), &mut out)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert!(out.iter().all(|&b| b == 0), "no plaintext left behind");
+    // Too small an output buffer is an argument error, also cleaned up.
+    let message = encrypt(m, &plaintext, &options).unwrap();
+    let mut out = vec![0u8; 2000];
+    let err = mrkenv::decrypt_to_slice(&message, &data_key, &DecryptOptions::default(), &mut out)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(out.iter().all(|&b| b == 0));
+}
