@@ -347,23 +347,64 @@ impl Decryptor {
     /// Consumes `input`, appending verified plaintext to `out`.
     pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         self.guard()?;
-        let result = if self.buffer.is_empty() {
-            self.process(input, out).map(|used| {
-                self.buffer.extend_from_slice(&input[used..]);
-            })
-        } else {
-            self.buffer.extend_from_slice(input);
-            let buffer = std::mem::take(&mut self.buffer);
-            let result = self.process(&buffer, out);
-            self.buffer = buffer;
-            result.map(|used| {
-                self.buffer.drain(..used);
-            })
-        };
+        let result = self.update_inner(input, out);
         if result.is_err() {
             self.state = State::Failed;
         }
         result
+    }
+
+    /// Completes a piece left over from an earlier call by topping the
+    /// buffer up with just the bytes it lacks, then reads the rest of `input`
+    /// in place, so each byte is copied at most once, and only when a piece
+    /// straddles two calls.
+    fn update_inner(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        while !self.buffer.is_empty() {
+            if self.state == State::NeedKey {
+                self.buffer.extend_from_slice(input);
+                return Ok(());
+            }
+            let need = match self.piece_len(&self.buffer) {
+                Some(total) => total.saturating_sub(self.buffer.len()).max(1),
+                None => 32,
+            };
+            let take = need.min(input.len());
+            self.buffer.extend_from_slice(&input[..take]);
+            input = &input[take..];
+            let buffer = std::mem::take(&mut self.buffer);
+            let result = self.process(&buffer, out);
+            self.buffer = buffer;
+            let used = result?;
+            self.buffer.drain(..used);
+            if input.is_empty() {
+                // Nothing more to add: what is left waits for the next call.
+                return Ok(());
+            }
+        }
+        let used = self.process(input, out)?;
+        self.buffer.extend_from_slice(&input[used..]);
+        Ok(())
+    }
+
+    /// The encoded length of the piece starting at `data`, when its head is
+    /// complete enough to tell.
+    fn piece_len(&self, data: &[u8]) -> Option<usize> {
+        match self.state {
+            State::Prefix => Some(PREFIX.len()),
+            State::Header => cbor::read_head(data, MAJOR_BYTES, "header")
+                .ok()
+                .flatten()
+                .map(|(len, head)| head.saturating_add(usize::try_from(len).unwrap_or(usize::MAX))),
+            State::HeaderTag => Some(1 + TAG_LEN),
+            State::Frames => {
+                let header = self.header.as_ref()?;
+                read_frame_head(data, self.next_sequence, header.frame_length)
+                    .ok()
+                    .flatten()
+                    .map(|frame| frame.total_len())
+            }
+            State::NeedKey | State::Done | State::Failed => None,
+        }
     }
 
     /// Ends the input: fails unless the final frame was read.
