@@ -53,7 +53,7 @@ pub use format::{EncryptedDataKey, Header};
 pub use keyring::EncryptionMaterials;
 pub use limits::{Limits, DEFAULT_FRAME_LENGTH, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH};
 pub use message::{
-    decrypt, decrypt_to_slice, encrypt, encrypt_to_slice, inspect, inspect_with_limits,
-    message_len, parse_header, EdkSummary, HeaderSummary,
+    decrypt, decrypt_in_place, decrypt_to_slice, encrypt, encrypt_in_place, encrypt_to_slice,
+    inspect, inspect_with_limits, message_len, parse_header, EdkSummary, HeaderSummary,
 };
 pub use stream::{DecryptOptions, Decryptor, EncryptOptions, Encryptor};

@@ -42,6 +42,49 @@ pub fn encrypt_to_slice(
     Encryptor::new(materials, options)?.seal_all_into(plaintext, out)
 }
 
+/// Encrypts the plaintext in `buffer` in place: on success `buffer` holds the
+/// message. Needs no second buffer of the message's size, which makes it the
+/// fastest way to seal a large plaintext already in memory. On error `buffer`
+/// is left unchanged.
+pub fn encrypt_in_place(
+    materials: EncryptionMaterials,
+    buffer: &mut Vec<u8>,
+    options: &EncryptOptions,
+) -> Result<(), Error> {
+    Encryptor::new(materials, options)?.seal_all_in_place(buffer)
+}
+
+/// Decrypts the message in `buffer` in place: on success `buffer` holds the
+/// plaintext. On any error the buffer is zeroed and emptied (it may have held
+/// part of the plaintext), so nothing unauthenticated is left behind.
+pub fn decrypt_in_place(
+    buffer: &mut Vec<u8>,
+    data_key: &DataKey,
+    options: &DecryptOptions,
+) -> Result<(), Error> {
+    let mut decryptor = Decryptor::new(options.clone());
+    let result = (|| {
+        let used = decryptor.process(buffer, &mut Vec::new())?;
+        if !decryptor.needs_data_key() {
+            return Err(FormatError::Truncated("the header is incomplete".into()).into());
+        }
+        decryptor.set_data_key(data_key)?;
+        decryptor.open_in_place(buffer, used)
+    })();
+    match result {
+        Ok(len) => {
+            buffer[len..].zeroize();
+            buffer.truncate(len);
+            Ok(())
+        }
+        Err(e) => {
+            buffer.zeroize();
+            buffer.clear();
+            Err(e)
+        }
+    }
+}
+
 /// The length of the message [`encrypt`] would write for these materials,
 /// options and plaintext length.
 pub fn message_len(

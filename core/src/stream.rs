@@ -6,7 +6,7 @@
 //! and then appends each frame's plaintext only after that frame's tag
 //! verified. A stream that ends before its final frame is an error.
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::context::{check_required_context, EncryptionContext};
 use crate::crypto::{fill_random, DataKey, MessageKeys, Suite, MESSAGE_ID_LEN, TAG_LEN};
@@ -223,6 +223,50 @@ impl Encryptor {
         Ok(at)
     }
 
+    /// Turns the plaintext in `buffer` into the whole message, in place: the
+    /// buffer grows to [`message_len`](Self::message_len) bytes and frames are
+    /// moved into position from the last to the first, each encrypted where it
+    /// lands, so no second buffer of the message's size is needed.
+    pub(crate) fn seal_all_in_place(mut self, buffer: &mut Vec<u8>) -> Result<(), Error> {
+        let Some(prelude) = self.prelude.take() else {
+            return Err(Error::invalid_argument("encryptor was already used"));
+        };
+        let frame = self.header.frame_length as usize;
+        let plaintext_len = buffer.len();
+        let full = plaintext_len / frame;
+        let last_len = plaintext_len % frame;
+        let frame_len = |i: usize| if i == full { last_len } else { frame };
+        // Where each frame starts in the message (frame i has sequence i + 1).
+        let mut starts = Vec::with_capacity(full + 1);
+        let mut at = prelude.len();
+        for i in 0..=full {
+            starts.push(at);
+            at += frame_encoded_len(i as u64 + 1, frame_len(i));
+        }
+        buffer.resize(at, 0);
+        let mut head = Vec::with_capacity(24);
+        // Every frame moves right (headers and tags come before it), so going
+        // from the last frame to the first never overwrites unread plaintext.
+        for i in (0..=full).rev() {
+            let (sequence, is_final, len) = (i as u64 + 1, i == full, frame_len(i));
+            head.clear();
+            write_frame_head(&mut head, sequence, is_final, len);
+            let body = starts[i] + head.len();
+            buffer.copy_within(i * frame..i * frame + len, body);
+            let tag = self.keys.seal_frame(
+                &self.header.message_id,
+                sequence,
+                is_final,
+                &mut buffer[body..body + len],
+            );
+            buffer[starts[i]..body].copy_from_slice(&head);
+            buffer[body + len..body + len + TAG_LEN].copy_from_slice(&tag);
+        }
+        buffer[..prelude.len()].copy_from_slice(&prelude);
+        self.finished = true;
+        Ok(())
+    }
+
     /// Encrypts what it can of `input` and appends message bytes to `out`.
     /// Holds back less than one frame of plaintext.
     pub fn update(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
@@ -404,6 +448,70 @@ impl Decryptor {
                     .map(|frame| frame.total_len())
             }
             State::NeedKey | State::Done | State::Failed => None,
+        }
+    }
+
+    /// Decrypts the frames of a whole message held in `buffer`, starting at
+    /// `at` (just after the header tag), in place: each frame is verified,
+    /// decrypted where it is, and moved left to follow the plaintext before
+    /// it. Returns the plaintext length; the plaintext is `buffer[..len]`.
+    /// On error, the plaintext written so far is zeroed.
+    pub(crate) fn open_in_place(
+        &mut self,
+        buffer: &mut [u8],
+        mut at: usize,
+    ) -> Result<usize, Error> {
+        if self.state != State::Frames {
+            return Err(Error::invalid_argument("the data key must be set first"));
+        }
+        let mut written = 0;
+        let result = (|| {
+            let header = self.header.as_ref().expect("header is read");
+            let keys = self.keys.as_ref().expect("keys are set in Frames");
+            loop {
+                let rest = &buffer[at..];
+                let frame = read_frame_head(rest, self.next_sequence, header.frame_length)?
+                    .filter(|frame| frame.total_len() <= rest.len())
+                    .ok_or_else(|| {
+                        FormatError::Truncated(format!(
+                            "the message ends before the final frame (frame {} is missing or incomplete)",
+                            self.next_sequence
+                        ))
+                    })?;
+                let body = at + frame.head_len;
+                let len = frame.plaintext_len;
+                let tag: [u8; TAG_LEN] = buffer[body + len..body + len + TAG_LEN]
+                    .try_into()
+                    .expect("16 bytes");
+                keys.open_frame(
+                    &header.message_id,
+                    frame.sequence,
+                    frame.is_final,
+                    &mut buffer[body..body + len],
+                    &tag,
+                )?;
+                buffer.copy_within(body..body + len, written);
+                written += len;
+                at += frame.total_len();
+                self.next_sequence += 1;
+                if frame.is_final {
+                    if at < buffer.len() {
+                        return Err(FormatError::TrailingBytes(buffer.len() - at).into());
+                    }
+                    return Ok(());
+                }
+            }
+        })();
+        match result {
+            Ok(()) => {
+                self.state = State::Done;
+                Ok(written)
+            }
+            Err(e) => {
+                buffer[..written].zeroize();
+                self.state = State::Failed;
+                Err(e)
+            }
         }
     }
 

@@ -271,3 +271,78 @@ fn slice_apis_write_the_same_bytes_and_clean_up_on_failure() {
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(out.iter().all(|&b| b == 0));
 }
+
+#[test]
+fn in_place_apis_match_the_one_shot_bytes() {
+    let m = materials();
+    let data_key = m.data_key.clone();
+    for frame_length in [1024u32, 1025, 4096] {
+        let f = frame_length as usize;
+        for len in [0usize, 1, f - 1, f, f + 1, 3 * f, 20 * f + 17] {
+            let plaintext: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
+            let options = EncryptOptions {
+                frame_length,
+                message_id: Some([9; 32]),
+                ..Default::default()
+            };
+            let expected = encrypt(m.clone(), &plaintext, &options).unwrap();
+            let mut buffer = plaintext.clone();
+            mrkenv::encrypt_in_place(m.clone(), &mut buffer, &options).unwrap();
+            assert_eq!(buffer, expected, "encrypt_in_place {frame_length}/{len}");
+            mrkenv::decrypt_in_place(&mut buffer, &data_key, &DecryptOptions::default()).unwrap();
+            assert_eq!(buffer, plaintext, "decrypt_in_place {frame_length}/{len}");
+        }
+    }
+}
+
+#[test]
+fn decrypt_in_place_empties_the_buffer_on_any_failure() {
+    let m = materials();
+    let data_key = m.data_key.clone();
+    let options = EncryptOptions {
+        frame_length: 1024,
+        ..Default::default()
+    };
+    let message = encrypt(m, &vec![0x77; 5000], &options).unwrap();
+    let cases: Vec<(&str, Vec<u8>, ErrorKind)> = vec![
+        (
+            "tampered last frame",
+            {
+                let mut b = message.clone();
+                let at = b.len() - 3;
+                b[at] ^= 1;
+                b
+            },
+            ErrorKind::Authentication,
+        ),
+        (
+            "missing end",
+            message[..message.len() - 30].to_vec(),
+            ErrorKind::MalformedMessage,
+        ),
+        (
+            "trailing byte",
+            [&message[..], &[0]].concat(),
+            ErrorKind::MalformedMessage,
+        ),
+        (
+            "header only",
+            message[..200].to_vec(),
+            ErrorKind::MalformedMessage,
+        ),
+    ];
+    for (name, mut buffer, kind) in cases {
+        let err = mrkenv::decrypt_in_place(&mut buffer, &data_key, &DecryptOptions::default())
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{name}: {err}");
+        assert!(buffer.is_empty(), "{name}: buffer not emptied");
+    }
+    let mut buffer = message.clone();
+    let err = mrkenv::decrypt_in_place(
+        &mut buffer,
+        &DataKey::new([0; 32]),
+        &DecryptOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+}
