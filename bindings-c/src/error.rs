@@ -234,9 +234,13 @@ pub unsafe extern "C" fn mrkenv_last_error_message(buf: *mut c_char, buf_len: us
 /// `"Unknown"`. The string is static: do not free it.
 #[no_mangle]
 pub extern "C" fn mrkenv_status_name(code: c_int) -> *const c_char {
-    status::ALL
-        .iter()
-        .find(|s| **s as c_int == code)
-        .map_or(c"Unknown", |s| s.name())
-        .as_ptr()
+    // Cannot panic, but every export sits behind the boundary all the same.
+    catch_unwind(|| {
+        status::ALL
+            .iter()
+            .find(|s| **s as c_int == code)
+            .map_or(c"Unknown", |s| s.name())
+    })
+    .unwrap_or(c"Unknown")
+    .as_ptr()
 }

@@ -349,5 +349,10 @@ pub unsafe extern "C" fn mrkenv_is_mrk(key_id: *const c_char, out: *mut bool) ->
 /// The library version, e.g. `"0.1.0"` (static: do not free).
 #[no_mangle]
 pub extern "C" fn mrkenv_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    // Cannot panic, but every export sits behind the boundary all the same.
+    const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    std::panic::catch_unwind(|| VERSION)
+        .unwrap_or(VERSION)
+        .as_ptr()
+        .cast()
 }

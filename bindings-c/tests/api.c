@@ -2,6 +2,7 @@
  * bad-length arguments, error messages, status names, inspect, MRK match. */
 #include "support.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,71 @@ static void last_error_buffer(void) {
     free(full);
 }
 
+static void last_error_buffer_edges(void) {
+    mrkenv_keyring *k = NULL;
+    CHECK_STATUS(mrkenv_raw_aes_keyring_new("ns", "n", KEY, 31, &k), MRKENV_STATUS_KEYRING);
+    size_t needed = mrkenv_last_error_message(NULL, 0);
+    CHECK(needed > 1);
+    /* A NULL buffer with a length, and a buffer with length 0, are not written. */
+    CHECK(mrkenv_last_error_message(NULL, 64) == needed);
+    char untouched[4] = {'a', 'b', 'c', '\0'};
+    CHECK(mrkenv_last_error_message(untouched, 0) == needed);
+    CHECK(strcmp(untouched, "abc") == 0);
+    /* Every buffer size from 1 to needed + 1: NUL-terminated, a prefix, never overrun. */
+    char *full = malloc(needed);
+    CHECK(full != NULL);
+    mrkenv_last_error_message(full, needed);
+    for (size_t size = 1; size <= needed + 1; size++) {
+        char *buf = malloc(size + 1);
+        memset(buf, 'x', size + 1);
+        size_t got = mrkenv_last_error_message(buf, size);
+        size_t expect = size - 1 < needed - 1 ? size - 1 : needed - 1;
+        bool ok = got == needed && buf[expect] == '\0' && strlen(buf) == expect &&
+                  strncmp(buf, full, expect) == 0 && buf[size] == 'x';
+        free(buf);
+        if (!ok) {
+            printf("    buffer of %zu bytes mishandled\n", size);
+            free(full);
+            CHECK(0);
+        }
+    }
+    free(full);
+}
+
+/* The last error belongs to the thread that failed. */
+typedef struct {
+    size_t fresh_len;     /* what a new thread sees before failing */
+    char own[256];        /* its own message after failing */
+} thread_report;
+
+static void *other_thread(void *arg) {
+    thread_report *report = arg;
+    report->fresh_len = mrkenv_last_error_message(NULL, 0);
+    bool same;
+    mrkenv_mrk_match("key/only", "alias/x", &same); /* InvalidArn in this thread */
+    mrkenv_last_error_message(report->own, sizeof report->own);
+    return NULL;
+}
+
+static void last_error_is_per_thread(void) {
+    mrkenv_keyring *k = NULL;
+    CHECK_STATUS(mrkenv_raw_aes_keyring_new("ns", "n", KEY, 31, &k), MRKENV_STATUS_KEYRING);
+    char mine[256];
+    mrkenv_last_error_message(mine, sizeof mine);
+    CHECK(strstr(mine, "32 bytes") != NULL);
+    thread_report report = {0, {0}};
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, other_thread, &report) == 0);
+    CHECK(pthread_join(thread, NULL) == 0);
+    /* The new thread did not see this thread's error ... */
+    CHECK(report.fresh_len == 1);
+    CHECK(strstr(report.own, "key/only") != NULL && strstr(report.own, "32 bytes") == NULL);
+    /* ... and its failure did not replace this thread's. */
+    char after[256];
+    mrkenv_last_error_message(after, sizeof after);
+    CHECK(strcmp(after, mine) == 0);
+}
+
 static void status_names(void) {
     CHECK(strcmp(mrkenv_status_name(MRKENV_STATUS_OK), "Ok") == 0);
     CHECK(MRKENV_STATUS_OK == 0);
@@ -300,6 +366,8 @@ const test_case api_tests[] = {
     {"null_arguments", null_arguments},
     {"bad_lengths_and_values", bad_lengths_and_values},
     {"last_error_buffer", last_error_buffer},
+    {"last_error_buffer_edges", last_error_buffer_edges},
+    {"last_error_is_per_thread", last_error_is_per_thread},
     {"status_names", status_names},
     {"mrk_match_rules", mrk_match_rules},
 };

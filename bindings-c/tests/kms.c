@@ -373,6 +373,102 @@ static void malformed_generate_response(void) {
     mrkenv_keyring_free(k);
 }
 
+/* Callbacks that misuse the response: set nothing, set a huge key, or call
+ * the setters twice (the last call wins, the first values are dropped). */
+typedef enum { SETS_NOTHING, HUGE_KEY, SETS_TWICE } response_mode;
+
+static uint8_t huge_key[1 << 20];
+
+static int odd_generate(void *user, const char *key_id, size_t n, const mrkenv_context_entry *ctx,
+                        size_t ctx_len, mrkenv_kms_response *response) {
+    (void)ctx; (void)ctx_len;
+    response_mode mode = *(response_mode *)user;
+    uint8_t key[32];
+    memset(key, 0x5a, sizeof key);
+    if (mode == SETS_NOTHING) return 0;
+    if (mode == HUGE_KEY) {
+        mrkenv_kms_response_set_key_id(response, key_id);
+        mrkenv_kms_response_set_plaintext(response, huge_key, sizeof huge_key);
+        mrkenv_kms_response_set_ciphertext_blob(response, huge_key, 64);
+        return 0;
+    }
+    if (n != sizeof key) return 1;
+    mrkenv_kms_response_set_key_id(response, MRK2_EAST);
+    mrkenv_kms_response_set_plaintext(response, huge_key, sizeof huge_key);
+    mrkenv_kms_response_set_ciphertext_blob(response, huge_key, 3);
+    mrkenv_kms_response_set_error(response, "first");
+    mrkenv_kms_response_set_key_id(response, key_id);
+    mrkenv_kms_response_set_plaintext(response, key, sizeof key);
+    mrkenv_kms_response_set_ciphertext_blob(response, (const uint8_t *)"wrapped", 7);
+    mrkenv_kms_response_set_error(response, "second");
+    return 0;
+}
+
+static int odd_decrypt(void *user, const char *key_id, const uint8_t *blob, size_t blob_len,
+                       const mrkenv_context_entry *ctx, size_t ctx_len, mrkenv_kms_response *response) {
+    (void)ctx; (void)ctx_len;
+    response_mode mode = *(response_mode *)user;
+    uint8_t key[32];
+    memset(key, 0x5a, sizeof key);
+    if (mode == SETS_NOTHING) return 0;
+    if (mode == HUGE_KEY) {
+        mrkenv_kms_response_set_key_id(response, key_id);
+        mrkenv_kms_response_set_plaintext(response, huge_key, sizeof huge_key);
+        return 0;
+    }
+    if (blob_len != 7 || memcmp(blob, "wrapped", 7) != 0) return 1;
+    mrkenv_kms_response_set_key_id(response, MRK2_EAST);
+    mrkenv_kms_response_set_plaintext(response, huge_key, 5);
+    mrkenv_kms_response_set_key_id(response, key_id);
+    mrkenv_kms_response_set_plaintext(response, key, sizeof key);
+    return 0;
+}
+
+static void odd_callback_responses(void) {
+    response_mode mode = SETS_TWICE;
+    mrkenv_kms_client client = {&mode, odd_generate, NULL, odd_decrypt};
+    const char *ids[] = {MRK_EAST};
+    mrkenv_keyring *k = NULL;
+    mrkenv_bytes message = {0}, plain = {0}, out = {0};
+    CHECK_OK(mrkenv_kms_mrk_keyring_new(ids, 1, &client, &k));
+    /* Setters called twice: the second values are used (and the message decrypts). */
+    CHECK_OK(mrkenv_encrypt(k, (const uint8_t *)TEXT, strlen(TEXT), CONTEXT, 2, &message));
+    CHECK_OK(mrkenv_decrypt(k, message.data, message.len, &plain));
+    CHECK(is_text(&plain));
+    mrkenv_bytes_free(&plain);
+    char *json = NULL;
+    CHECK_OK(mrkenv_inspect_json(message.data, message.len, &json));
+    CHECK(strstr(json, "\"provider_info\":\"" MRK_EAST "\"") != NULL && strstr(json, MRK2_EAST) == NULL);
+    CHECK(strstr(json, "\"ciphertext_len\":7") != NULL);
+    mrkenv_string_free(json);
+    /* A callback that returns 0 and sets nothing: a clear error, nothing out. */
+    mode = SETS_NOTHING;
+    out.data = (uint8_t *)&out; out.len = 3; /* garbage: must be reset */
+    CHECK_STATUS(mrkenv_encrypt(k, (const uint8_t *)"x", 1, NULL, 0, &out), MRKENV_STATUS_KEYRING);
+    CHECK(out.data == NULL && out.len == 0);
+    CHECK(last_error_contains("KeyId"));
+    CHECK_STATUS(mrkenv_decrypt(k, message.data, message.len, &plain), MRKENV_STATUS_NO_DECRYPTABLE_KEY);
+    CHECK(plain.data == NULL && plain.len == 0);
+    CHECK(last_error_contains("KeyId"));
+    /* A huge plaintext key (1 MiB): rejected by length, nothing out, no leak. */
+    mode = HUGE_KEY;
+    CHECK_STATUS(mrkenv_encrypt(k, (const uint8_t *)"x", 1, NULL, 0, &out), MRKENV_STATUS_KEYRING);
+    CHECK(out.data == NULL && out.len == 0);
+    CHECK(last_error_contains("1048576 bytes"));
+    CHECK_STATUS(mrkenv_decrypt(k, message.data, message.len, &plain), MRKENV_STATUS_NO_DECRYPTABLE_KEY);
+    CHECK(plain.data == NULL && plain.len == 0);
+    CHECK(last_error_contains("1048576 bytes"));
+    /* The same through the streaming decryptor. */
+    mrkenv_decryptor *dec = NULL;
+    CHECK_OK(mrkenv_decryptor_new(k, NULL, 0, &dec));
+    mrkenv_status st = mrkenv_decryptor_update(dec, message.data, message.len, &plain);
+    mrkenv_decryptor_free(dec);
+    CHECK_STATUS(st, MRKENV_STATUS_NO_DECRYPTABLE_KEY);
+    CHECK(plain.data == NULL && plain.len == 0);
+    mrkenv_keyring_free(k);
+    mrkenv_bytes_free(&message);
+}
+
 const test_case kms_tests[] = {
     {"strict_mrk_replica_decrypt", strict_mrk_replica_decrypt},
     {"discovery_region_rewrite", discovery_region_rewrite},
@@ -381,5 +477,6 @@ const test_case kms_tests[] = {
     {"wrong_key_id_in_response", wrong_key_id_in_response},
     {"strict_keyring_rules", strict_keyring_rules},
     {"malformed_generate_response", malformed_generate_response},
+    {"odd_callback_responses", odd_callback_responses},
 };
 const size_t kms_tests_count = sizeof kms_tests / sizeof kms_tests[0];

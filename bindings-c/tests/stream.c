@@ -147,8 +147,66 @@ static void stream_failures(void) {
     mrkenv_keyring_free(keyring);
 }
 
+/* Handles used out of order: finish twice, input after finish, finish with
+ * no input, NULL input with a length. */
+static void finish_twice_and_use_after_finish(void) {
+    mrkenv_keyring *keyring = keyring_new();
+    CHECK(keyring != NULL);
+    uint8_t text[FRAME + 10];
+    fill_pattern(text, sizeof text, 5);
+    mrkenv_encryptor *enc = NULL;
+    mrkenv_bytes out = {0};
+    uint8_t *message = NULL;
+    size_t len = 0;
+    CHECK_OK(mrkenv_encryptor_new(keyring, NULL, 0, FRAME, &enc));
+    CHECK_STATUS(mrkenv_encryptor_update(enc, NULL, 3, &out), MRKENV_STATUS_NULL_ARGUMENT);
+    CHECK_OK(mrkenv_encryptor_update(enc, NULL, 0, &out)); /* nothing is fine */
+    append(&message, &len, &out);
+    CHECK_OK(mrkenv_encryptor_update(enc, text, sizeof text, &out));
+    append(&message, &len, &out);
+    CHECK_OK(mrkenv_encryptor_finish(enc, &out));
+    CHECK(out.len > 0);
+    append(&message, &len, &out);
+    out.data = (uint8_t *)&out; out.len = 4; /* garbage: must be reset */
+    CHECK_STATUS(mrkenv_encryptor_finish(enc, &out), MRKENV_STATUS_INVALID_ARGUMENT);
+    CHECK(out.data == NULL && out.len == 0);
+    CHECK(last_error_contains("finished"));
+    CHECK_STATUS(mrkenv_encryptor_update(enc, NULL, 0, &out), MRKENV_STATUS_INVALID_ARGUMENT);
+    CHECK(out.data == NULL && out.len == 0);
+    mrkenv_encryptor_free(enc);
+    /* The message made before the misuse is intact. */
+    message = realloc(message, len + 1);
+    CHECK(message != NULL);
+    mrkenv_bytes plain = {0};
+    CHECK_OK(mrkenv_decrypt(keyring, message, len, &plain));
+    CHECK(plain.len == sizeof text && memcmp(plain.data, text, sizeof text) == 0);
+    mrkenv_bytes_free(&plain);
+    /* Decryptor: finish is idempotent after success; more input is trailing bytes. */
+    mrkenv_decryptor *dec = NULL;
+    CHECK_OK(mrkenv_decryptor_new(keyring, NULL, 0, &dec));
+    CHECK_STATUS(mrkenv_decryptor_update(dec, NULL, 3, &out), MRKENV_STATUS_NULL_ARGUMENT);
+    CHECK_OK(mrkenv_decryptor_update(dec, message, len, &out));
+    CHECK(out.len == sizeof text);
+    mrkenv_bytes_free(&out);
+    CHECK_OK(mrkenv_decryptor_finish(dec));
+    CHECK_OK(mrkenv_decryptor_finish(dec));
+    message[len] = 0;
+    CHECK_STATUS(mrkenv_decryptor_update(dec, message + len, 1, &out), MRKENV_STATUS_MALFORMED_MESSAGE);
+    CHECK(out.data == NULL && out.len == 0);
+    CHECK_STATUS(mrkenv_decryptor_finish(dec), MRKENV_STATUS_INVALID_ARGUMENT);
+    mrkenv_decryptor_free(dec);
+    /* Finish before any input: the header is missing. */
+    CHECK_OK(mrkenv_decryptor_new(keyring, NULL, 0, &dec));
+    CHECK_STATUS(mrkenv_decryptor_finish(dec), MRKENV_STATUS_MALFORMED_MESSAGE);
+    CHECK(last_error_contains("truncated"));
+    mrkenv_decryptor_free(dec);
+    free(message);
+    mrkenv_keyring_free(keyring);
+}
+
 const test_case stream_tests[] = {
     {"multi_frame_small_chunks", multi_frame_small_chunks},
     {"stream_failures", stream_failures},
+    {"finish_twice_and_use_after_finish", finish_twice_and_use_after_finish},
 };
 const size_t stream_tests_count = sizeof stream_tests / sizeof stream_tests[0];
