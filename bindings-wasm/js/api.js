@@ -27,9 +27,20 @@ function checkObject(value, what) {
   return value;
 }
 
+// A lone UTF-16 surrogate cannot be encoded as UTF-8: passed on, it would
+// silently become U+FFFD in the message (an authenticated context altered).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const isWellFormed =
+  typeof String.prototype.isWellFormed === "function"
+    ? (s) => s.isWellFormed()
+    : (s) => !LONE_SURROGATE.test(s);
+
 function checkString(value, what) {
   if (typeof value !== "string") {
     throw new TypeError(`${what} must be a string, got ${typeName(value)}`);
+  }
+  if (!isWellFormed(value)) {
+    throw new TypeError(`${what} is not well-formed Unicode (it holds a lone surrogate)`);
   }
   return value;
 }
@@ -60,6 +71,9 @@ function checkOptions(options, what) {
 /** An encryption context (plain object or Map of string -> string) as a flat list. */
 function contextList(context, what = "encryptionContext") {
   if (context === undefined || context === null) return [];
+  if (Array.isArray(context)) {
+    throw new TypeError(`${what} must be a plain object or a Map of strings, got an array`);
+  }
   const entries =
     context instanceof Map ? [...context.entries()] : Object.entries(checkObject(context, what));
   const flat = [];
@@ -308,6 +322,7 @@ async function dataKeyFor(state, decryptor) {
   const plan = call(() => state.native.decryptPlan(decryptor));
   const encryptionContext = contextObject(call(() => decryptor.header()).encryptionContext);
   const failures = [];
+  let thrown = false;
   let firstThrown;
   const decryptKey = plan.requests.length > 0 ? clientMethod(state, "decrypt") : null;
   for (const request of plan.requests) {
@@ -324,7 +339,10 @@ async function dataKeyFor(state, decryptor) {
         ),
       );
     } catch (e) {
-      if (firstThrown === undefined) firstThrown = e;
+      if (!thrown) {
+        thrown = true;
+        firstThrown = e;
+      }
       failures.push({ keyId: request.keyId, reason: `KMS Decrypt failed: ${describe(e)}`, cause: e });
       continue;
     }
@@ -346,7 +364,7 @@ async function dataKeyFor(state, decryptor) {
       errors.map((a) => a.reason),
     ),
   );
-  throw new MrkenvError(native.code, native.message, { errors, cause: firstThrown });
+  throw new MrkenvError(native.code, native.message, thrown ? { errors, cause: firstThrown } : { errors });
 }
 
 /** Unlocks a decryptor that needs its data key. */
@@ -465,11 +483,16 @@ function encryptStreamWith(keyring, options, injected) {
   ready();
   const state = stateOf(keyring);
   const { context, frameLength } = encryptOptionsOf(options);
+  // The wasm encryptor is freed when the stream ends, errors or is cancelled
+  // (aborted writable or cancelled readable); `closed` keeps a KMS answer
+  // that arrives after a cancel from creating one.
   let encryptor = null;
+  let closed = false;
   const start = async () => {
     if (encryptor !== null) return encryptor;
     const materials = await materialsFor(state, context, injected);
     try {
+      if (closed) throw new MrkenvError("InvalidArgument", "invalid argument: the encrypt stream was cancelled");
       encryptor = call(() => new wasm.MessageEncryptor(materials, frameLength, injected.messageId));
     } finally {
       materials.free();
@@ -477,6 +500,7 @@ function encryptStreamWith(keyring, options, injected) {
     return encryptor;
   };
   const release = () => {
+    closed = true;
     if (encryptor !== null) {
       encryptor.free();
       encryptor = null;
@@ -484,8 +508,8 @@ function encryptStreamWith(keyring, options, injected) {
   };
   return new TransformStream({
     async transform(chunk, controller) {
-      checkBytes(chunk, "stream chunk");
       try {
+        checkBytes(chunk, "stream chunk");
         const enc = await start();
         const step = Math.max(frameLength, 1);
         for (let at = 0; at < chunk.length; at += step) {
@@ -507,6 +531,9 @@ function encryptStreamWith(keyring, options, injected) {
         release();
       }
     },
+    cancel() {
+      release();
+    },
   });
 }
 
@@ -521,45 +548,59 @@ export function decryptStream(keyring, options) {
   const { encryptionContext } = checkOptions(options, "options");
   const required = contextList(encryptionContext);
   let decryptor = call(() => new wasm.MessageDecryptor(required));
+  // While a transform awaits KMS, a cancel must not free the decryptor under
+  // it: the transform frees it when it resumes.
+  let busy = false;
+  let cancelled = false;
   const release = () => {
     if (decryptor !== null) {
       decryptor.free();
       decryptor = null;
     }
   };
+  const live = () => {
+    if (cancelled) throw new MrkenvError("InvalidArgument", "invalid argument: the decrypt stream was cancelled");
+    if (decryptor === null) {
+      throw new MrkenvError("InvalidArgument", "invalid argument: the decrypt stream already failed");
+    }
+    return decryptor;
+  };
   const feed = async (bytes, controller) => {
-    const out = call(() => decryptor.update(bytes));
+    const out = call(() => live().update(bytes));
     if (out.length > 0) controller.enqueue(out);
-    if (decryptor.needsDataKey()) {
-      await unlock(state, decryptor);
-      const rest = call(() => decryptor.update(new Uint8Array(0)));
+    if (live().needsDataKey()) {
+      await unlock(state, live());
+      const rest = call(() => live().update(new Uint8Array(0)));
       if (rest.length > 0) controller.enqueue(rest);
     }
   };
   return new TransformStream({
     async transform(chunk, controller) {
+      busy = true;
       try {
         checkBytes(chunk, "stream chunk");
-        if (decryptor === null) {
-          throw new MrkenvError("InvalidArgument", "invalid argument: the decrypt stream already failed");
-        }
+        live();
         for (let at = 0; at < chunk.length; at += STREAM_SLICE) {
           await feed(chunk.subarray(at, at + STREAM_SLICE), controller);
         }
       } catch (e) {
         release();
         throw e;
+      } finally {
+        busy = false;
+        if (cancelled) release();
       }
     },
     async flush() {
       try {
-        if (decryptor === null) {
-          throw new MrkenvError("InvalidArgument", "invalid argument: the decrypt stream already failed");
-        }
-        call(() => decryptor.finish());
+        call(() => live().finish());
       } finally {
         release();
       }
+    },
+    cancel() {
+      cancelled = true;
+      if (!busy) release();
     },
   });
 }

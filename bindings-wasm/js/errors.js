@@ -9,8 +9,10 @@
  * error thrown by the KMS client, if any.
  */
 export class MrkenvError extends Error {
-  constructor(code, message, { errors = [], cause } = {}) {
-    super(message, cause === undefined ? undefined : { cause });
+  constructor(code, message, options) {
+    const opts = options !== null && typeof options === "object" ? options : {};
+    super(message, "cause" in opts ? { cause: opts.cause } : undefined);
+    const errors = Array.isArray(opts.errors) ? opts.errors : [];
     this.name = "MrkenvError";
     this.code = code;
     this.errors = errors;

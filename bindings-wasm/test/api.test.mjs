@@ -389,3 +389,209 @@ test("streams hold about one frame: 16 MiB through encrypt and decrypt with flat
   const growth = peak - before;
   assert.ok(growth <= 8 * 1024 * 1024, `wasm memory grew by ${growth} bytes while streaming 16 MiB`);
 });
+
+// ------------------------------------------------------------ review additions
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A fake KMS that really wraps (xor per key) and answers after a random delay. */
+function delayedKms() {
+  const mask = (keyId) => (keyId.includes("mrk-") ? 0xaa : 0x55);
+  const xor = (bytes, m) => Uint8Array.from(bytes, (b) => b ^ m);
+  return {
+    async generateDataKey(p) {
+      await sleep(Math.random() * 8);
+      const key = crypto.getRandomValues(new Uint8Array(32));
+      return { KeyId: p.KeyId, Plaintext: key, CiphertextBlob: xor(key, mask(p.KeyId)) };
+    },
+    async encrypt(p) {
+      await sleep(Math.random() * 8);
+      return { KeyId: p.KeyId, CiphertextBlob: xor(p.Plaintext, mask(p.KeyId)) };
+    },
+    async decrypt(p) {
+      await sleep(Math.random() * 8);
+      return { KeyId: p.KeyId, Plaintext: xor(p.CiphertextBlob, mask(p.KeyId)) };
+    },
+  };
+}
+
+test("concurrent encrypts, decrypts and streams interleaving on async KMS calls do not mix state", async () => {
+  const keyring = new KmsMrkKeyring({ client: delayedKms(), keyIds: [EAST, SINGLE_EAST] });
+  const plaintexts = Array.from({ length: 24 }, (_, i) => crypto.getRandomValues(new Uint8Array(500 + i * 613)));
+  const messages = await Promise.all(
+    plaintexts.map((p, i) => encrypt(keyring, p, { encryptionContext: { i: String(i) }, frameLength: 1024 })),
+  );
+  assert.equal(new Set(messages.map((m) => inspect(m).messageId)).size, messages.length);
+  const results = await Promise.all(
+    messages.map((m, i) => {
+      const keyIds = [i % 2 === 0 ? WEST : SINGLE_EAST];
+      return decrypt(new KmsMrkKeyring({ client: delayedKms(), keyIds }), m, { encryptionContext: { i: String(i) } });
+    }),
+  );
+  results.forEach(({ plaintext, header }, i) => {
+    assert.deepEqual(plaintext, plaintexts[i], `message ${i}`);
+    assert.deepEqual(header.encryptionContext, { i: String(i) });
+  });
+  const discovery = new KmsMrkDiscoveryKeyring({ client: delayedKms(), region: "us-west-2" });
+  const streamed = await Promise.all(
+    plaintexts.slice(0, 12).map((p, i) =>
+      collect(
+        chunked(p, 97 + i)
+          .pipeThrough(encryptStream(keyring, { frameLength: 1024, encryptionContext: { s: String(i) } }))
+          .pipeThrough(decryptStream(discovery, { encryptionContext: { s: String(i) } })),
+      ),
+    ),
+  );
+  streamed.forEach((back, i) => assert.deepEqual(back, plaintexts[i], `stream ${i}`));
+});
+
+/** Writes `data` into a TransformStream in pieces of the given sizes (0 included) and reads it all. */
+async function throughPieces(transform, data, sizes) {
+  const writer = transform.writable.getWriter();
+  const reader = transform.readable.getReader();
+  const parts = [];
+  const reading = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      parts.push(value);
+    }
+  })();
+  reading.catch(() => {});
+  let at = 0;
+  for (let k = 0; at < data.length || k === 0; k++) {
+    const n = sizes[k % sizes.length];
+    await writer.write(data.subarray(at, at + n));
+    at += n;
+  }
+  await writer.write(new Uint8Array(0));
+  await writer.close();
+  await reading;
+  return Buffer.concat(parts);
+}
+
+test("streams: zero-length chunks and many one-byte chunks", async () => {
+  const keyring = rawKeyring();
+  const data = crypto.getRandomValues(new Uint8Array(3000));
+  const message = await throughPieces(encryptStream(keyring, { frameLength: 1024 }), data, [0, 1, 0, 2]);
+  assert.deepEqual((await decrypt(keyring, message)).plaintext, data);
+  const back = await throughPieces(decryptStream(keyring), message, [0, 1, 0, 1, 3]);
+  assert.deepEqual(new Uint8Array(back), data);
+  // Only empty chunks: a valid empty message; an empty decrypt input is truncated.
+  const empty = await throughPieces(encryptStream(keyring), new Uint8Array(0), [0]);
+  assert.equal((await decrypt(keyring, empty)).plaintext.length, 0);
+  await assert.rejects(throughPieces(decryptStream(keyring), new Uint8Array(0), [0]), isMrkenvError("MalformedMessage"));
+});
+
+test("streams: abort and cancel propagate and free the wasm state, also while KMS is answering", async () => {
+  const keyring = rawKeyring();
+  const message = await encrypt(keyring, new Uint8Array(200_000), { frameLength: 4096 });
+  // Aborting the writable errors the readable with the abort reason.
+  {
+    const stream = decryptStream(keyring);
+    const writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    const first = reader.read();
+    await writer.write(message.subarray(0, 10_000));
+    assert.equal((await first).done, false);
+    const reason = new Error("user abort");
+    await writer.abort(reason);
+    await assert.rejects(reader.read(), (e) => e === reason);
+  }
+  // Cancelling the readable errors the writable.
+  {
+    const stream = encryptStream(keyring);
+    const writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    const first = reader.read();
+    const written = writer.write(new Uint8Array(100_000));
+    await first;
+    const reason = new Error("stop reading");
+    await reader.cancel(reason);
+    await written.catch(() => {});
+    await assert.rejects(writer.write(new Uint8Array(1)), (e) => e === reason);
+  }
+  // A KMS answer that arrives after the abort does not resurrect the stream.
+  for (const make of [
+    (kr) => decryptStream(kr),
+    (kr) => encryptStream(kr),
+  ]) {
+    let release;
+    const gate = new Promise((resolve) => (release = resolve));
+    const client = fakeKms({
+      behave: {
+        generateDataKey: async (p, r) => (await gate, r),
+        decrypt: async (p, r) => (await gate, r),
+      },
+    });
+    const kr = new KmsMrkKeyring({ client, keyIds: [EAST] });
+    const kmsMessage = await encrypt(new KmsMrkKeyring({ client: fakeKms(), keyIds: [EAST] }), new Uint8Array(5000));
+    const stream = make(kr);
+    const writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    reader.read().catch(() => {});
+    const pending = writer.write(kmsMessage).catch((e) => e);
+    await sleep(5);
+    assert.equal(client.calls.length, 1, "the KMS call is in flight");
+    // Cancelling the readable runs the transformer's cancel while the
+    // transform still awaits KMS; the transform must then fail cleanly.
+    const reason = new Error("gone");
+    const cancelled = reader.cancel(reason);
+    release();
+    await cancelled;
+    const outcome = await pending;
+    assert.ok(outcome instanceof Error, `the pending write fails, got ${outcome}`);
+    assert.ok(!/unreachable|null pointer|RuntimeError/.test(String(outcome?.message)), outcome?.message);
+    await assert.rejects(writer.write(new Uint8Array(1)), (e) => e === reason);
+  }
+  // Many aborted streams do not grow wasm memory (each is freed at once, not by GC).
+  const before = _wasmMemoryBytes();
+  const big = await encrypt(keyring, new Uint8Array(3_000_000), { frameLength: 1 << 20 });
+  for (let i = 0; i < 40; i++) {
+    const stream = decryptStream(keyring);
+    const writer = stream.writable.getWriter();
+    stream.readable.getReader().read().catch(() => {});
+    await writer.write(big.subarray(0, 1_500_000));
+    await writer.abort(new Error("x"));
+  }
+  const growth = _wasmMemoryBytes() - before;
+  assert.ok(growth <= 16 * 1024 * 1024, `wasm memory grew by ${growth} bytes over 40 aborted 1 MiB-frame streams`);
+  // The module still works.
+  assert.deepEqual((await decrypt(keyring, message)).plaintext.length, 200_000);
+});
+
+test("strings that are not well-formed Unicode are refused, not silently replaced", async () => {
+  const keyring = rawKeyring();
+  const typeError = (e) => {
+    assert.ok(e instanceof TypeError, `expected TypeError, got ${e?.stack ?? e}`);
+    assert.match(e.message, /lone surrogate/);
+    return true;
+  };
+  await assert.rejects(encrypt(keyring, utf8("x"), { encryptionContext: { a: "\ud800" } }), typeError);
+  await assert.rejects(encrypt(keyring, utf8("x"), { encryptionContext: new Map([["\udc00b", "v"]]) }), typeError);
+  const message = await encrypt(keyring, utf8("x"), { encryptionContext: { a: "\ufffd" } });
+  await assert.rejects(decrypt(keyring, message, { encryptionContext: { a: "\ud800" } }), typeError);
+  assert.throws(() => new RawAesKeyring({ keyNamespace: "a\ud800", keyName: "b", wrappingKey: new Uint8Array(32) }), typeError);
+  // A well-formed pair (an emoji) is fine.
+  const emoji = await encrypt(keyring, utf8("x"), { encryptionContext: { "\ud83d\ude00": "ok" } });
+  assert.equal(inspect(emoji).encryptionContext["\u{1f600}"], "ok");
+  await assert.rejects(encrypt(keyring, utf8("x"), { encryptionContext: [["a", "b"]] }), TypeError);
+});
+
+test("NoDecryptableKey keeps what the client threw as cause, even a non-Error", async () => {
+  const message = await encrypt(new KmsMrkKeyring({ client: fakeKms(), keyIds: [EAST] }), utf8("z"));
+  for (const thrown of ["a string", null, undefined, 0]) {
+    const client = fakeKms({ behave: { decrypt: () => { throw thrown; } } });
+    await assert.rejects(decrypt(new KmsMrkKeyring({ client, keyIds: [WEST] }), message), (e) => {
+      isMrkenvError("NoDecryptableKey")(e);
+      assert.ok("cause" in e, "cause is set");
+      assert.equal(e.cause, thrown);
+      assert.equal(e.errors[0].cause, thrown);
+      return true;
+    });
+  }
+  const own = new MrkenvError("Keyring", "m", { errors: [{ keyId: "k", reason: "r" }] });
+  assert.equal(own.code, "Keyring");
+  assert.equal(own.errors.length, 1);
+  assert.equal("cause" in own, false);
+});
