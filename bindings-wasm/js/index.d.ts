@@ -29,6 +29,11 @@ export interface DecryptAttempt {
  * catch (e) { if (e instanceof MrkenvError && e.code === "NoDecryptableKey") console.log(e.errors); }
  */
 export class MrkenvError extends Error {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { errors?: DecryptAttempt[]; cause?: unknown },
+  );
   readonly name: "MrkenvError";
   /** Stable code. */
   readonly code: ErrorCode;

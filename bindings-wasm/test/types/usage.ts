@@ -48,6 +48,11 @@ export async function usage(): Promise<void> {
       void code, keyIds;
     }
   }
+  const own = new MrkenvError("Keyring", "custom", { errors: [{ keyId: "k", reason: "r" }], cause: 1 });
+  const ownCode: ErrorCode = own.code;
+  void ownCode;
+  // @ts-expect-error the code is one of the stable codes
+  new MrkenvError("Nope", "x");
   // @ts-expect-error plaintext must be a Uint8Array
   await encrypt(raw, "text");
   // @ts-expect-error keyIds is required
