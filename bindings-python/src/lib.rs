@@ -20,7 +20,7 @@ mod stream;
 use mrkenv::{DataKey, DecryptOptions, EncryptOptions, EncryptionContext, Limits};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyInt, PyMemoryView, PyString};
 
 use errors::IntoPyResult;
 use keyrings::AnyKeyring;
@@ -94,31 +94,80 @@ pub(crate) fn context_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<Encrypti
     Ok(context)
 }
 
-/// A frame length from a Python int, checked by the core before any KMS call.
-pub(crate) fn frame_length_arg(py: Python<'_>, frame_length: i64) -> PyResult<u32> {
-    let value = u32::try_from(frame_length).map_err(|_| {
-        errors::to_py(
-            py,
-            mrkenv::Error::InvalidArgument(format!(
-                "frame length {frame_length} is outside {}..={}",
-                mrkenv::MIN_FRAME_LENGTH,
-                mrkenv::MAX_FRAME_LENGTH
-            )),
-        )
-    })?;
-    mrkenv::limits::check_frame_length(value).py_err(py)?;
-    Ok(value)
+/// A `frame_length` argument: any Python `int`, however large or negative
+/// (out of range is `InvalidArgumentError`, never `OverflowError`). The range
+/// is checked by [`FrameLength::check`], by the core, before any KMS call.
+pub(crate) enum FrameLength {
+    /// Fits in a `u32` (the core checks the range).
+    Value(u32),
+    /// Does not fit in a `u32`: the int as text, for the message.
+    OutOfRange(String),
+}
+
+impl FrameLength {
+    /// The default frame length of the public API.
+    pub(crate) const DEFAULT: FrameLength = FrameLength::Value(65536);
+
+    /// The frame length, checked against the core's range.
+    pub(crate) fn check(&self, py: Python<'_>) -> PyResult<u32> {
+        let value = match self {
+            FrameLength::Value(v) => *v,
+            FrameLength::OutOfRange(text) => {
+                return Err(errors::to_py(
+                    py,
+                    mrkenv::Error::InvalidArgument(format!(
+                        "frame length {text} is outside {}..={}",
+                        mrkenv::MIN_FRAME_LENGTH,
+                        mrkenv::MAX_FRAME_LENGTH
+                    )),
+                ))
+            }
+        };
+        mrkenv::limits::check_frame_length(value).py_err(py)?;
+        Ok(value)
+    }
+}
+
+impl FromPyObject<'_, '_> for FrameLength {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
+        let int = obj.cast::<PyInt>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "frame_length must be an int, got {}",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
+        Ok(match int.extract::<u32>() {
+            Ok(v) => FrameLength::Value(v),
+            Err(_) => {
+                // str() of a very large int can itself fail (digit limit).
+                let text = int.str().map(|s| s.to_string());
+                let text = match text {
+                    Ok(t) if t.len() <= 40 => t,
+                    _ => "(a very large int)".to_string(),
+                };
+                FrameLength::OutOfRange(text)
+            }
+        })
+    }
 }
 
 /// Encrypts `plaintext` into one message.
 #[pyfunction]
-#[pyo3(signature = (plaintext, keyring, *, encryption_context=None, frame_length=65536))]
+#[pyo3(
+    signature = (plaintext, keyring, *, encryption_context=None, frame_length=FrameLength::DEFAULT),
+    text_signature = "(plaintext, keyring, *, encryption_context=None, frame_length=65536)"
+)]
 fn encrypt<'py>(
     py: Python<'py>,
     plaintext: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
     encryption_context: Option<&Bound<'py, PyAny>>,
-    frame_length: i64,
+    frame_length: FrameLength,
 ) -> PyResult<Bound<'py, PyBytes>> {
     encrypt_impl(
         py,
@@ -141,13 +190,13 @@ fn encrypt_impl<'py>(
     plaintext: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
     encryption_context: Option<&Bound<'py, PyAny>>,
-    frame_length: i64,
+    frame_length: FrameLength,
     injected: Option<Injected>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let plaintext = bytes_arg(plaintext, "plaintext")?;
     let keyring = AnyKeyring::from_py(keyring)?;
     let context = context_arg(encryption_context)?;
-    let frame_length = frame_length_arg(py, frame_length)?;
+    let frame_length = frame_length.check(py)?;
     let limits = Limits::default();
     let (message_id, raw_aes) = match injected {
         Some(i) => (Some(i.message_id), i.raw_aes),
@@ -204,51 +253,69 @@ fn inspect<'py>(py: Python<'py>, ciphertext: &Bound<'py, PyAny>) -> PyResult<Bou
     py.import("json")?.call_method1("loads", (json,))
 }
 
-/// The parts of a KMS ARN.
-#[pyclass(module = "mrkenv", name = "KmsArn", frozen, eq, hash, get_all)]
+/// The parts of a KMS ARN: holds the core's parsed value, so `str()` is the
+/// core's own formatting of the ARN.
+#[pyclass(module = "mrkenv", name = "KmsArn", frozen, eq, hash)]
 #[derive(Clone, PartialEq, Eq, Hash)]
-struct KmsArn {
-    partition: String,
-    service: String,
-    region: String,
-    account: String,
-    resource_type: String,
-    resource_id: String,
-    is_mrk: bool,
-}
+struct KmsArn(mrkenv::KmsArn);
 
 #[pymethods]
 impl KmsArn {
+    /// The AWS partition, e.g. `"aws"`.
+    #[getter]
+    fn partition(&self) -> &str {
+        &self.0.partition
+    }
+
+    /// The service, always `"kms"`.
+    #[getter]
+    fn service(&self) -> &str {
+        &self.0.service
+    }
+
+    /// The Region, e.g. `"us-east-1"`.
+    #[getter]
+    fn region(&self) -> &str {
+        &self.0.region
+    }
+
+    /// The account id.
+    #[getter]
+    fn account(&self) -> &str {
+        &self.0.account
+    }
+
+    /// `"key"` or `"alias"`.
+    #[getter]
+    fn resource_type(&self) -> &'static str {
+        self.0.resource_type.as_str()
+    }
+
+    /// The key id or alias name.
+    #[getter]
+    fn resource_id(&self) -> &str {
+        &self.0.resource_id
+    }
+
+    /// True for a `key` ARN whose id starts with `mrk-`.
+    #[getter]
+    fn is_mrk(&self) -> bool {
+        self.0.is_mrk()
+    }
+
     fn __str__(&self) -> String {
-        format!(
-            "arn:{}:{}:{}:{}:{}/{}",
-            self.partition,
-            self.service,
-            self.region,
-            self.account,
-            self.resource_type,
-            self.resource_id
-        )
+        self.0.to_string()
     }
 
     fn __repr__(&self) -> String {
-        format!("KmsArn({:?})", self.__str__())
+        format!("KmsArn({:?})", self.0.to_string())
     }
 }
 
 /// Parses a KMS ARN.
 #[pyfunction]
 fn parse_arn(py: Python<'_>, s: &str) -> PyResult<KmsArn> {
-    let arn = mrkenv::parse_arn(s).py_err(py)?;
-    Ok(KmsArn {
-        is_mrk: arn.is_mrk(),
-        partition: arn.partition,
-        service: arn.service,
-        region: arn.region,
-        account: arn.account,
-        resource_type: arn.resource_type.as_str().to_string(),
-        resource_id: arn.resource_id,
-    })
+    mrkenv::parse_arn(s).map(KmsArn).py_err(py)
 }
 
 /// True when `identifier` names a multi-Region key.
@@ -273,7 +340,7 @@ fn _encrypt_deterministic<'py>(
     plaintext: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
     encryption_context: Option<&Bound<'py, PyAny>>,
-    frame_length: i64,
+    frame_length: FrameLength,
     message_id: &Bound<'py, PyAny>,
     data_key: Option<&Bound<'py, PyAny>>,
     raw_aes_iv: Option<&Bound<'py, PyAny>>,

@@ -11,72 +11,78 @@
 use mrkenv::{DecryptOptions, Decryptor, EncryptOptions, Encryptor, Limits};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyInt};
+use pyo3::types::{PyBytes, PyInt};
 
 use crate::errors::IntoPyResult;
 use crate::keyrings::AnyKeyring;
-use crate::{context_arg, frame_length_arg};
+use crate::{bytes_arg, context_arg, ByteArg, FrameLength};
 
 /// How much `decrypt_stream` reads at a time.
 const DECRYPT_CHUNK: usize = 64 * 1024;
 
-/// Reads up to `n` bytes; an empty result means end of input.
-fn read_chunk<'py>(src: &Bound<'py, PyAny>, n: usize) -> PyResult<Bound<'py, PyAny>> {
+/// Reads up to `n` bytes; an empty result means end of input. `read` may
+/// return `bytes`, `bytearray` or `memoryview` (raw and custom streams do),
+/// and fewer bytes than asked.
+fn read_chunk<'py>(src: &Bound<'py, PyAny>, n: usize) -> PyResult<ByteArg<'py>> {
     let chunk = src.call_method1("read", (n,))?;
-    if chunk.cast::<PyBytes>().is_ok() || chunk.cast::<PyByteArray>().is_ok() {
-        return Ok(chunk);
-    }
     if chunk.is_none() {
         return Err(PyValueError::new_err(
             "src.read() returned None (a non-blocking stream with no data ready is not supported)",
         ));
     }
-    Err(PyTypeError::new_err(format!(
-        "src.read() must return bytes (open the file in binary mode), got {}",
-        chunk
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default()
-    )))
+    bytes_arg(&chunk, "src.read()").map_err(|_| {
+        PyTypeError::new_err(format!(
+            "src.read() must return bytes (open the file in binary mode), got {}",
+            chunk
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })
 }
 
-/// Writes every byte of `data` to `dst`.
+/// Writes every byte of `data` to `dst`, calling `write` again after a short
+/// write (a raw file's `write` returns the count it took).
 fn write_all(py: Python<'_>, dst: &Bound<'_, PyAny>, data: &[u8]) -> PyResult<()> {
     let mut at = 0;
     while at < data.len() {
         let written = dst.call_method1("write", (PyBytes::new(py, &data[at..]),))?;
-        if written.is_none() {
+        let Ok(count) = written.cast::<PyInt>() else {
             // Many file-like objects return None from write(): all was taken.
             return Ok(());
-        }
-        let n: usize = if written.cast::<PyInt>().is_ok() {
-            written.extract()?
-        } else {
-            return Ok(());
         };
-        if n == 0 {
-            return Err(PyValueError::new_err("dst.write() accepted no bytes"));
+        let left = data.len() - at;
+        match count.extract::<usize>() {
+            Ok(0) => return Err(PyValueError::new_err("dst.write() accepted no bytes")),
+            Ok(n) if n <= left => at += n,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "dst.write() returned {count} for {left} bytes"
+                )))
+            }
         }
-        at += n;
     }
     Ok(())
 }
 
 /// Encrypts everything read from `src` into one message written to `dst`.
 #[pyfunction]
-#[pyo3(signature = (src, dst, keyring, *, encryption_context=None, frame_length=65536))]
+#[pyo3(
+    signature = (src, dst, keyring, *, encryption_context=None, frame_length=FrameLength::DEFAULT),
+    text_signature = "(src, dst, keyring, *, encryption_context=None, frame_length=65536)"
+)]
 pub fn encrypt_stream(
     py: Python<'_>,
     src: &Bound<'_, PyAny>,
     dst: &Bound<'_, PyAny>,
     keyring: &Bound<'_, PyAny>,
     encryption_context: Option<&Bound<'_, PyAny>>,
-    frame_length: i64,
+    frame_length: FrameLength,
 ) -> PyResult<()> {
     let keyring = AnyKeyring::from_py(keyring)?;
     let context = context_arg(encryption_context)?;
-    let frame_length = frame_length_arg(py, frame_length)?;
+    let frame_length = frame_length.check(py)?;
     let limits = Limits::default();
     let materials = keyring.encryption_materials(py, &context, &limits, None)?;
     let options = EncryptOptions {
@@ -88,8 +94,7 @@ pub fn encrypt_stream(
     let frame = frame_length as usize;
     let mut out = Vec::with_capacity(frame + 4096);
     loop {
-        let chunk = read_chunk(src, frame)?;
-        let bytes = crate::bytes_arg(&chunk, "src.read()")?;
+        let bytes = read_chunk(src, frame)?;
         let data = bytes.as_slice();
         if data.is_empty() {
             break;
@@ -122,8 +127,7 @@ pub fn decrypt_stream(
     // The header (and required-context check) come first; nothing is written
     // and KMS is not called until the whole header is read.
     while !decryptor.needs_data_key() {
-        let chunk = read_chunk(src, DECRYPT_CHUNK)?;
-        let bytes = crate::bytes_arg(&chunk, "src.read()")?;
+        let bytes = read_chunk(src, DECRYPT_CHUNK)?;
         if bytes.as_slice().is_empty() {
             // The core reports the precise truncation.
             decryptor.finish().py_err(py)?;
@@ -140,8 +144,7 @@ pub fn decrypt_stream(
     write_all(py, dst, &out)?;
     out.clear();
     loop {
-        let chunk = read_chunk(src, DECRYPT_CHUNK)?;
-        let bytes = crate::bytes_arg(&chunk, "src.read()")?;
+        let bytes = read_chunk(src, DECRYPT_CHUNK)?;
         let data = bytes.as_slice();
         if data.is_empty() {
             break;

@@ -53,7 +53,7 @@ def _parse_context(pairs: Optional[Sequence[str]]) -> Dict[str, str]:
 
 def _kms_client(region: Optional[str], endpoint_url: Optional[str]) -> Any:
     try:
-        import boto3  # type: ignore[import-not-found, unused-ignore]
+        import boto3  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except ImportError:
         raise CliError(
             "the mrkenv command needs boto3 to call AWS KMS: pip install 'mrkenv[cli]'"
@@ -140,6 +140,8 @@ def _run_stream(args: argparse.Namespace, label: str, work: Any) -> None:
             sys.stdout.buffer.flush()
             return
         target = os.path.abspath(args.output)
+        if os.path.isdir(target):
+            raise CliError(f"cannot write output {args.output}: it is a directory")
         directory = os.path.dirname(target)
         try:
             fd, tmp = tempfile.mkstemp(
