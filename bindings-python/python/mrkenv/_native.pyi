@@ -1,13 +1,42 @@
 """Type stubs of the compiled extension ``mrkenv._native`` (re-exported by ``mrkenv``)."""
 
-from typing import IO, Any, Dict, List, Mapping, Optional, Protocol, TypeAlias, Union, final
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Union, final
 
+__all__ = [
+    "__version__",
+    "KmsArn",
+    "KmsMrkKeyring",
+    "KmsMrkDiscoveryKeyring",
+    "DiscoveryFilter",
+    "RawAesKeyring",
+    "encrypt",
+    "decrypt",
+    "encrypt_stream",
+    "decrypt_stream",
+    "inspect",
+    "parse_arn",
+    "is_mrk",
+    "mrk_match",
+    "_encrypt_deterministic",
+]
 
 __version__: str
 
-_Bytes: TypeAlias = Union[bytes, bytearray, memoryview]
+_Bytes = Union[bytes, bytearray, memoryview]
 
-class KmsClient(Protocol):
+class _Reader(Protocol):
+    """A binary source: ``read(n)`` returns up to ``n`` bytes (``bytes``,
+    ``bytearray`` or ``memoryview``), empty at the end."""
+
+    def read(self, n: int, /) -> _Bytes: ...
+
+class _Writer(Protocol):
+    """A binary sink: ``write(b)`` takes bytes, returning the count it took
+    (short writes are retried) or ``None``."""
+
+    def write(self, b: bytes, /) -> Optional[int]: ...
+
+class _KmsClient(Protocol):
     """What a KMS client must offer: boto3's ``kms`` client method names and
     keyword arguments, returning boto3-shaped dicts. ``GrantTokens`` is passed
     only when the keyring has grant tokens."""
@@ -53,7 +82,7 @@ class KmsMrkKeyring:
 
     def __new__(
         cls,
-        client: KmsClient,
+        client: _KmsClient,
         key_ids: List[str],
         *,
         grant_tokens: Optional[List[str]] = None,
@@ -61,7 +90,7 @@ class KmsMrkKeyring:
     @property
     def key_ids(self) -> List[str]: ...
     @property
-    def client(self) -> KmsClient: ...
+    def client(self) -> _KmsClient: ...
     @property
     def grant_tokens(self) -> Optional[List[str]]: ...
 
@@ -87,7 +116,7 @@ class KmsMrkDiscoveryKeyring:
 
     def __new__(
         cls,
-        client: KmsClient,
+        client: _KmsClient,
         region: str,
         *,
         discovery_filter: Optional[DiscoveryFilter] = None,
@@ -98,7 +127,7 @@ class KmsMrkDiscoveryKeyring:
     @property
     def discovery_filter(self) -> Optional[DiscoveryFilter]: ...
     @property
-    def client(self) -> KmsClient: ...
+    def client(self) -> _KmsClient: ...
     @property
     def grant_tokens(self) -> Optional[List[str]]: ...
 
@@ -106,17 +135,17 @@ class KmsMrkDiscoveryKeyring:
 class RawAesKeyring:
     """Wraps the data key locally with a 32-byte AES-256 key (no KMS)."""
 
-    def __new__(cls, key_namespace: str, key_name: str, wrapping_key: bytes) -> "RawAesKeyring": ...
+    def __new__(cls, key_namespace: str, key_name: str, wrapping_key: _Bytes) -> "RawAesKeyring": ...
     @property
     def key_namespace(self) -> str: ...
     @property
     def key_name(self) -> str: ...
 
-Keyring: TypeAlias = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
+_Keyring = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
 
 def encrypt(
-    plaintext: bytes,
-    keyring: Keyring,
+    plaintext: _Bytes,
+    keyring: _Keyring,
     *,
     encryption_context: Optional[Mapping[str, str]] = None,
     frame_length: int = 65536,
@@ -125,8 +154,8 @@ def encrypt(
     message and passed to every KMS call. ``frame_length`` is 1024..=16 MiB."""
 
 def decrypt(
-    ciphertext: bytes,
-    keyring: Keyring,
+    ciphertext: _Bytes,
+    keyring: _Keyring,
     *,
     encryption_context: Optional[Mapping[str, str]] = None,
 ) -> bytes:
@@ -135,9 +164,9 @@ def decrypt(
     before KMS is called)."""
 
 def encrypt_stream(
-    src: IO[bytes],
-    dst: IO[bytes],
-    keyring: Keyring,
+    src: _Reader,
+    dst: _Writer,
+    keyring: _Keyring,
     *,
     encryption_context: Optional[Mapping[str, str]] = None,
     frame_length: int = 65536,
@@ -146,9 +175,9 @@ def encrypt_stream(
     written to ``dst`` (``dst.write(b)``), holding about one frame in memory."""
 
 def decrypt_stream(
-    src: IO[bytes],
-    dst: IO[bytes],
-    keyring: Keyring,
+    src: _Reader,
+    dst: _Writer,
+    keyring: _Keyring,
     *,
     encryption_context: Optional[Mapping[str, str]] = None,
 ) -> None:
@@ -156,7 +185,7 @@ def decrypt_stream(
     frame is written only after its tag verified. On an error, frames already
     written stay in ``dst``: write to a temporary file and rename on success."""
 
-def inspect(ciphertext: bytes) -> Dict[str, Any]:
+def inspect(ciphertext: _Bytes) -> Dict[str, Any]:
     """Summarise the header without any key: ``version``, ``suite``,
     ``suite_name``, ``message_id`` (hex), ``encryption_context``,
     ``frame_length``, ``encrypted_data_keys`` (``provider_id``,
@@ -175,12 +204,12 @@ def mrk_match(a: str, b: str) -> bool:
     multi-Region keys; ``InvalidArnError`` when either is malformed."""
 
 def _encrypt_deterministic(
-    plaintext: bytes,
-    keyring: Keyring,
+    plaintext: _Bytes,
+    keyring: _Keyring,
     *,
     encryption_context: Optional[Mapping[str, str]],
     frame_length: int,
-    message_id: bytes,
-    data_key: Optional[bytes] = None,
-    raw_aes_iv: Optional[bytes] = None,
+    message_id: _Bytes,
+    data_key: Optional[_Bytes] = None,
+    raw_aes_iv: Optional[_Bytes] = None,
 ) -> bytes: ...
