@@ -1,5 +1,6 @@
 /* Every shared vector in tests/vectors: one-shot decrypt, streaming decrypt
- * in small chunks, and byte-identical re-encryption where the vector says so. */
+ * in small chunks, byte-identical re-encryption where the vector says so, and
+ * the header summary (mrkenv_inspect_json) against the vector's fields. */
 #define _DEFAULT_SOURCE
 #include "support.h"
 
@@ -228,6 +229,77 @@ static bool check_reencrypt(const vector *v, const mrkenv_keyring *keyring) {
     return ok;
 }
 
+/* Why the header summary of a vector is not what the vector says, or NULL.
+ * The fields are those of Python's `inspect` (the same core summary). */
+static const char *inspect_mismatch(const vector *v, const json *summary) {
+    const json *f = json_get(summary, "version");
+    if (!f || f->type != JSON_NUMBER || f->number != 1) return "version is not 1";
+    f = json_get(summary, "suite");
+    if (!f || f->type != JSON_NUMBER || f->number != 1) return "suite is not 1";
+    if (!json_get_string(summary, "suite_name")) return "no suite_name";
+    const char *id = json_get_string(summary, "message_id");
+    if (!id || strcmp(id, json_get_string(v->doc, "message_id")) != 0) return "message_id differs";
+    f = json_get(summary, "frame_length");
+    const json *want = json_get(v->doc, "frame_length");
+    if (!f || !want || f->type != JSON_NUMBER || f->number != want->number) return "frame_length differs";
+    const json *ctx = json_get(summary, "encryption_context");
+    if (!ctx || ctx->type != JSON_OBJECT || ctx->count != v->context_len) return "encryption_context size differs";
+    for (size_t i = 0; i < v->context_len; i++) {
+        const char *value = json_get_string(ctx, v->context[i].key);
+        if (!value || strcmp(value, v->context[i].value) != 0) return "encryption_context differs";
+    }
+    const json *edks = json_get(summary, "encrypted_data_keys");
+    const json *keyring = json_get(v->doc, "keyring");
+    const char *type = json_get_string(keyring, "type");
+    if (!edks || edks->type != JSON_ARRAY || edks->count == 0) return "no encrypted_data_keys";
+    if (type && strcmp(type, "raw-aes") == 0) {
+        const json *edk = &edks->items[0];
+        if (edks->count != 1) return "raw AES: not one encrypted data key";
+        const char *pid = json_get_string(edk, "provider_id"), *info = json_get_string(edk, "provider_info");
+        if (!pid || strcmp(pid, json_get_string(keyring, "key_namespace")) != 0) return "raw AES provider_id";
+        if (!info || strcmp(info, json_get_string(keyring, "key_name")) != 0) return "raw AES provider_info";
+        if (json_get(edk, "key_arn") || json_get(edk, "region") || json_get(edk, "is_mrk"))
+            return "raw AES key with KMS fields";
+        return json_get(edk, "ciphertext_len") ? NULL : "no ciphertext_len";
+    }
+    const json *responses = json_get(keyring, "kms_responses");
+    if (!responses || responses->count != edks->count) return "KMS: encrypted data key count differs";
+    for (size_t i = 0; i < edks->count; i++) {
+        const json *edk = &edks->items[i];
+        const char *arn = json_get_string(&responses->items[i], "key_id");
+        const char *pid = json_get_string(edk, "provider_id"), *info = json_get_string(edk, "provider_info");
+        const char *key_arn = json_get_string(edk, "key_arn"), *region = json_get_string(edk, "region");
+        const json *is_mrk = json_get(edk, "is_mrk"), *len = json_get(edk, "ciphertext_len");
+        if (!pid || strcmp(pid, "aws-kms") != 0) return "KMS provider_id";
+        if (!info || strcmp(info, arn) != 0) return "KMS provider_info is not the response KeyId";
+        if (!key_arn || strcmp(key_arn, arn) != 0) return "KMS key_arn";
+        /* arn:PARTITION:kms:REGION:... */
+        const char *r = strchr(strchr(arn, ':') + 1, ':') + 1;
+        r = strchr(r, ':') + 1;
+        if (!region || strncmp(region, r, strlen(region)) != 0 || r[strlen(region)] != ':') return "KMS region";
+        bool mrk = strstr(arn, ":key/mrk-") != NULL;
+        if (!is_mrk || is_mrk->type != JSON_BOOL || is_mrk->boolean != mrk) return "KMS is_mrk";
+        const char *blob = json_get_string(&responses->items[i], "ciphertext_blob");
+        if (!len || len->type != JSON_NUMBER || len->number != (double)(strlen(blob) / 2)) return "KMS ciphertext_len";
+    }
+    return NULL;
+}
+
+static bool check_inspect(const vector *v) {
+    char *text = NULL;
+    mrkenv_status st = mrkenv_inspect_json(v->ciphertext, v->ciphertext_len, &text);
+    if (st != MRKENV_STATUS_OK) {
+        printf("    %s inspect: %s\n", v->name, mrkenv_status_name((int)st));
+        return false;
+    }
+    json *summary = json_parse(text);
+    const char *why = summary ? inspect_mismatch(v, summary) : "not JSON";
+    if (why) printf("    %s inspect: %s\n    %s\n", v->name, why, text);
+    json_free(summary);
+    mrkenv_string_free(text);
+    return why == NULL;
+}
+
 static int compare_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -282,6 +354,7 @@ void run_vector_tests(int *passed, int *failed) {
             count(check_decrypt(&v, reader), v.name, "decrypt", passed, failed);
             count(check_stream(&v, reader, 7) && check_stream(&v, reader, 1000), v.name, "stream",
                   passed, failed);
+            if (v.expect_ok) count(check_inspect(&v), v.name, "inspect", passed, failed);
             const json *re = json_get(v.doc, "reencrypt");
             if (re && re->type == JSON_BOOL && re->boolean)
                 count(check_reencrypt(&v, keyring), v.name, "reencrypt", passed, failed);
