@@ -184,6 +184,10 @@ typedef int (*mrkenv_kms_decrypt_fn)(void *user, const char *key_id, const uint8
  * the keyring never needs them (a discovery keyring only decrypts; a strict
  * keyring with one key never calls `encrypt`): a NULL callback that is
  * needed fails with `MRKENV_STATUS_KEYRING`.
+ *
+ * A callback must return normally: never throw a C++ exception or
+ * `longjmp` out of it (that would skip the library's clean-up, including
+ * the zeroing of key material). Report a failure with a non-zero return.
  */
 typedef struct mrkenv_kms_client {
   /**

@@ -97,6 +97,10 @@ pub type kms_decrypt_fn = Option<
 /// the keyring never needs them (a discovery keyring only decrypts; a strict
 /// keyring with one key never calls `encrypt`): a NULL callback that is
 /// needed fails with `MRKENV_STATUS_KEYRING`.
+///
+/// A callback must return normally: never throw a C++ exception or
+/// `longjmp` out of it (that would skip the library's clean-up, including
+/// the zeroing of key material). Report a failure with a non-zero return.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct kms_client {
