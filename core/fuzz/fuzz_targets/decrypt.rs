@@ -71,8 +71,26 @@ fn check_raw(message: &[u8]) {
         streamed.is_ok(),
         "decrypt and Decryptor disagree: {one_shot:?} / {streamed:?}"
     );
+    let mut in_place = message.to_vec();
+    let in_place_result = mrkenv::decrypt_in_place(
+        &mut in_place,
+        &DataKey::new(DATA_KEY),
+        &DecryptOptions::default(),
+    );
+    assert_eq!(
+        one_shot.is_ok(),
+        in_place_result.is_ok(),
+        "decrypt and decrypt_in_place disagree: {one_shot:?} / {in_place_result:?}"
+    );
+    if in_place_result.is_err() {
+        assert!(
+            in_place.is_empty(),
+            "decrypt_in_place left bytes after an error"
+        );
+    }
     if let Ok(plaintext) = one_shot {
         assert_eq!(plaintext, out);
+        assert_eq!(plaintext, in_place);
     }
 }
 
