@@ -172,3 +172,28 @@ def test_progress_bar_on_a_terminal(tmp_path, plaintext_file, kms_endpoint, mrk,
                      "-i", str(out), "-o", str(tmp_path / "p.out")]) == 0
     assert quiet.getvalue() == ""
     assert (tmp_path / "p.out").read_bytes() == plaintext_file.read_bytes()
+
+
+def test_failure_truncates_stdout_redirected_to_a_file(tmp_path, plaintext_file, kms_endpoint, mrk):
+    east_arn, _ = mrk
+    sealed = tmp_path / "data.mrke"
+    r = run(["encrypt", "--key-id", east_arn, "--frame-length", "1024", "-i", str(plaintext_file),
+             "-o", str(sealed), "--endpoint-url", kms_endpoint], kms_endpoint)
+    assert r.returncode == 0, r.stderr.decode()
+    blob = bytearray(sealed.read_bytes())
+    blob[-5] ^= 0x01  # the last frame: every earlier frame decrypts and is written first
+    sealed.write_bytes(bytes(blob))
+    out = tmp_path / "out.bin"
+    decrypt = [str(MRKENV), "decrypt", "--discovery", "--region", WEST, "-i", str(sealed),
+               "--endpoint-url", kms_endpoint]
+    # `> out`: nothing is left.
+    with open(out, "wb") as stdout:
+        r = subprocess.run(decrypt, stdout=stdout, stderr=subprocess.PIPE, env=clean_env(), timeout=120)
+    assert r.returncode == 1 and b"authentication tag" in r.stderr, r.stderr
+    assert out.read_bytes() == b""
+    # `>> out`: what was there before stays, nothing is added.
+    out.write_bytes(b"earlier line\n")
+    with open(out, "ab") as stdout:
+        r = subprocess.run(decrypt, stdout=stdout, stderr=subprocess.PIPE, env=clean_env(), timeout=120)
+    assert r.returncode == 1
+    assert out.read_bytes() == b"earlier line\n"

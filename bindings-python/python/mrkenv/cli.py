@@ -14,18 +14,26 @@ credentials come from boto3's usual chain (environment, profile, ...). Without
 ``--region`` the Region of the first ``--key-id`` ARN is used, else boto3's
 default. Input and output default to stdin and stdout. An output file is
 written to a temporary file beside it and renamed only on success, so a failure
-never leaves a partial file behind.
+never leaves a partial file behind; stdout redirected to a file is truncated
+back on failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
 from typing import IO, Any, Dict, List, Optional, Sequence
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 from . import _native
 from ._errors import MrkenvError
@@ -124,6 +132,36 @@ def _open_input(path: Optional[str]) -> IO[bytes]:
         raise CliError(f"cannot open input {path}: {exc.strerror or exc}") from exc
 
 
+def _work_to_stdout(reader: Any, work: Any) -> None:
+    """Runs ``work(reader, stdout)``. When stdout is a regular file (``> out``),
+    a failure truncates it back to where it started, so no partial output is
+    left there either; a pipe or terminal has already seen what was written."""
+    out = sys.stdout.buffer
+    start: Optional[int] = None
+    try:
+        fd = out.fileno()
+        info = os.fstat(fd)
+        if fcntl is not None and stat.S_ISREG(info.st_mode):
+            out.flush()
+            appending = bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND)
+            here = info.st_size if appending else os.lseek(fd, 0, os.SEEK_CUR)
+            # Only when writing at the end: never cut bytes that were there.
+            start = here if here == info.st_size else None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        start = None
+    try:
+        work(reader, out)
+        out.flush()
+    except BaseException:
+        if start is not None:
+            try:
+                out.flush()
+            except OSError:
+                pass
+            os.ftruncate(out.fileno(), start)
+        raise
+
+
 def _run_stream(args: argparse.Namespace, label: str, work: Any) -> None:
     """Opens input and output and runs ``work(src, dst)``; the output file is
     renamed into place only on success."""
@@ -136,8 +174,7 @@ def _run_stream(args: argparse.Namespace, label: str, work: Any) -> None:
                 progress = _Progress(src, size, label)
         reader: Any = progress if progress is not None else src
         if args.output is None or args.output == "-":
-            work(reader, sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+            _work_to_stdout(reader, work)
             return
         target = os.path.abspath(args.output)
         if os.path.isdir(target):
