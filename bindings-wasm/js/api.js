@@ -196,7 +196,7 @@ export class RawAesKeyring {
     checkString(keyNamespace, "keyNamespace");
     checkString(keyName, "keyName");
     checkBytes(wrappingKey, "wrappingKey");
-    const native = call(() => wasm.Keyring.rawAes(keyNamespace, keyName, wrappingKey));
+    const native = call(() => wasm.Keyring.rawAes(keyNamespace, keyName, wrappingKey.slice()));
     states.set(this, { native, kind: "raw-aes" });
     Object.defineProperty(this, "keyNamespace", { value: keyNamespace, enumerable: true });
     Object.defineProperty(this, "keyName", { value: keyName, enumerable: true });
@@ -271,7 +271,7 @@ async function materialsFor(state, context, injected = {}) {
     state.native.acceptGenerateDataKey(
       context,
       responseKeyId(generated, "GenerateDataKey", keyId),
-      plaintext,
+      plaintext.slice(), // zeroed by the call
       responseBytes(generated, "CiphertextBlob", "GenerateDataKey", keyId),
     ),
   );
@@ -351,7 +351,8 @@ async function dataKeyFor(state, decryptor) {
       const plaintext = responseBytes(response, "Plaintext", "Decrypt", request.keyId);
       const keyId = responseKeyId(response, "Decrypt", request.keyId);
       return call(() =>
-        state.native.acceptDecrypt(decryptor, request.edkIndex, request.keyId, keyId, plaintext),
+        // plaintext.slice() is zeroed by the call
+        state.native.acceptDecrypt(decryptor, request.edkIndex, request.keyId, keyId, plaintext.slice()),
       );
     } catch (e) {
       failures.push({ keyId: request.keyId, reason: e.message, cause: e });
@@ -629,6 +630,20 @@ export async function _encryptWithInjected(keyring, plaintext, options) {
 export function _encryptStreamWithInjected(keyring, options) {
   const { encryptionContext, frameLength } = checkOptions(options, "options");
   return encryptStreamWith(keyring, { encryptionContext, frameLength }, injectedOf(options));
+}
+
+/** INTERNAL: whether the wasm linear memory holds `needle` anywhere (for key-hygiene tests). */
+export function _wasmMemoryIncludes(needle) {
+  ready();
+  checkBytes(needle, "needle");
+  const memory = new Uint8Array(wasmExports().memory.buffer);
+  if (needle.length === 0) return true;
+  for (let at = memory.indexOf(needle[0]); at !== -1; at = memory.indexOf(needle[0], at + 1)) {
+    let i = 1;
+    while (i < needle.length && memory[at + i] === needle[i]) i++;
+    if (i === needle.length) return true;
+  }
+  return false;
 }
 
 /** INTERNAL: the size of the wasm linear memory, in bytes (for memory-bound tests). */

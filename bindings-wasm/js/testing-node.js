@@ -7,4 +7,5 @@ export {
   _encryptWithInjected,
   _encryptStreamWithInjected,
   _wasmMemoryBytes,
+  _wasmMemoryIncludes,
 } from "./api.js";

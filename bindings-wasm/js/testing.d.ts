@@ -29,3 +29,6 @@ export function _encryptStreamWithInjected(
 
 /** @internal Bytes of wasm linear memory now. */
 export function _wasmMemoryBytes(): number;
+
+/** @internal Whether the wasm linear memory holds these bytes anywhere. */
+export function _wasmMemoryIncludes(needle: Uint8Array): boolean;

@@ -34,6 +34,14 @@ use mrkenv::{
 
 type JsResult<T> = Result<T, JsValue>;
 
+/// Zeroes key bytes that the wasm-bindgen glue copied into wasm memory for a
+/// `&mut [u8]` argument (the glue copies them back into the caller's array,
+/// a throwaway copy, and frees the buffer without clearing it). A store
+/// through `&mut` that the caller reads afterwards is never optimised away.
+fn wipe(bytes: &mut [u8]) {
+    bytes.fill(0);
+}
+
 fn set(object: &Object, key: &str, value: &JsValue) {
     // Setting a data property on a fresh plain object cannot fail; ignore the
     // Result rather than unwrap it.
@@ -210,11 +218,14 @@ impl Keyring {
         })
     }
 
-    /// A raw AES keyring.
+    /// A raw AES keyring. `wrapping_key` is zeroed (give a copy): the glue's
+    /// temporary copy in wasm memory must not outlive the call.
     #[wasm_bindgen(js_name = rawAes)]
-    pub fn raw_aes(namespace: String, name: String, wrapping_key: &[u8]) -> JsResult<Keyring> {
+    pub fn raw_aes(namespace: String, name: String, wrapping_key: &mut [u8]) -> JsResult<Keyring> {
+        let keyring = RawAesKeyring::new(&namespace, &name, wrapping_key);
+        wipe(wrapping_key);
         Ok(Keyring {
-            kind: Kind::RawAes(RawAesKeyring::new(&namespace, &name, wrapping_key).js()?),
+            kind: Kind::RawAes(keyring.js()?),
         })
     }
 
@@ -243,8 +254,37 @@ impl Keyring {
     }
 
     /// Checks the GenerateDataKey answer and starts the materials.
+    /// `plaintext` (the data key) is zeroed (give a copy).
     #[wasm_bindgen(js_name = acceptGenerateDataKey)]
     pub fn accept_generate_data_key(
+        &self,
+        context: Vec<String>,
+        response_key_id: Option<String>,
+        plaintext: &mut [u8],
+        ciphertext_blob: &[u8],
+    ) -> JsResult<Materials> {
+        let result = self.accept_generate_data_key_inner(
+            context,
+            response_key_id,
+            plaintext,
+            ciphertext_blob,
+        );
+        wipe(plaintext);
+        result
+    }
+
+    /// The KeyIds of the Encrypt calls (every configured key after the first).
+    #[wasm_bindgen(js_name = encryptKeyIds)]
+    pub fn encrypt_key_ids(&self) -> Vec<String> {
+        match &self.kind {
+            Kind::Strict(keyring) => keyring.key_ids()[1..].to_vec(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Keyring {
+    fn accept_generate_data_key_inner(
         &self,
         context: Vec<String>,
         response_key_id: Option<String>,
@@ -276,16 +316,10 @@ impl Keyring {
             },
         })
     }
+}
 
-    /// The KeyIds of the Encrypt calls (every configured key after the first).
-    #[wasm_bindgen(js_name = encryptKeyIds)]
-    pub fn encrypt_key_ids(&self) -> Vec<String> {
-        match &self.kind {
-            Kind::Strict(keyring) => keyring.key_ids()[1..].to_vec(),
-            _ => Vec::new(),
-        }
-    }
-
+#[wasm_bindgen]
+impl Keyring {
     /// Checks an Encrypt answer and adds its encrypted data key.
     #[wasm_bindgen(js_name = acceptEncrypt)]
     pub fn accept_encrypt(
@@ -382,8 +416,30 @@ impl Keyring {
     }
 
     /// Checks a Decrypt answer; the data key stays inside wasm memory.
+    /// `plaintext` is zeroed (give a copy).
     #[wasm_bindgen(js_name = acceptDecrypt)]
     pub fn accept_decrypt(
+        &self,
+        decryptor: &MessageDecryptor,
+        edk_index: u32,
+        request_key_id: String,
+        response_key_id: Option<String>,
+        plaintext: &mut [u8],
+    ) -> JsResult<DataKeyBox> {
+        let result = self.accept_decrypt_inner(
+            decryptor,
+            edk_index,
+            request_key_id,
+            response_key_id,
+            plaintext,
+        );
+        wipe(plaintext);
+        result
+    }
+}
+
+impl Keyring {
+    fn accept_decrypt_inner(
         &self,
         decryptor: &MessageDecryptor,
         edk_index: u32,
@@ -405,7 +461,10 @@ impl Keyring {
         .js()?;
         Ok(DataKeyBox { key })
     }
+}
 
+#[wasm_bindgen]
+impl Keyring {
     /// Unwraps the data key of the decryptor's header with a raw AES keyring.
     #[wasm_bindgen(js_name = unwrapRawAes)]
     pub fn unwrap_raw_aes(&self, decryptor: &MessageDecryptor) -> JsResult<DataKeyBox> {
@@ -441,9 +500,11 @@ pub struct Materials {
 impl Materials {
     /// A copy of the plaintext data key, for the KMS Encrypt calls of the
     /// other keys of a strict keyring (the caller zeroes it afterwards).
+    /// Copied straight from the key's own storage into a JS array: no
+    /// temporary copy is left in wasm memory.
     #[wasm_bindgen(js_name = dataKey)]
-    pub fn data_key(&self) -> Vec<u8> {
-        self.inner.data_key.expose_secret().to_vec()
+    pub fn data_key(&self) -> Uint8Array {
+        Uint8Array::from(&self.inner.data_key.expose_secret()[..])
     }
 }
 

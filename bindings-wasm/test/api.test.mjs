@@ -18,7 +18,10 @@ import {
   mrkMatch,
   parseArn,
 } from "mrkenv";
-import { _wasmMemoryBytes } from "mrkenv/testing";
+import { _wasmMemoryBytes, _wasmMemoryIncludes } from "mrkenv/testing";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { chunked, collect, utf8 } from "./helpers.mjs";
 
 const EAST = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
@@ -594,4 +597,48 @@ test("NoDecryptableKey keeps what the client threw as cause, even a non-Error", 
   assert.equal(own.code, "Keyring");
   assert.equal(own.errors.length, 1);
   assert.equal("cause" in own, false);
+});
+
+test("key hygiene: a KMS Decrypt answer leaves no copy of the data key in wasm memory", async () => {
+  // A distinctive data key; the message is made in another process, so this
+  // wasm memory has never seen the key before the decrypt. (The encrypt path
+  // is not checked: the core moves DataKey by value, which can leave copies
+  // on the wasm shadow stack; that is the core's to fix.)
+  const dataKey = Uint8Array.from({ length: 32 }, (_, i) => 0xc0 ^ (i * 37));
+  const made = spawnSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import { KmsMrkKeyring, encrypt } from "mrkenv";
+       const dataKey = Uint8Array.from({ length: 32 }, (_, i) => 0xc0 ^ (i * 37));
+       const client = {
+         async generateDataKey(p) { return { KeyId: p.KeyId, Plaintext: dataKey.slice(), CiphertextBlob: new Uint8Array([7]) }; },
+         async decrypt() { throw new Error("unused"); },
+       };
+       const m = await encrypt(new KmsMrkKeyring({ client, keyIds: [${JSON.stringify(EAST)}] }), new TextEncoder().encode("secret"));
+       process.stdout.write(Buffer.from(m).toString("hex"));`,
+    ],
+    { encoding: "utf8", cwd: path.dirname(fileURLToPath(import.meta.url)) },
+  );
+  assert.equal(made.status, 0, made.stderr);
+  const message = Uint8Array.from(Buffer.from(made.stdout, "hex"));
+  // The allocator writes its free-list links over the start of a freed
+  // block: look for the last 16 bytes.
+  const tail = dataKey.subarray(16);
+  assert.equal(_wasmMemoryIncludes(tail), false);
+  const client = fakeKms({ dataKey });
+  const { plaintext } = await decrypt(new KmsMrkKeyring({ client, keyIds: [WEST] }), message);
+  assert.deepEqual(plaintext, utf8("secret"));
+  assert.equal(_wasmMemoryIncludes(tail), false, "after decrypt");
+  // A response the core rejects (a 31-byte key) is wiped too.
+  const short = dataKey.subarray(0, 31);
+  const bad = fakeKms({ behave: { decrypt: (p, r) => ({ ...r, Plaintext: short.slice() }) } });
+  await assert.rejects(decrypt(new KmsMrkKeyring({ client: bad, keyIds: [WEST] }), message), isMrkenvError("NoDecryptableKey"));
+  assert.equal(_wasmMemoryIncludes(short.subarray(15)), false, "after a rejected Decrypt answer");
+  // The caller's arrays are not modified.
+  const wrappingKey = Uint8Array.from({ length: 32 }, (_, i) => 0x3c ^ (i * 53));
+  const raw = new RawAesKeyring({ keyNamespace: "app", keyName: "k", wrappingKey });
+  assert.deepEqual(wrappingKey, Uint8Array.from({ length: 32 }, (_, i) => 0x3c ^ (i * 53)));
+  assert.deepEqual((await decrypt(raw, await encrypt(raw, utf8("r")))).plaintext, utf8("r"));
 });
