@@ -68,32 +68,35 @@ impl Suite {
 }
 
 /// A 32-byte plaintext data key. Zeroized on drop; `Debug` never shows it.
+///
+/// The bytes live on the heap, so moving a `DataKey` moves a pointer and
+/// leaves no copy of the key behind on the stack.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct DataKey([u8; KEY_LEN]);
+pub struct DataKey(Box<[u8; KEY_LEN]>);
 
 impl DataKey {
     /// Wraps 32 bytes as a data key.
     pub fn new(bytes: [u8; KEY_LEN]) -> DataKey {
-        DataKey(bytes)
+        DataKey(Box::new(bytes))
     }
 
     /// Copies a data key from a slice, which must be exactly 32 bytes long.
     pub fn from_slice(bytes: &[u8]) -> Result<DataKey, Error> {
-        let array: [u8; KEY_LEN] = bytes.try_into().map_err(|_| {
-            Error::invalid_argument(format!(
+        if bytes.len() != KEY_LEN {
+            return Err(Error::invalid_argument(format!(
                 "a data key is {KEY_LEN} bytes, got {} bytes",
                 bytes.len()
-            ))
-        })?;
-        Ok(DataKey(array))
+            )));
+        }
+        let mut key = DataKey(Box::new([0u8; KEY_LEN]));
+        key.0.copy_from_slice(bytes);
+        Ok(key)
     }
 
     /// A fresh random data key from the operating system's generator.
     pub fn generate() -> Result<DataKey, Error> {
-        let mut bytes = [0u8; KEY_LEN];
-        fill_random(&mut bytes)?;
-        let key = DataKey(bytes);
-        bytes.zeroize();
+        let mut key = DataKey(Box::new([0u8; KEY_LEN]));
+        fill_random(key.0.as_mut())?;
         Ok(key)
     }
 

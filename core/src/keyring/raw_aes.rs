@@ -192,7 +192,7 @@ impl RawAesKeyring {
             let mut key = Zeroizing::new([0u8; KEY_LEN]);
             key.copy_from_slice(&edk.ciphertext[IV_LEN..IV_LEN + KEY_LEN]);
             if aes_gcm_open(&self.wrapping_key, &iv, &aad, key.as_mut(), &tag) {
-                return Ok(DataKey::new(*key));
+                return DataKey::from_slice(key.as_ref());
             }
             attempts.push(Attempt {
                 key_id,
