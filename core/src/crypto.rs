@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use aes_gcm::aead::inout::InOutBuf;
+pub(crate) use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use hkdf::Hkdf;
@@ -189,70 +189,37 @@ impl MessageKeys {
             .map_err(|_| AuthenticationError::HeaderTag.into())
     }
 
-    /// Encrypts one frame's plaintext in place and returns its tag.
+    /// Encrypts one frame and returns its tag. `buffer` is either one slice
+    /// encrypted in place (`slice.into()`) or a plaintext and an output of
+    /// equal length (`InOutBuf::new(plaintext, out)`), with no copy between.
     pub(crate) fn seal_frame(
         &self,
         message_id: &[u8; MESSAGE_ID_LEN],
         sequence: u64,
         is_final: bool,
-        buffer: &mut [u8],
+        buffer: InOutBuf<'_, '_, u8>,
     ) -> [u8; TAG_LEN] {
         let aad = frame_aad(message_id, sequence, is_final, buffer.len() as u64);
-        self.cipher
-            .encrypt_inout_detached(&frame_iv(sequence), &aad, buffer.into())
-            .expect("a frame is within AES-GCM limits")
-            .into()
-    }
-
-    /// Encrypts one frame from `plaintext` into `out` (of equal length) and
-    /// returns its tag: no intermediate copy.
-    pub(crate) fn seal_frame_to(
-        &self,
-        message_id: &[u8; MESSAGE_ID_LEN],
-        sequence: u64,
-        is_final: bool,
-        plaintext: &[u8],
-        out: &mut [u8],
-    ) -> [u8; TAG_LEN] {
-        let aad = frame_aad(message_id, sequence, is_final, plaintext.len() as u64);
-        let buffer = InOutBuf::new(plaintext, out).expect("callers pass equal lengths");
         self.cipher
             .encrypt_inout_detached(&frame_iv(sequence), &aad, buffer)
             .expect("a frame is within AES-GCM limits")
             .into()
     }
 
-    /// Verifies one frame's tag, then decrypts `ciphertext` into `out` (of
-    /// equal length). On failure `out` is not written.
-    pub(crate) fn open_frame_to(
-        &self,
-        message_id: &[u8; MESSAGE_ID_LEN],
-        sequence: u64,
-        is_final: bool,
-        ciphertext: &[u8],
-        out: &mut [u8],
-        tag: &[u8; TAG_LEN],
-    ) -> Result<(), Error> {
-        let aad = frame_aad(message_id, sequence, is_final, ciphertext.len() as u64);
-        let buffer = InOutBuf::new(ciphertext, out).expect("callers pass equal lengths");
-        self.cipher
-            .decrypt_inout_detached(&frame_iv(sequence), &aad, buffer, &Tag::from(*tag))
-            .map_err(|_| AuthenticationError::FrameTag(sequence).into())
-    }
-
-    /// Decrypts one frame in place after verifying its tag. On failure the
-    /// buffer is left as ciphertext (nothing unauthenticated is released).
+    /// Verifies one frame's tag, then decrypts it (in place or into a
+    /// separate output, as for [`seal_frame`](Self::seal_frame)). On failure
+    /// nothing is written: no unauthenticated plaintext is released.
     pub(crate) fn open_frame(
         &self,
         message_id: &[u8; MESSAGE_ID_LEN],
         sequence: u64,
         is_final: bool,
-        buffer: &mut [u8],
+        buffer: InOutBuf<'_, '_, u8>,
         tag: &[u8; TAG_LEN],
     ) -> Result<(), Error> {
         let aad = frame_aad(message_id, sequence, is_final, buffer.len() as u64);
         self.cipher
-            .decrypt_inout_detached(&frame_iv(sequence), &aad, buffer.into(), &Tag::from(*tag))
+            .decrypt_inout_detached(&frame_iv(sequence), &aad, buffer, &Tag::from(*tag))
             .map_err(|_| AuthenticationError::FrameTag(sequence).into())
     }
 }
@@ -357,14 +324,21 @@ mod tests {
             &[3; 32],
         );
         let mut buf = b"hello frame".to_vec();
-        let tag = keys.seal_frame(&[3; 32], 1, true, &mut buf);
+        let tag = keys.seal_frame(&[3; 32], 1, true, buf.as_mut_slice().into());
         let sealed = buf.clone();
         // Wrong sequence, final flag or message id fails, and leaves ciphertext.
-        assert!(keys.open_frame(&[3; 32], 2, true, &mut buf, &tag).is_err());
+        assert!(keys
+            .open_frame(&[3; 32], 2, true, buf.as_mut_slice().into(), &tag)
+            .is_err());
         assert_eq!(buf, sealed);
-        assert!(keys.open_frame(&[3; 32], 1, false, &mut buf, &tag).is_err());
-        assert!(keys.open_frame(&[4; 32], 1, true, &mut buf, &tag).is_err());
-        keys.open_frame(&[3; 32], 1, true, &mut buf, &tag).unwrap();
+        assert!(keys
+            .open_frame(&[3; 32], 1, false, buf.as_mut_slice().into(), &tag)
+            .is_err());
+        assert!(keys
+            .open_frame(&[4; 32], 1, true, buf.as_mut_slice().into(), &tag)
+            .is_err());
+        keys.open_frame(&[3; 32], 1, true, buf.as_mut_slice().into(), &tag)
+            .unwrap();
         assert_eq!(buf, b"hello frame");
     }
 }

@@ -130,17 +130,10 @@ fn decrypt_into_sink(
         return Err(FormatError::Truncated("the header is incomplete".into()).into());
     }
     decryptor.set_data_key(data_key)?;
-    let rest = &message[used..];
-    let consumed = decryptor.process_to(rest, sink)?;
-    if consumed < rest.len() && decryptor.is_done() {
-        return Err(FormatError::TrailingBytes(rest.len() - consumed).into());
-    }
-    if !decryptor.is_done() {
-        return Err(
-            FormatError::Truncated("the message ends before the final frame".into()).into(),
-        );
-    }
-    Ok(())
+    // Bytes after the final frame fail in `process_to`; a message that ends
+    // before its final frame fails in `finish`.
+    decryptor.process_to(&message[used..], sink)?;
+    decryptor.finish()
 }
 
 /// Decrypts a whole message with its data key. Nothing is returned unless

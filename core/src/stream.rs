@@ -9,7 +9,7 @@
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::context::{check_required_context, EncryptionContext};
-use crate::crypto::{fill_random, DataKey, MessageKeys, Suite, MESSAGE_ID_LEN, TAG_LEN};
+use crate::crypto::{fill_random, DataKey, InOutBuf, MessageKeys, Suite, MESSAGE_ID_LEN, TAG_LEN};
 use crate::error::{Error, FormatError};
 use crate::format::cbor::{self, MAJOR_BYTES};
 use crate::format::frame::{frame_encoded_len, read_frame_head, write_frame_head};
@@ -147,20 +147,45 @@ impl Encryptor {
         }
     }
 
+    /// Appends the next frame for `plaintext` to `out`: the plaintext is
+    /// copied into place once and encrypted there.
     fn seal(&mut self, out: &mut Vec<u8>, plaintext: &[u8], is_final: bool) {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        out.reserve(plaintext.len() + 32);
-        write_frame_head(out, sequence, is_final, plaintext.len());
         let start = out.len();
+        let total = frame_encoded_len(sequence, plaintext.len());
+        out.reserve(total);
+        out.resize(start + total - plaintext.len() - TAG_LEN, 0);
         out.extend_from_slice(plaintext);
-        let tag = self.keys.seal_frame(
-            &self.header.message_id,
-            sequence,
-            is_final,
-            &mut out[start..],
-        );
-        out.extend_from_slice(&tag);
+        out.resize(start + total, 0);
+        self.seal_frame_into(&mut out[start..], sequence, is_final, plaintext.len(), None);
+    }
+
+    /// Writes frame `sequence` into `frame`, which is exactly that frame's
+    /// encoded length: its head, a body of `len` bytes, and its tag. With
+    /// `plaintext`, the body is encrypted straight from it; without, the
+    /// plaintext already sits where the body goes and is encrypted in place.
+    fn seal_frame_into(
+        &self,
+        frame: &mut [u8],
+        sequence: u64,
+        is_final: bool,
+        len: usize,
+        plaintext: Option<&[u8]>,
+    ) {
+        let mut head = Vec::with_capacity(24);
+        write_frame_head(&mut head, sequence, is_final, len);
+        let (head_slot, rest) = frame.split_at_mut(head.len());
+        let (body, tag_slot) = rest.split_at_mut(len);
+        head_slot.copy_from_slice(&head);
+        let buffer = match plaintext {
+            Some(plaintext) => InOutBuf::new(plaintext, body).expect("equal lengths"),
+            None => body.into(),
+        };
+        let tag = self
+            .keys
+            .seal_frame(&self.header.message_id, sequence, is_final, buffer);
+        tag_slot.copy_from_slice(&tag);
     }
 
     /// The exact length of the message this encryptor writes for a plaintext
@@ -185,42 +210,31 @@ impl Encryptor {
         out: &mut [u8],
     ) -> Result<usize, Error> {
         let needed = self.message_len(plaintext.len());
-        if self.prelude.is_none() || !self.pending.is_empty() || self.finished {
-            return Err(Error::invalid_argument("encryptor was already used"));
-        }
         if out.len() < needed {
             return Err(Error::invalid_argument(format!(
                 "output buffer is {} bytes, the message needs {needed}",
                 out.len()
             )));
         }
-        let prelude = self.prelude.take().expect("checked above");
+        // Only called on a fresh encryptor, which still holds its prelude.
+        let prelude = self.prelude.take().expect("a fresh encryptor");
         out[..prelude.len()].copy_from_slice(&prelude);
         let mut at = prelude.len();
         let frame = self.header.frame_length as usize;
         let mut chunks = plaintext.chunks_exact(frame);
-        let mut head = Vec::with_capacity(16);
-        let mut seal = |chunk: &[u8], is_final: bool, sequence: u64, at: &mut usize| {
-            head.clear();
-            write_frame_head(&mut head, sequence, is_final, chunk.len());
-            out[*at..*at + head.len()].copy_from_slice(&head);
-            *at += head.len();
-            let body = &mut out[*at..*at + chunk.len()];
-            let tag =
-                self.keys
-                    .seal_frame_to(&self.header.message_id, sequence, is_final, chunk, body);
-            *at += chunk.len();
-            out[*at..*at + TAG_LEN].copy_from_slice(&tag);
-            *at += TAG_LEN;
-        };
         let mut sequence = 1;
         for chunk in chunks.by_ref() {
-            seal(chunk, false, sequence, &mut at);
+            let end = at + frame_encoded_len(sequence, frame);
+            self.seal_frame_into(&mut out[at..end], sequence, false, frame, Some(chunk));
+            at = end;
             sequence += 1;
         }
-        seal(chunks.remainder(), true, sequence, &mut at);
-        debug_assert_eq!(at, needed);
-        Ok(at)
+        let last = chunks.remainder();
+        let end = at + frame_encoded_len(sequence, last.len());
+        self.seal_frame_into(&mut out[at..end], sequence, true, last.len(), Some(last));
+        debug_assert_eq!(end, needed);
+        self.finished = true;
+        Ok(end)
     }
 
     /// Turns the plaintext in `buffer` into the whole message, in place: the
@@ -228,39 +242,31 @@ impl Encryptor {
     /// moved into position from the last to the first, each encrypted where it
     /// lands, so no second buffer of the message's size is needed.
     pub(crate) fn seal_all_in_place(mut self, buffer: &mut Vec<u8>) -> Result<(), Error> {
-        let Some(prelude) = self.prelude.take() else {
-            return Err(Error::invalid_argument("encryptor was already used"));
-        };
+        // Only called on a fresh encryptor, which still holds its prelude.
+        let prelude = self.prelude.take().expect("a fresh encryptor");
         let frame = self.header.frame_length as usize;
         let plaintext_len = buffer.len();
         let full = plaintext_len / frame;
-        let last_len = plaintext_len % frame;
-        let frame_len = |i: usize| if i == full { last_len } else { frame };
+        let frame_len = |i: usize| {
+            if i == full {
+                plaintext_len % frame
+            } else {
+                frame
+            }
+        };
         // Where each frame starts in the message (frame i has sequence i + 1).
-        let mut starts = Vec::with_capacity(full + 1);
-        let mut at = prelude.len();
+        let mut starts = Vec::with_capacity(full + 2);
+        starts.push(prelude.len());
         for i in 0..=full {
-            starts.push(at);
-            at += frame_encoded_len(i as u64 + 1, frame_len(i));
+            starts.push(starts[i] + frame_encoded_len(i as u64 + 1, frame_len(i)));
         }
-        buffer.resize(at, 0);
-        let mut head = Vec::with_capacity(24);
+        buffer.resize(starts[full + 1], 0);
         // Every frame moves right (headers and tags come before it), so going
         // from the last frame to the first never overwrites unread plaintext.
         for i in (0..=full).rev() {
-            let (sequence, is_final, len) = (i as u64 + 1, i == full, frame_len(i));
-            head.clear();
-            write_frame_head(&mut head, sequence, is_final, len);
-            let body = starts[i] + head.len();
-            buffer.copy_within(i * frame..i * frame + len, body);
-            let tag = self.keys.seal_frame(
-                &self.header.message_id,
-                sequence,
-                is_final,
-                &mut buffer[body..body + len],
-            );
-            buffer[starts[i]..body].copy_from_slice(&head);
-            buffer[body + len..body + len + TAG_LEN].copy_from_slice(&tag);
+            let (start, end, len) = (starts[i], starts[i + 1], frame_len(i));
+            buffer.copy_within(i * frame..i * frame + len, end - TAG_LEN - len);
+            self.seal_frame_into(&mut buffer[start..end], i as u64 + 1, i == full, len, None);
         }
         buffer[..prelude.len()].copy_from_slice(&prelude);
         self.finished = true;
@@ -487,7 +493,7 @@ impl Decryptor {
                     &header.message_id,
                     frame.sequence,
                     frame.is_final,
-                    &mut buffer[body..body + len],
+                    (&mut buffer[body..body + len]).into(),
                     &tag,
                 )?;
                 buffer.copy_within(body..body + len, written);
@@ -641,7 +647,9 @@ impl Decryptor {
                         Sink::Vec(out) => {
                             let start = out.len();
                             out.extend_from_slice(ciphertext);
-                            if let Err(e) = keys.open_frame(id, seq, fin, &mut out[start..], &tag) {
+                            if let Err(e) =
+                                keys.open_frame(id, seq, fin, (&mut out[start..]).into(), &tag)
+                            {
                                 out.truncate(start);
                                 return Err(e);
                             }
@@ -655,7 +663,8 @@ impl Decryptor {
                                 )));
                             }
                             let target = &mut out[*written..end];
-                            keys.open_frame_to(id, seq, fin, ciphertext, target, &tag)?;
+                            let buffer = InOutBuf::new(ciphertext, target).expect("equal lengths");
+                            keys.open_frame(id, seq, fin, buffer, &tag)?;
                             *written = end;
                         }
                     }
