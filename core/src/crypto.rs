@@ -59,6 +59,14 @@ impl Suite {
         }
     }
 
+    /// The length of this suite's data key in bytes: KMS `GenerateDataKey`'s
+    /// `NumberOfBytes`.
+    pub fn data_key_len(self) -> usize {
+        match self {
+            Suite::Aes256GcmHkdfSha512Committed => KEY_LEN,
+        }
+    }
+
     /// A short human name of the suite.
     pub fn name(self) -> &'static str {
         match self {

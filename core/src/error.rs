@@ -316,6 +316,17 @@ pub enum KeyringError {
         /// Why it is not a key ARN.
         reason: String,
     },
+    /// The host's KMS call failed (the client raised or returned an error)
+    /// during an encrypt or re-key, which cannot go on without it.
+    #[error("KMS {operation} for {key_id} failed: {message}")]
+    KmsCallFailed {
+        /// `GenerateDataKey` or `Encrypt`.
+        operation: &'static str,
+        /// The key id that was asked.
+        key_id: String,
+        /// The host's description of the failure.
+        message: String,
+    },
     /// A KMS response was not acceptable.
     #[error("KMS {operation} response for {key_id}: {problem}")]
     BadKmsResponse {

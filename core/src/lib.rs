@@ -11,6 +11,8 @@
 //! - [`format`]: the byte format (prefix, CBOR header, frames);
 //! - [`crypto`]: the key schedule, commitment and AEAD;
 //! - [`keyring`]: strict and discovery MRK keyrings and the raw AES keyring;
+//! - [`session`]: the KMS conversation as a sans-IO state machine, and a
+//!   blocking driver over a small [`session::Kms`] trait;
 //! - [`stream`]: incremental [`Encryptor`] and [`Decryptor`];
 //! - [`message`]: one-shot [`encrypt`] / [`decrypt`], [`parse_header`], [`inspect`];
 //! - [`error`]: the one [`Error`] enum and its stable [`ErrorKind`].
@@ -43,6 +45,7 @@ pub mod format;
 pub mod keyring;
 pub mod limits;
 pub mod message;
+pub mod session;
 pub mod stream;
 
 pub use arn::{check_unique_mrks, is_mrk, mrk_match, parse_arn, KeyIdentifier, KmsArn};
@@ -50,7 +53,7 @@ pub use context::{check_required_context, EncryptionContext};
 pub use crypto::{DataKey, Suite};
 pub use error::{Attempt, Error, ErrorKind, Result};
 pub use format::{EncryptedDataKey, Header};
-pub use keyring::EncryptionMaterials;
+pub use keyring::{EncryptionMaterials, Keyring};
 pub use limits::{Limits, DEFAULT_FRAME_LENGTH, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH};
 pub use message::{
     decrypt, decrypt_in_place, decrypt_to_slice, encrypt, encrypt_in_place, encrypt_to_slice,

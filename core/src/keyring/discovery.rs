@@ -5,7 +5,7 @@
 use crate::context::EncryptionContext;
 use crate::crypto::DataKey;
 use crate::error::{Attempt, Error, KeyringError};
-use crate::format::{Header, AWS_KMS_PROVIDER_ID};
+use crate::format::{EncryptedDataKey, Header, AWS_KMS_PROVIDER_ID};
 use crate::limits::Limits;
 
 use super::kms::{
@@ -20,6 +20,60 @@ pub struct DiscoveryFilter {
     pub partition: String,
     /// Account ids whose keys may be used (at least one).
     pub account_ids: Vec<String>,
+}
+
+impl DiscoveryFilter {
+    /// Makes a filter, checking it on its own: a non-empty partition and at
+    /// least one account id, none of them empty or containing `:`.
+    ///
+    /// ```
+    /// use mrkenv::keyring::DiscoveryFilter;
+    /// let filter = DiscoveryFilter::new("aws", ["111122223333"])?;
+    /// assert_eq!(filter.account_ids, ["111122223333"]);
+    /// assert!(DiscoveryFilter::new("aws", Vec::<String>::new()).is_err());
+    /// # Ok::<(), mrkenv::Error>(())
+    /// ```
+    pub fn new<I, S>(partition: impl Into<String>, account_ids: I) -> Result<DiscoveryFilter, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let filter = DiscoveryFilter {
+            partition: partition.into(),
+            account_ids: account_ids.into_iter().map(Into::into).collect(),
+        };
+        filter.validate()?;
+        Ok(filter)
+    }
+
+    /// The checks of [`DiscoveryFilter::new`], for a filter built from its
+    /// public fields.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.partition.is_empty() || self.partition.contains(':') {
+            return Err(KeyringError::Discovery(format!(
+                "invalid discovery filter partition {:?}",
+                self.partition
+            ))
+            .into());
+        }
+        if self.account_ids.is_empty() {
+            return Err(KeyringError::Discovery(
+                "discovery filter needs at least one account id".to_string(),
+            )
+            .into());
+        }
+        if let Some(bad) = self
+            .account_ids
+            .iter()
+            .find(|a| a.is_empty() || a.contains(':'))
+        {
+            return Err(KeyringError::Discovery(format!(
+                "invalid discovery filter account id {bad:?}"
+            ))
+            .into());
+        }
+        Ok(())
+    }
 }
 
 /// A decrypt-only keyring for one Region.
@@ -44,29 +98,7 @@ impl KmsMrkDiscoveryKeyring {
             return Err(KeyringError::Discovery(format!("invalid region {region:?}")).into());
         }
         if let Some(filter) = &filter {
-            if filter.partition.is_empty() || filter.partition.contains(':') {
-                return Err(KeyringError::Discovery(format!(
-                    "invalid discovery filter partition {:?}",
-                    filter.partition
-                ))
-                .into());
-            }
-            if filter.account_ids.is_empty() {
-                return Err(KeyringError::Discovery(
-                    "discovery filter needs at least one account id".to_string(),
-                )
-                .into());
-            }
-            if let Some(bad) = filter
-                .account_ids
-                .iter()
-                .find(|a| a.is_empty() || a.contains(':'))
-            {
-                return Err(KeyringError::Discovery(format!(
-                    "invalid discovery filter account id {bad:?}"
-                ))
-                .into());
-            }
+            filter.validate()?;
         }
         Ok(KmsMrkDiscoveryKeyring { region, filter })
     }
@@ -92,8 +124,18 @@ impl KmsMrkDiscoveryKeyring {
 
     /// The ordered `Decrypt` calls for a message (see the type's docs).
     pub fn decrypt_requests(&self, header: &Header) -> Result<DecryptPlan, Error> {
+        self.decrypt_plan(&header.encrypted_data_keys, &header.encryption_context)
+    }
+
+    /// [`Self::decrypt_requests`] for any encrypted data keys and context
+    /// (a message's header or a record's).
+    pub fn decrypt_plan(
+        &self,
+        encrypted_data_keys: &[EncryptedDataKey],
+        encryption_context: &EncryptionContext,
+    ) -> Result<DecryptPlan, Error> {
         let mut plan = DecryptPlan::default();
-        for (i, edk) in header.encrypted_data_keys.iter().enumerate() {
+        for (i, edk) in encrypted_data_keys.iter().enumerate() {
             let index = i + 1;
             if edk.provider_id != AWS_KMS_PROVIDER_ID {
                 plan.skipped.push(skipped_other_provider(edk));
@@ -134,7 +176,7 @@ impl KmsMrkDiscoveryKeyring {
             plan.requests.push(DecryptRequest {
                 key_id,
                 ciphertext_blob: edk.ciphertext.clone(),
-                encryption_context: header.encryption_context.clone(),
+                encryption_context: encryption_context.clone(),
                 edk_index: index,
             });
         }

@@ -1,25 +1,22 @@
 //! Sans-IO keyrings: they decide what to ask KMS (or do the wrapping locally,
 //! for raw AES keys) and check the answers, but never perform I/O.
 //!
-//! Encrypt with a KMS keyring:
+//! [`Keyring`] is the one type hosts hold: any of the three keyrings. The
+//! whole KMS conversation (which calls, in which order, what each answer must
+//! be) is driven by the [`crate::session`] module, built from a `Keyring`;
+//! bindings never step through the request/accept functions below
+//! themselves. Those functions are the per-keyring rules the sessions use:
 //!
-//! 1. [`KmsMrkKeyring::generate_data_key_request`] -> the host calls KMS
-//!    `GenerateDataKey` -> [`KmsMrkKeyring::accept_generate_data_key`] gives the
-//!    data key and the first encrypted data key;
-//! 2. [`KmsMrkKeyring::encrypt_requests`] -> the host calls KMS `Encrypt` for
-//!    each -> [`KmsMrkKeyring::accept_encrypt`];
-//! 3. the data key, encrypted data keys and context become
-//!    [`EncryptionMaterials`] for [`crate::encrypt`] or [`crate::Encryptor`].
-//!
-//! Decrypt: parse the header, ask the keyring for a [`DecryptPlan`], call KMS
-//! `Decrypt` for each request in order until [`accept_decrypt`] returns a data
-//! key, and collect every failure as an [`Attempt`]; when none succeeds, report
-//! [`no_decryptable_key`].
-//!
-//! [`accept_decrypt`]: KmsMrkKeyring::accept_decrypt
+//! - encrypt with a KMS keyring: `GenerateDataKey` with the first key
+//!   ([`KmsMrkKeyring::generate_data_key_request`] /
+//!   [`KmsMrkKeyring::accept_generate_data_key`]), then `Encrypt` with every
+//!   other key ([`KmsMrkKeyring::encrypt_requests`] /
+//!   [`KmsMrkKeyring::accept_encrypt`]);
+//! - decrypt: a [`DecryptPlan`] of `Decrypt` requests in order, plus the keys
+//!   skipped without a call; the first accepted answer wins.
 
 mod discovery;
-mod kms;
+pub(crate) mod kms;
 mod raw_aes;
 mod strict;
 
@@ -35,8 +32,122 @@ use std::fmt;
 
 use crate::context::EncryptionContext;
 use crate::crypto::DataKey;
-use crate::error::{Attempt, Error};
+use crate::error::{Attempt, Error, KeyringError};
 use crate::format::EncryptedDataKey;
+use crate::limits::Limits;
+use crate::session::{DecryptSession, EncryptSession};
+
+/// Any keyring: what a host holds and hands to the sessions.
+///
+/// ```
+/// use mrkenv::keyring::{Keyring, RawAesKeyring};
+/// use mrkenv::session::Step;
+///
+/// let keyring = Keyring::from(RawAesKeyring::new("my-app", "key-1", &[7u8; 32])?);
+/// assert!(keyring.can_encrypt());
+/// let mut session = keyring.encrypt_session(&Default::default(), &Default::default())?;
+/// // A raw AES keyring wraps locally: the session is done without a KMS call.
+/// assert!(matches!(session.next(), Step::Done(_)));
+/// # Ok::<(), mrkenv::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Keyring {
+    /// Strict multi-Region-aware KMS keyring.
+    KmsMrk(KmsMrkKeyring),
+    /// Discovery multi-Region-aware KMS keyring (decrypt only).
+    KmsMrkDiscovery(KmsMrkDiscoveryKeyring),
+    /// Local AES-256-GCM wrapping key.
+    RawAes(RawAesKeyring),
+}
+
+impl Keyring {
+    /// Whether this keyring can encrypt (a discovery keyring cannot).
+    pub fn can_encrypt(&self) -> bool {
+        !matches!(self, Keyring::KmsMrkDiscovery(_))
+    }
+
+    /// Whether this keyring calls KMS (and so needs a KMS client).
+    pub fn uses_kms(&self) -> bool {
+        matches!(self, Keyring::KmsMrk(_) | Keyring::KmsMrkDiscovery(_))
+    }
+
+    /// The conversation that yields the [`EncryptionMaterials`] for one
+    /// message or record under `encryption_context`. Checks the context and
+    /// key count against `limits` before any KMS call; a discovery keyring
+    /// fails here.
+    pub fn encrypt_session(
+        &self,
+        encryption_context: &EncryptionContext,
+        limits: &Limits,
+    ) -> Result<EncryptSession, Error> {
+        EncryptSession::new(self, encryption_context, limits)
+    }
+
+    /// The conversation that finds the data key among `encrypted_data_keys`
+    /// (a message's header or a record's). Fails before any KMS call when an
+    /// `aws-kms` key's provider info is not a key ARN.
+    pub fn decrypt_session(
+        &self,
+        encrypted_data_keys: &[EncryptedDataKey],
+        encryption_context: &EncryptionContext,
+    ) -> Result<DecryptSession, Error> {
+        DecryptSession::new(self, encrypted_data_keys, encryption_context)
+    }
+
+    /// The `Decrypt` requests a KMS keyring would make, in order, and the
+    /// keys it would skip (a raw AES keyring makes no requests: an empty plan).
+    pub fn decrypt_plan(
+        &self,
+        encrypted_data_keys: &[EncryptedDataKey],
+        encryption_context: &EncryptionContext,
+    ) -> Result<DecryptPlan, Error> {
+        match self {
+            Keyring::KmsMrk(k) => k.decrypt_plan(encrypted_data_keys, encryption_context),
+            Keyring::KmsMrkDiscovery(k) => k.decrypt_plan(encrypted_data_keys, encryption_context),
+            Keyring::RawAes(_) => Ok(DecryptPlan::default()),
+        }
+    }
+
+    /// Encryption materials with a fixed data key and wrapping IV, to
+    /// reproduce test vectors byte for byte. Only a raw AES keyring can: a
+    /// KMS keyring's data key comes from KMS.
+    pub fn encryption_materials_with(
+        &self,
+        encryption_context: &EncryptionContext,
+        limits: &Limits,
+        data_key: DataKey,
+        raw_aes_iv: [u8; crate::crypto::IV_LEN],
+    ) -> Result<EncryptionMaterials, Error> {
+        match self {
+            Keyring::RawAes(k) => {
+                k.encryption_materials_with(encryption_context, limits, data_key, raw_aes_iv)
+            }
+            Keyring::KmsMrkDiscovery(_) => Err(KeyringError::DiscoveryCannotEncrypt.into()),
+            Keyring::KmsMrk(_) => Err(Error::invalid_argument(
+                "a KMS keyring takes its data key from KMS GenerateDataKey; only a raw AES keyring takes a fixed one",
+            )),
+        }
+    }
+}
+
+impl From<KmsMrkKeyring> for Keyring {
+    fn from(keyring: KmsMrkKeyring) -> Self {
+        Keyring::KmsMrk(keyring)
+    }
+}
+
+impl From<KmsMrkDiscoveryKeyring> for Keyring {
+    fn from(keyring: KmsMrkDiscoveryKeyring) -> Self {
+        Keyring::KmsMrkDiscovery(keyring)
+    }
+}
+
+impl From<RawAesKeyring> for Keyring {
+    fn from(keyring: RawAesKeyring) -> Self {
+        Keyring::RawAes(keyring)
+    }
+}
 
 /// What a message is sealed with: the data key, its encrypted copies and the
 /// encryption context.

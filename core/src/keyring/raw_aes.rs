@@ -161,9 +161,19 @@ impl RawAesKeyring {
     /// Unwraps the first encrypted data key of this keyring that opens; when
     /// none does, the error lists every attempt.
     pub fn unwrap_data_key(&self, header: &Header) -> Result<DataKey, Error> {
-        let aad = self.aad(&header.encryption_context);
+        self.unwrap(&header.encrypted_data_keys, &header.encryption_context)
+    }
+
+    /// [`Self::unwrap_data_key`] for any encrypted data keys and context (a
+    /// message's header or a record's).
+    pub fn unwrap(
+        &self,
+        encrypted_data_keys: &[EncryptedDataKey],
+        encryption_context: &EncryptionContext,
+    ) -> Result<DataKey, Error> {
+        let aad = self.aad(encryption_context);
         let mut attempts = Vec::new();
-        for edk in &header.encrypted_data_keys {
+        for edk in encrypted_data_keys {
             let key_id = format!("{}/{}", edk.provider_id, edk.provider_info);
             if edk.provider_id != self.namespace || edk.provider_info != self.name {
                 attempts.push(Attempt {

@@ -2,7 +2,7 @@
 
 use crate::arn::{check_unique_mrks, mrk_match, KeyIdentifier};
 use crate::context::{check_context_limits, EncryptionContext};
-use crate::crypto::{DataKey, KEY_LEN};
+use crate::crypto::{DataKey, Suite};
 use crate::error::{Attempt, Error, KeyringError};
 use crate::format::{EncryptedDataKey, Header, AWS_KMS_PROVIDER_ID};
 use crate::limits::Limits;
@@ -69,7 +69,7 @@ impl KmsMrkKeyring {
         limits.check_encrypted_data_keys(self.key_ids.len())?;
         Ok(GenerateDataKeyRequest {
             key_id: self.key_ids[0].clone(),
-            number_of_bytes: KEY_LEN,
+            number_of_bytes: Suite::Aes256GcmHkdfSha512Committed.data_key_len(),
             encryption_context: encryption_context.clone(),
         })
     }
@@ -94,14 +94,24 @@ impl KmsMrkKeyring {
         data_key: &DataKey,
         encryption_context: &EncryptionContext,
     ) -> Vec<EncryptRequest> {
-        self.key_ids[1..]
-            .iter()
-            .map(|key_id| EncryptRequest {
-                key_id: key_id.clone(),
-                plaintext: data_key.clone(),
-                encryption_context: encryption_context.clone(),
-            })
+        (1..self.key_ids.len())
+            .filter_map(|i| self.encrypt_request(i, data_key, encryption_context))
             .collect()
+    }
+
+    /// The `Encrypt` call for the configured key at `index` (0-based), or
+    /// `None` past the last key.
+    pub fn encrypt_request(
+        &self,
+        index: usize,
+        data_key: &DataKey,
+        encryption_context: &EncryptionContext,
+    ) -> Option<EncryptRequest> {
+        self.key_ids.get(index).map(|key_id| EncryptRequest {
+            key_id: key_id.clone(),
+            plaintext: data_key.clone(),
+            encryption_context: encryption_context.clone(),
+        })
     }
 
     /// Checks an `Encrypt` answer: a key ARN as `KeyId` and a ciphertext blob.
@@ -120,8 +130,18 @@ impl KmsMrkKeyring {
     /// match for it, with `KeyId` = the configured key. An `aws-kms` key whose
     /// provider info is not a key ARN fails the whole decrypt.
     pub fn decrypt_requests(&self, header: &Header) -> Result<DecryptPlan, Error> {
+        self.decrypt_plan(&header.encrypted_data_keys, &header.encryption_context)
+    }
+
+    /// [`Self::decrypt_requests`] for any encrypted data keys and context
+    /// (a message's header or a record's).
+    pub fn decrypt_plan(
+        &self,
+        encrypted_data_keys: &[EncryptedDataKey],
+        encryption_context: &EncryptionContext,
+    ) -> Result<DecryptPlan, Error> {
         let mut plan = DecryptPlan::default();
-        for (i, edk) in header.encrypted_data_keys.iter().enumerate() {
+        for (i, edk) in encrypted_data_keys.iter().enumerate() {
             let index = i + 1;
             if edk.provider_id != AWS_KMS_PROVIDER_ID {
                 plan.skipped.push(skipped_other_provider(edk));
@@ -135,7 +155,7 @@ impl KmsMrkKeyring {
                     plan.requests.push(DecryptRequest {
                         key_id: key_id.clone(),
                         ciphertext_blob: edk.ciphertext.clone(),
-                        encryption_context: header.encryption_context.clone(),
+                        encryption_context: encryption_context.clone(),
                         edk_index: index,
                     });
                 }
