@@ -155,33 +155,84 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Runs the body of an exported function: catches panics, records the
-/// message of a failure and returns its status.
-pub(crate) fn boundary(body: impl FnOnce() -> Result<()>) -> status {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => status::Ok,
-        Ok(Err(failure)) => {
-            set_last_error(&failure.message);
-            failure.status
+/// What an exported function returns when its body panicked (rustls-ffi's
+/// `PanicOrDefault`): a status says `Panic`, the rest a harmless default.
+pub(crate) trait PanicOrDefault {
+    /// The value returned after a panic.
+    fn on_panic() -> Self;
+}
+
+impl PanicOrDefault for status {
+    fn on_panic() -> Self {
+        status::Panic
+    }
+}
+
+impl PanicOrDefault for () {
+    fn on_panic() -> Self {}
+}
+
+impl PanicOrDefault for usize {
+    fn on_panic() -> Self {
+        0
+    }
+}
+
+impl PanicOrDefault for *const c_char {
+    fn on_panic() -> Self {
+        c"Unknown".as_ptr()
+    }
+}
+
+/// What the body of an exported function gives back, turned into its C
+/// return value: a `Result` records its failure as the last error and
+/// becomes a status; anything else is returned as it is.
+pub(crate) trait IntoReturn {
+    /// The C return type.
+    type Return: PanicOrDefault;
+    /// Converts, recording a failure's message.
+    fn into_return(self) -> Self::Return;
+}
+
+impl IntoReturn for Result<()> {
+    type Return = status;
+    fn into_return(self) -> status {
+        match self {
+            Ok(()) => status::Ok,
+            Err(failure) => {
+                set_last_error(&failure.message);
+                failure.status
+            }
         }
+    }
+}
+
+macro_rules! plain_return {
+    ($($t:ty),*) => {$(
+        impl IntoReturn for $t {
+            type Return = $t;
+            fn into_return(self) -> $t {
+                self
+            }
+        }
+    )*};
+}
+
+plain_return!((), usize, *const c_char);
+
+/// The one panic boundary: every `extern "C"` body runs inside it. A panic
+/// is caught, recorded as the last error and turned into the return type's
+/// [`PanicOrDefault`] value; a failure becomes its status.
+pub(crate) fn boundary<R: IntoReturn>(body: impl FnOnce() -> R) -> R::Return {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => value.into_return(),
         Err(payload) => {
             set_last_error(&format!(
                 "internal error (panic, a bug in mrkenv): {}",
                 panic_message(payload.as_ref())
             ));
-            status::Panic
+            R::Return::on_panic()
         }
-    }
-}
-
-/// Runs the body of an exported function that returns nothing: panics are
-/// caught and recorded as the last error.
-pub(crate) fn boundary_void(body: impl FnOnce()) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(body)) {
-        set_last_error(&format!(
-            "internal error (panic, a bug in mrkenv): {}",
-            panic_message(payload.as_ref())
-        ));
     }
 }
 
@@ -207,7 +258,7 @@ pub(crate) fn boundary_void(body: impl FnOnce()) {
 /// `buf` must be NULL or point to `buf_len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn mrkenv_last_error_message(buf: *mut c_char, buf_len: usize) -> usize {
-    let result = catch_unwind(AssertUnwindSafe(|| {
+    boundary(|| {
         LAST_ERROR.with(|last| {
             let last = last.borrow();
             let needed = last.len() + 1;
@@ -224,8 +275,7 @@ pub unsafe extern "C" fn mrkenv_last_error_message(buf: *mut c_char, buf_len: us
             }
             needed
         })
-    }));
-    result.unwrap_or(0)
+    })
 }
 
 /// The stable name of a status code, e.g. `"NoDecryptableKey"` for
@@ -235,12 +285,11 @@ pub unsafe extern "C" fn mrkenv_last_error_message(buf: *mut c_char, buf_len: us
 #[no_mangle]
 pub extern "C" fn mrkenv_status_name(code: c_int) -> *const c_char {
     // Cannot panic, but every export sits behind the boundary all the same.
-    catch_unwind(|| {
+    boundary(|| {
         status::ALL
             .iter()
             .find(|s| **s as c_int == code)
             .map_or(c"Unknown", |s| s.name())
+            .as_ptr()
     })
-    .unwrap_or(c"Unknown")
-    .as_ptr()
 }

@@ -1,25 +1,25 @@
 //! Keyrings: raw AES, and the strict and discovery KMS multi-Region keyrings
 //! over a client of C callbacks.
 //!
-//! The core never calls KMS; it says what to ask and checks the answers. This
-//! module runs that loop once for C: it calls the client's callbacks with each
-//! request, lets them fill a library-owned `mrkenv_kms_response` (so the
-//! library owns, and zeroes, the plaintext data key), and hands the response
-//! back to the core. When decrypting, every failure (a callback's non-zero
-//! status, or a response the core rejects) becomes one attempt; if none
-//! succeeds the error is `NO_DECRYPTABLE_KEY` and its message lists every
-//! attempt.
+//! The core owns the KMS conversation (`mrkenv::session`); this module is its
+//! adapter for C: [`CallbackKms`] turns each request the core makes into a
+//! call of the client's callback, which fills a library-owned
+//! `mrkenv_kms_response` (so the library owns, and zeroes, the plaintext data
+//! key). When decrypting, every failure (a callback's non-zero status, or a
+//! response the core rejects) becomes one attempt; if none succeeds the error
+//! is `NO_DECRYPTABLE_KEY` and its message lists every attempt.
 
 use std::ffi::{c_char, c_int, c_void, CString};
 
 use mrkenv::keyring::{
-    no_decryptable_key, DecryptRequest, DecryptResponse, DiscoveryFilter, EncryptResponse,
-    GenerateDataKeyResponse, KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring,
+    DecryptRequest, DiscoveryFilter, EncryptRequest, GenerateDataKeyRequest, Keyring,
+    KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring,
 };
-use mrkenv::{Attempt, DataKey, EncryptionContext, EncryptionMaterials, Header, Limits};
+use mrkenv::session::{driver, HostError, Kms, KmsOutput, SessionError};
+use mrkenv::{DataKey, EncryptionContext, EncryptionMaterials, Header, Limits};
 use zeroize::Zeroizing;
 
-use crate::error::{boundary, boundary_void, status, Failure, Result};
+use crate::error::{boundary, status, Failure, Result};
 use crate::memory::{put, slice, string, strings, CContext};
 
 /// Asks KMS for a new data key: GenerateDataKey(KeyId = `key_id`,
@@ -120,9 +120,7 @@ pub struct kms_client {
 /// mrkenv drops it.
 #[derive(Default)]
 pub struct kms_response {
-    key_id: Option<String>,
-    plaintext: Zeroizing<Vec<u8>>,
-    ciphertext_blob: Vec<u8>,
+    output: KmsOutput,
     error: Option<String>,
 }
 
@@ -132,14 +130,9 @@ pub struct kms_response {
 /// threads if its KMS callbacks and `user` allow it.
 #[derive(Clone)]
 pub struct keyring {
-    kind: Kind,
-}
-
-#[derive(Clone)]
-enum Kind {
-    RawAes(RawAesKeyring),
-    Strict(KmsMrkKeyring, kms_client),
-    Discovery(KmsMrkDiscoveryKeyring, kms_client),
+    inner: Keyring,
+    /// The callbacks of a KMS keyring (`None` for raw AES).
+    client: Option<kms_client>,
 }
 
 /// Returns a keyring borrowed from a C pointer.
@@ -151,8 +144,15 @@ pub(crate) unsafe fn keyring_ref<'a>(keyring: *const keyring) -> Result<&'a keyr
     Ok(unsafe { &*keyring })
 }
 
-unsafe fn new_keyring(kind: Kind, out: *mut *mut keyring) {
-    let boxed = Box::new(keyring { kind });
+unsafe fn new_keyring(
+    inner: impl Into<Keyring>,
+    client: Option<kms_client>,
+    out: *mut *mut keyring,
+) {
+    let boxed = Box::new(keyring {
+        inner: inner.into(),
+        client,
+    });
     unsafe { put(out, Box::into_raw(boxed)) };
 }
 
@@ -197,7 +197,7 @@ pub unsafe extern "C" fn mrkenv_raw_aes_keyring_new(
         }
         let key = unsafe { slice(wrapping_key, wrapping_key_len, "wrapping_key") }?;
         let ring = RawAesKeyring::new(namespace, name, key)?;
-        unsafe { new_keyring(Kind::RawAes(ring), out) };
+        unsafe { new_keyring(ring, None, out) };
         Ok(())
     })
 }
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn mrkenv_kms_mrk_keyring_new(
         }
         let client = unsafe { *client };
         let ring = KmsMrkKeyring::new(ids)?;
-        unsafe { new_keyring(Kind::Strict(ring, client), out) };
+        unsafe { new_keyring(ring, Some(client), out) };
         Ok(())
     })
 }
@@ -278,17 +278,15 @@ pub unsafe extern "C" fn mrkenv_kms_mrk_discovery_keyring_new(
             }
             None
         } else {
-            Some(DiscoveryFilter {
-                partition: unsafe { string(filter_partition, "filter_partition") }?.to_string(),
-                account_ids: accounts,
-            })
+            let partition = unsafe { string(filter_partition, "filter_partition") }?;
+            Some(DiscoveryFilter::new(partition, accounts)?)
         };
         if client.is_null() {
             return Err(Failure::null("client"));
         }
         let client = unsafe { *client };
         let ring = KmsMrkDiscoveryKeyring::new(region, filter)?;
-        unsafe { new_keyring(Kind::Discovery(ring, client), out) };
+        unsafe { new_keyring(ring, Some(client), out) };
         Ok(())
     })
 }
@@ -301,7 +299,7 @@ pub unsafe extern "C" fn mrkenv_kms_mrk_discovery_keyring_new(
 /// not in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn mrkenv_keyring_free(keyring: *mut keyring) {
-    boundary_void(|| {
+    boundary(|| {
         if !keyring.is_null() {
             // SAFETY: made by Box::into_raw in new_keyring.
             drop(unsafe { Box::from_raw(keyring) });
@@ -331,7 +329,7 @@ pub unsafe extern "C" fn mrkenv_kms_response_set_key_id(
     boundary(|| {
         let response = unsafe { response_mut(response) }?;
         let key_id = unsafe { string(key_id, "key_id") }?;
-        response.key_id = Some(key_id.to_string());
+        response.output.key_id = Some(key_id.to_string());
         Ok(())
     })
 }
@@ -354,7 +352,7 @@ pub unsafe extern "C" fn mrkenv_kms_response_set_plaintext(
         let response = unsafe { response_mut(response) }?;
         let bytes = unsafe { slice(plaintext, plaintext_len, "plaintext") }?;
         // Assigning drops (and so zeroes) any previous plaintext.
-        response.plaintext = Zeroizing::new(bytes.to_vec());
+        response.output.plaintext = Zeroizing::new(bytes.to_vec());
         Ok(())
     })
 }
@@ -373,7 +371,7 @@ pub unsafe extern "C" fn mrkenv_kms_response_set_ciphertext_blob(
 ) -> status {
     boundary(|| {
         let response = unsafe { response_mut(response) }?;
-        response.ciphertext_blob = unsafe { slice(blob, blob_len, "blob") }?.to_vec();
+        response.output.ciphertext_blob = unsafe { slice(blob, blob_len, "blob") }?.to_vec();
         Ok(())
     })
 }
@@ -399,12 +397,40 @@ pub unsafe extern "C" fn mrkenv_kms_response_set_error(
     })
 }
 
+/// The client's callbacks as the core's [`Kms`]: one call each, the
+/// response filled by the callback through the `mrkenv_kms_response_set_*`
+/// functions. A NULL callback that is needed aborts the conversation.
+struct CallbackKms<'a>(&'a kms_client);
+
+impl CallbackKms<'_> {
+    /// Calls one callback with a fresh response and hands back what it set.
+    fn call(
+        key_id: &str,
+        context: &EncryptionContext,
+        invoke: impl FnOnce(*const c_char, &CContext, *mut kms_response) -> c_int,
+    ) -> std::result::Result<KmsOutput, HostError<Failure>> {
+        let failed = |message: String| HostError::Failed {
+            error: Failure::new(status::KmsCallbackFailed, message.clone()),
+            message,
+        };
+        let key = CString::new(key_id)
+            .map_err(|_| failed(format!("key id {key_id:?} contains a NUL character")))?;
+        let ctx = CContext::new(context).map_err(failed)?;
+        let mut response = kms_response::default();
+        let code = invoke(key.as_ptr(), &ctx, &mut response);
+        if code != 0 {
+            return Err(failed(callback_failed(code, &response)));
+        }
+        Ok(response.output)
+    }
+}
+
 /// Why a callback did not answer, in words.
-fn callback_failed(operation: &str, code: c_int, response: &kms_response) -> String {
+fn callback_failed(code: c_int, response: &kms_response) -> String {
     let name = unsafe { std::ffi::CStr::from_ptr(crate::error::mrkenv_status_name(code)) }
         .to_string_lossy()
         .into_owned();
-    let mut message = format!("KMS {operation} callback failed with status {code} ({name})");
+    let mut message = format!("callback returned status {code} ({name})");
     if let Some(error) = &response.error {
         message.push_str(": ");
         message.push_str(error);
@@ -412,118 +438,116 @@ fn callback_failed(operation: &str, code: c_int, response: &kms_response) -> Str
     message
 }
 
-fn key_id_cstring(operation: &str, key_id: &str) -> Result<CString, String> {
-    CString::new(key_id)
-        .map_err(|_| format!("KMS {operation}: key id {key_id:?} contains a NUL character"))
+fn missing<T>(callback: Option<T>, name: &str) -> std::result::Result<T, HostError<Failure>> {
+    callback.ok_or_else(|| {
+        HostError::Abort(Failure::new(
+            status::Keyring,
+            format!("the KMS client has no {name} callback (it is NULL)"),
+        ))
+    })
 }
 
-/// Calls a KMS callback and returns the filled response, or why it failed.
-fn call(
-    operation: &'static str,
-    key_id: &str,
-    context: &EncryptionContext,
-    invoke: impl FnOnce(*const c_char, &CContext, *mut kms_response) -> c_int,
-) -> Result<kms_response, String> {
-    let key = key_id_cstring(operation, key_id)?;
-    let ctx = CContext::new(context)?;
-    let mut response = kms_response::default();
-    let code = invoke(key.as_ptr(), &ctx, &mut response);
-    if code != 0 {
-        return Err(callback_failed(operation, code, &response));
-    }
-    Ok(response)
-}
+impl Kms for CallbackKms<'_> {
+    type Error = Failure;
 
-fn missing_callback(name: &str) -> Failure {
-    Failure::new(
-        status::Keyring,
-        format!("the KMS client has no {name} callback (it is NULL)"),
-    )
-}
-
-/// Encryption materials for a KMS keyring: GenerateDataKey, then Encrypt
-/// for every other key.
-fn kms_materials(
-    ring: &KmsMrkKeyring,
-    client: &kms_client,
-    context: &EncryptionContext,
-    limits: &Limits,
-) -> Result<EncryptionMaterials> {
-    let request = ring.generate_data_key_request(context, limits)?;
-    let generate = client
-        .generate_data_key
-        .ok_or_else(|| missing_callback("generate_data_key"))?;
-    let response = call(
-        "GenerateDataKey",
-        &request.key_id,
-        &request.encryption_context,
-        |key, ctx, resp| unsafe {
-            generate(
-                client.user,
+    fn generate_data_key(
+        &mut self,
+        r: &GenerateDataKeyRequest,
+    ) -> std::result::Result<KmsOutput, HostError<Failure>> {
+        let f = missing(self.0.generate_data_key, "generate_data_key")?;
+        Self::call(&r.key_id, &r.encryption_context, |key, ctx, resp| unsafe {
+            f(
+                self.0.user,
                 key,
-                request.number_of_bytes,
+                r.number_of_bytes,
                 ctx.as_ptr(),
                 ctx.len(),
                 resp,
             )
-        },
-    )
-    .map_err(|m| Failure::new(status::KmsCallbackFailed, m))?;
-    let (data_key, first_edk) = ring.accept_generate_data_key(
-        &request,
-        GenerateDataKeyResponse {
-            key_id: response.key_id.as_deref(),
-            plaintext: &response.plaintext,
-            ciphertext_blob: &response.ciphertext_blob,
-        },
-    )?;
-    drop(response);
-    let mut encrypted_data_keys = vec![first_edk];
-    let requests = ring.encrypt_requests(&data_key, context);
-    if !requests.is_empty() {
-        let encrypt = client.encrypt.ok_or_else(|| missing_callback("encrypt"))?;
-        for request in &requests {
-            let key = request.plaintext.expose_secret();
-            let response = call(
-                "Encrypt",
-                &request.key_id,
-                &request.encryption_context,
-                |id, ctx, resp| unsafe {
-                    encrypt(
-                        client.user,
-                        id,
-                        key.as_ptr(),
-                        key.len(),
-                        ctx.as_ptr(),
-                        ctx.len(),
-                        resp,
-                    )
-                },
+        })
+    }
+
+    fn encrypt(
+        &mut self,
+        r: &EncryptRequest,
+    ) -> std::result::Result<KmsOutput, HostError<Failure>> {
+        let f = missing(self.0.encrypt, "encrypt")?;
+        let pt = r.plaintext.expose_secret();
+        Self::call(&r.key_id, &r.encryption_context, |key, ctx, resp| unsafe {
+            f(
+                self.0.user,
+                key,
+                pt.as_ptr(),
+                pt.len(),
+                ctx.as_ptr(),
+                ctx.len(),
+                resp,
             )
-            .map_err(|m| Failure::new(status::KmsCallbackFailed, m))?;
-            encrypted_data_keys.push(ring.accept_encrypt(
-                request,
-                EncryptResponse {
-                    key_id: response.key_id.as_deref(),
-                    ciphertext_blob: &response.ciphertext_blob,
-                },
-            )?);
+        })
+    }
+
+    fn decrypt(
+        &mut self,
+        r: &DecryptRequest,
+    ) -> std::result::Result<KmsOutput, HostError<Failure>> {
+        let f = missing(self.0.decrypt, "decrypt")?;
+        let blob = &r.ciphertext_blob;
+        Self::call(&r.key_id, &r.encryption_context, |key, ctx, resp| unsafe {
+            f(
+                self.0.user,
+                key,
+                blob.as_ptr(),
+                blob.len(),
+                ctx.as_ptr(),
+                ctx.len(),
+                resp,
+            )
+        })
+    }
+}
+
+/// A failed conversation as a C failure: the core's error and message, with
+/// the status of the callback that caused it when one did (an encrypt that
+/// a callback ended); a decrypt's failure stays `NO_DECRYPTABLE_KEY`.
+fn session_failure(error: SessionError<Failure>) -> Failure {
+    let status = match (&error, error.cause()) {
+        (SessionError::Failed { error, .. }, Some(cause))
+            if error.kind() != mrkenv::ErrorKind::NoDecryptableKey =>
+        {
+            Some(cause.status)
+        }
+        _ => None,
+    };
+    match error {
+        SessionError::Aborted(failure) => failure,
+        SessionError::Failed { error, .. } => {
+            let mut failure = Failure::from(error);
+            if let Some(status) = status {
+                failure.status = status;
+            }
+            failure
         }
     }
-    Ok(EncryptionMaterials {
-        data_key,
-        encrypted_data_keys,
-        encryption_context: context.clone(),
-    })
 }
 
 /// For test vectors only: a fixed data key and IV for a raw AES keyring.
 pub(crate) struct Injected {
     pub(crate) data_key: DataKey,
-    pub(crate) raw_aes_iv: Option<[u8; 12]>,
+    pub(crate) raw_aes_iv: [u8; 12],
 }
 
 impl keyring {
+    /// The callbacks (none for a raw AES keyring, which never calls them).
+    fn client(&self) -> kms_client {
+        const NO_CLIENT: kms_client = kms_client {
+            user: std::ptr::null_mut(),
+            generate_data_key: None,
+            encrypt: None,
+            decrypt: None,
+        };
+        self.client.unwrap_or(NO_CLIENT)
+    }
+
     /// The materials to encrypt one message under this keyring.
     pub(crate) fn materials(
         &self,
@@ -531,92 +555,29 @@ impl keyring {
         limits: &Limits,
         injected: Option<Injected>,
     ) -> Result<EncryptionMaterials> {
-        match (&self.kind, injected) {
-            (Kind::RawAes(ring), None) => Ok(ring.encryption_materials(context, limits)?),
-            (
-                Kind::RawAes(ring),
-                Some(Injected {
-                    data_key,
-                    raw_aes_iv: Some(iv),
-                }),
-            ) => Ok(ring.encryption_materials_with(context, limits, data_key, iv)?),
-            (Kind::RawAes(_), Some(_)) => Err(Failure::invalid(
-                "a raw AES keyring needs both a data key and an IV to be injected",
-            )),
-            (Kind::Strict(ring, client), None) => kms_materials(ring, client, context, limits),
-            (Kind::Strict(..), Some(_)) => Err(Failure::invalid(
-                "a KMS keyring takes its data key from the generate_data_key callback",
-            )),
-            (Kind::Discovery(ring, _), _) => {
-                // Always the core's "discovery keyrings cannot encrypt" error.
-                ring.generate_data_key_request(context, limits)?;
-                Err(Failure::new(
-                    status::Keyring,
-                    "a discovery keyring cannot encrypt",
-                ))
+        match injected {
+            None => {
+                let mut kms = CallbackKms(&self.client());
+                driver::encryption_materials(&self.inner, &mut kms, context, limits)
+                    .map_err(session_failure)
             }
-        }
-    }
-
-    fn accept_decrypt(
-        &self,
-        request: &DecryptRequest,
-        response: DecryptResponse<'_>,
-    ) -> Result<DataKey, mrkenv::Error> {
-        match &self.kind {
-            Kind::Strict(ring, _) => ring.accept_decrypt(request, response),
-            Kind::Discovery(ring, _) => ring.accept_decrypt(request, response),
-            Kind::RawAes(_) => unreachable!("raw AES keyrings make no KMS requests"),
+            Some(Injected {
+                data_key,
+                raw_aes_iv,
+            }) => Ok(self
+                .inner
+                .encryption_materials_with(context, limits, data_key, raw_aes_iv)?),
         }
     }
 
     /// Finds the data key of a message whose header has been read.
     pub(crate) fn data_key(&self, header: &Header) -> Result<DataKey> {
-        let (plan, client) = match &self.kind {
-            Kind::RawAes(ring) => return Ok(ring.unwrap_data_key(header)?),
-            Kind::Strict(ring, client) => (ring.decrypt_requests(header)?, client),
-            Kind::Discovery(ring, client) => (ring.decrypt_requests(header)?, client),
-        };
-        let mut attempts: Vec<Attempt> = plan.skipped;
-        if !plan.requests.is_empty() {
-            let decrypt = client.decrypt.ok_or_else(|| missing_callback("decrypt"))?;
-            for request in &plan.requests {
-                let blob = &request.ciphertext_blob;
-                let outcome = call(
-                    "Decrypt",
-                    &request.key_id,
-                    &request.encryption_context,
-                    |id, ctx, resp| unsafe {
-                        decrypt(
-                            client.user,
-                            id,
-                            blob.as_ptr(),
-                            blob.len(),
-                            ctx.as_ptr(),
-                            ctx.len(),
-                            resp,
-                        )
-                    },
-                )
-                .and_then(|response| {
-                    self.accept_decrypt(
-                        request,
-                        DecryptResponse {
-                            key_id: response.key_id.as_deref(),
-                            plaintext: &response.plaintext,
-                        },
-                    )
-                    .map_err(|e: mrkenv::Error| e.to_string())
-                });
-                match outcome {
-                    Ok(data_key) => return Ok(data_key),
-                    Err(reason) => attempts.push(Attempt {
-                        key_id: request.key_id.clone(),
-                        reason,
-                    }),
-                }
-            }
-        }
-        Err(no_decryptable_key(attempts).into())
+        driver::data_key(
+            &self.inner,
+            &mut CallbackKms(&self.client()),
+            &header.encrypted_data_keys,
+            &header.encryption_context,
+        )
+        .map_err(session_failure)
     }
 }

@@ -6,7 +6,7 @@ use std::ffi::{c_char, CStr, CString};
 use mrkenv::EncryptionContext;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{boundary_void, Failure, Result};
+use crate::error::{boundary, Failure, Result};
 
 /// A buffer allocated by mrkenv: `len` bytes at `data`.
 ///
@@ -76,7 +76,7 @@ pub(crate) unsafe fn clear_out(out: *mut bytes) {
 /// filled by mrkenv and not modified since.
 #[no_mangle]
 pub unsafe extern "C" fn mrkenv_bytes_free(bytes: *mut bytes) {
-    boundary_void(|| {
+    boundary(|| {
         if bytes.is_null() {
             return;
         }
@@ -102,7 +102,7 @@ pub unsafe extern "C" fn mrkenv_bytes_free(bytes: *mut bytes) {
 /// `string` must be NULL or a string returned by mrkenv and not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn mrkenv_string_free(string: *mut c_char) {
-    boundary_void(|| {
+    boundary(|| {
         if !string.is_null() {
             // SAFETY: the string came from `CString::into_raw` in this library.
             drop(unsafe { CString::from_raw(string) });

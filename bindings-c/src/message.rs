@@ -75,18 +75,17 @@ pub unsafe extern "C" fn mrkenv_encrypt(
     context_len: usize,
     out: *mut bytes,
 ) -> status {
-    boundary(|| unsafe {
-        encrypt_impl(
+    unsafe {
+        mrkenv_encrypt_with_frame_length(
             keyring,
             plaintext,
             plaintext_len,
             context,
             context_len,
-            EncryptOptions::default(),
-            None,
+            0,
             out,
         )
-    })
+    }
 }
 
 /// Like `mrkenv_encrypt`, with a frame length (plaintext bytes per frame,
@@ -160,7 +159,7 @@ pub unsafe extern "C" fn mrkenv_testing_encrypt_with(
                 iv.copy_from_slice(slice(raw_aes_iv, 12, "raw_aes_iv")?);
                 Some(Injected {
                     data_key: DataKey::from_slice(slice(data_key, 32, "data_key")?)?,
-                    raw_aes_iv: Some(iv),
+                    raw_aes_iv: iv,
                 })
             }
             _ => {
@@ -351,8 +350,5 @@ pub unsafe extern "C" fn mrkenv_is_mrk(key_id: *const c_char, out: *mut bool) ->
 pub extern "C" fn mrkenv_version() -> *const c_char {
     // Cannot panic, but every export sits behind the boundary all the same.
     const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
-    std::panic::catch_unwind(|| VERSION)
-        .unwrap_or(VERSION)
-        .as_ptr()
-        .cast()
+    boundary(|| VERSION.as_ptr().cast::<c_char>())
 }

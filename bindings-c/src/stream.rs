@@ -8,7 +8,7 @@
 
 use mrkenv::{DecryptOptions, Decryptor, Encryptor, Limits};
 
-use crate::error::{boundary, boundary_void, status, Failure, Result};
+use crate::error::{boundary, status, Failure, Result};
 use crate::keyring::{keyring, keyring_ref};
 use crate::memory::{bytes, bytes_from_vec, clear_out, context, context_entry, put, slice};
 use crate::message::encrypt_options;
@@ -142,7 +142,7 @@ pub unsafe extern "C" fn mrkenv_encryptor_finish(
 /// `encryptor` is NULL or an encryptor from this library not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn mrkenv_encryptor_free(encryptor: *mut encryptor) {
-    boundary_void(|| {
+    boundary(|| {
         if !encryptor.is_null() {
             // SAFETY: made by Box::into_raw in mrkenv_encryptor_new.
             drop(unsafe { Box::from_raw(encryptor) });
@@ -274,7 +274,7 @@ pub unsafe extern "C" fn mrkenv_decryptor_finish(decryptor: *mut decryptor) -> s
 /// `decryptor` is NULL or a decryptor from this library not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn mrkenv_decryptor_free(decryptor: *mut decryptor) {
-    boundary_void(|| {
+    boundary(|| {
         if !decryptor.is_null() {
             // SAFETY: made by Box::into_raw in mrkenv_decryptor_new.
             drop(unsafe { Box::from_raw(decryptor) });

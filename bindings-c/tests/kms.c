@@ -271,16 +271,16 @@ static void failing_callback_then_next_key(void) {
     CHECK_STATUS(mrkenv_decrypt(discovery, message.data, message.len, &plain), MRKENV_STATUS_NO_DECRYPTABLE_KEY);
     CHECK(plain.data == NULL && plain.len == 0);
     CHECK(last_error_contains("3 attempts"));
-    CHECK(last_error_contains(MRK_EAST ": KMS Decrypt callback failed with status 77"));
-    CHECK(last_error_contains(SRK_EAST ": KMS Decrypt callback failed"));
-    CHECK(last_error_contains(MRK2_EAST ": KMS Decrypt callback failed"));
+    CHECK(last_error_contains(MRK_EAST ": KMS Decrypt failed: callback returned status 77"));
+    CHECK(last_error_contains(SRK_EAST ": KMS Decrypt failed: callback returned status"));
+    CHECK(last_error_contains(MRK2_EAST ": KMS Decrypt failed: callback returned status"));
     CHECK(last_error_contains("AccessDeniedException"));
     mrkenv_keyring_free(discovery);
     mrkenv_bytes_free(&message);
     /* A failing GenerateDataKey fails the encrypt with its message. */
     east.fail_generate = true;
     CHECK_STATUS(encrypt_east(&east, ids, 1, &message), MRKENV_STATUS_KMS_CALLBACK_FAILED);
-    CHECK(last_error_contains("GenerateDataKey callback failed"));
+    CHECK(last_error_contains("KMS GenerateDataKey for " MRK_EAST " failed: callback returned status"));
     CHECK(last_error_contains("throttled"));
     CHECK(message.data == NULL && message.len == 0);
     /* A Region that does not have the key. */
