@@ -2,16 +2,14 @@
 //! caller may use, in one Region, optionally limited to a partition and
 //! accounts.
 
+use crate::arn::KmsArn;
 use crate::context::EncryptionContext;
 use crate::crypto::DataKey;
-use crate::error::{Attempt, Error, KeyringError};
-use crate::format::{EncryptedDataKey, Header, AWS_KMS_PROVIDER_ID};
+use crate::error::{Error, KeyringError};
+use crate::format::{EncryptedDataKey, Header};
 use crate::limits::Limits;
 
-use super::kms::{
-    self, edk_key_arn, skipped_other_provider, DecryptPlan, DecryptRequest, DecryptResponse,
-    GenerateDataKeyRequest,
-};
+use super::kms::{self, DecryptPlan, DecryptRequest, DecryptResponse, GenerateDataKeyRequest};
 
 /// Which keys a discovery keyring may use: one partition, listed accounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,53 +132,37 @@ impl KmsMrkDiscoveryKeyring {
         encrypted_data_keys: &[EncryptedDataKey],
         encryption_context: &EncryptionContext,
     ) -> Result<DecryptPlan, Error> {
-        let mut plan = DecryptPlan::default();
-        for (i, edk) in encrypted_data_keys.iter().enumerate() {
-            let index = i + 1;
-            if edk.provider_id != AWS_KMS_PROVIDER_ID {
-                plan.skipped.push(skipped_other_provider(edk));
-                continue;
+        kms::plan_decrypt(encrypted_data_keys, encryption_context, |edk, arn| {
+            Ok(self.choose(edk, arn).map(|key_id| vec![key_id]))
+        })
+    }
+
+    /// The `KeyId` to ask for one `aws-kms` key, or why it is skipped.
+    fn choose(&self, edk: &EncryptedDataKey, arn: &KmsArn) -> Result<String, String> {
+        if let Some(filter) = &self.filter {
+            if arn.partition != filter.partition {
+                return Err(format!(
+                    "partition {:?} is not the discovery filter's {:?}",
+                    arn.partition, filter.partition
+                ));
             }
-            let arn = edk_key_arn(index, edk)?;
-            let skip = |reason: String| Attempt {
-                key_id: edk.provider_info.clone(),
-                reason: format!("skipped: {reason}"),
-            };
-            if let Some(filter) = &self.filter {
-                if arn.partition != filter.partition {
-                    plan.skipped.push(skip(format!(
-                        "partition {:?} is not the discovery filter's {:?}",
-                        arn.partition, filter.partition
-                    )));
-                    continue;
-                }
-                if !filter.account_ids.contains(&arn.account) {
-                    plan.skipped.push(skip(format!(
-                        "account {} is not in the discovery filter",
-                        arn.account
-                    )));
-                    continue;
-                }
+            if !filter.account_ids.contains(&arn.account) {
+                return Err(format!(
+                    "account {} is not in the discovery filter",
+                    arn.account
+                ));
             }
-            let key_id = if arn.is_mrk() {
-                arn.with_region(&self.region).to_string()
-            } else if arn.region == self.region {
-                edk.provider_info.clone()
-            } else {
-                plan.skipped.push(skip(format!(
-                    "single-Region key in {}, keyring is in {}",
-                    arn.region, self.region
-                )));
-                continue;
-            };
-            plan.requests.push(DecryptRequest {
-                key_id,
-                ciphertext_blob: edk.ciphertext.clone(),
-                encryption_context: encryption_context.clone(),
-                edk_index: index,
-            });
         }
-        Ok(plan)
+        if arn.is_mrk() {
+            Ok(arn.with_region(&self.region).to_string())
+        } else if arn.region == self.region {
+            Ok(edk.provider_info.clone())
+        } else {
+            Err(format!(
+                "single-Region key in {}, keyring is in {}",
+                arn.region, self.region
+            ))
+        }
     }
 
     /// Checks a `Decrypt` answer: `KeyId` equal to the one asked, 32 bytes.

@@ -181,7 +181,7 @@ pub(crate) fn accept_decrypt(
 
 /// Parses the provider info of an `aws-kms` encrypted data key as a key ARN;
 /// anything else fails the whole decrypt.
-pub(crate) fn edk_key_arn(index: usize, edk: &EncryptedDataKey) -> Result<KmsArn, Error> {
+fn edk_key_arn(index: usize, edk: &EncryptedDataKey) -> Result<KmsArn, Error> {
     KmsArn::parse_key_arn(&edk.provider_info).map_err(|e| {
         KeyringError::BadProviderInfo {
             index,
@@ -192,8 +192,44 @@ pub(crate) fn edk_key_arn(index: usize, edk: &EncryptedDataKey) -> Result<KmsArn
     })
 }
 
+/// Builds a decrypt plan, the part common to the KMS keyrings: every
+/// `aws-kms` encrypted data key, in order, is handed with its parsed ARN to
+/// `choose`, which returns the `KeyId`s to ask (`Ok`) or why the key is
+/// skipped (`Err`); keys of other providers are skipped; a provider info that
+/// is not a key ARN fails the whole plan.
+pub(crate) fn plan_decrypt(
+    encrypted_data_keys: &[EncryptedDataKey],
+    encryption_context: &EncryptionContext,
+    mut choose: impl FnMut(&EncryptedDataKey, &KmsArn) -> Result<Result<Vec<String>, String>, Error>,
+) -> Result<DecryptPlan, Error> {
+    let mut plan = DecryptPlan::default();
+    for (i, edk) in encrypted_data_keys.iter().enumerate() {
+        let index = i + 1;
+        if edk.provider_id != AWS_KMS_PROVIDER_ID {
+            plan.skipped.push(skipped_other_provider(edk));
+            continue;
+        }
+        let arn = edk_key_arn(index, edk)?;
+        match choose(edk, &arn)? {
+            Ok(key_ids) => plan
+                .requests
+                .extend(key_ids.into_iter().map(|key_id| DecryptRequest {
+                    key_id,
+                    ciphertext_blob: edk.ciphertext.clone(),
+                    encryption_context: encryption_context.clone(),
+                    edk_index: index,
+                })),
+            Err(reason) => plan.skipped.push(Attempt {
+                key_id: edk.provider_info.clone(),
+                reason: format!("skipped: {reason}"),
+            }),
+        }
+    }
+    Ok(plan)
+}
+
 /// A skipped attempt for an encrypted data key of another provider.
-pub(crate) fn skipped_other_provider(edk: &EncryptedDataKey) -> Attempt {
+fn skipped_other_provider(edk: &EncryptedDataKey) -> Attempt {
     Attempt {
         key_id: format!("{}/{}", edk.provider_id, edk.provider_info),
         reason: format!(

@@ -3,14 +3,14 @@
 use crate::arn::{check_unique_mrks, mrk_match, KeyIdentifier};
 use crate::context::{check_context_limits, EncryptionContext};
 use crate::crypto::{DataKey, Suite};
-use crate::error::{Attempt, Error, KeyringError};
-use crate::format::{EncryptedDataKey, Header, AWS_KMS_PROVIDER_ID};
+use crate::error::{Error, KeyringError};
+use crate::format::{EncryptedDataKey, Header};
 use crate::limits::Limits;
 
 use super::kms::{
-    self, edk_key_arn, kms_edk, response_data_key, response_key_arn, skipped_other_provider,
-    DecryptPlan, DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse,
-    GenerateDataKeyRequest, GenerateDataKeyResponse,
+    self, kms_edk, response_data_key, response_key_arn, DecryptPlan, DecryptRequest,
+    DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
+    GenerateDataKeyResponse,
 };
 
 /// A KMS keyring configured with one or more keys; the first one generates the
@@ -140,34 +140,18 @@ impl KmsMrkKeyring {
         encrypted_data_keys: &[EncryptedDataKey],
         encryption_context: &EncryptionContext,
     ) -> Result<DecryptPlan, Error> {
-        let mut plan = DecryptPlan::default();
-        for (i, edk) in encrypted_data_keys.iter().enumerate() {
-            let index = i + 1;
-            if edk.provider_id != AWS_KMS_PROVIDER_ID {
-                plan.skipped.push(skipped_other_provider(edk));
-                continue;
-            }
-            edk_key_arn(index, edk)?;
-            let mut matched = false;
+        kms::plan_decrypt(encrypted_data_keys, encryption_context, |edk, _| {
+            let mut matched = Vec::new();
             for key_id in &self.key_ids {
                 if mrk_match(key_id, &edk.provider_info)? {
-                    matched = true;
-                    plan.requests.push(DecryptRequest {
-                        key_id: key_id.clone(),
-                        ciphertext_blob: edk.ciphertext.clone(),
-                        encryption_context: encryption_context.clone(),
-                        edk_index: index,
-                    });
+                    matched.push(key_id.clone());
                 }
             }
-            if !matched {
-                plan.skipped.push(Attempt {
-                    key_id: edk.provider_info.clone(),
-                    reason: "skipped: not a configured key (no MRK match)".to_string(),
-                });
+            if matched.is_empty() {
+                return Ok(Err("not a configured key (no MRK match)".to_string()));
             }
-        }
-        Ok(plan)
+            Ok(Ok(matched))
+        })
     }
 
     /// Checks a `Decrypt` answer: `KeyId` equal to the one asked, 32 bytes.
