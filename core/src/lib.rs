@@ -12,6 +12,7 @@
 //! - [`crypto`]: the key schedule, commitment and AEAD;
 //! - [`keyring`]: strict and discovery MRK keyrings and the raw AES keyring;
 //! - [`stream`]: incremental [`Encryptor`] and [`Decryptor`];
+//! - [`record`]: DynamoDB items encrypted attribute by attribute;
 //! - [`message`]: one-shot [`encrypt`] / [`decrypt`], [`parse_header`], [`inspect`];
 //! - [`error`]: the one [`Error`] enum and its stable [`ErrorKind`].
 //!
@@ -43,12 +44,13 @@ pub mod format;
 pub mod keyring;
 pub mod limits;
 pub mod message;
+pub mod record;
 pub mod stream;
 
 pub use arn::{check_unique_mrks, is_mrk, mrk_match, parse_arn, KeyIdentifier, KmsArn};
 pub use context::{check_required_context, EncryptionContext};
 pub use crypto::{DataKey, Suite};
-pub use error::{Attempt, Error, ErrorKind, Result};
+pub use error::{Attempt, Error, ErrorKind, RecordError, Result};
 pub use format::{EncryptedDataKey, Header};
 pub use keyring::EncryptionMaterials;
 pub use limits::{Limits, DEFAULT_FRAME_LENGTH, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH};
