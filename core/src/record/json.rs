@@ -2,6 +2,8 @@
 //! (`{"name": {"S": "Andy"}, "id": {"N": "12"}, "blob": {"B": "AQI="}}`),
 //! read strictly and written compactly. `B` and `BS` elements are padded
 //! standard base64, numbers are strings and are canonicalised on reading.
+//! Set elements are written in their canonical order (that of the CBOR
+//! encoding), so one item always gives one text.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +13,7 @@ use crate::error::{Error, RecordError};
 
 use super::base64;
 use super::number::Number;
-use super::value::{AttributeValue, Item};
+use super::value::{canonical_order, AttributeValue, Item};
 
 /// Reads an item (a JSON object of attribute name -> AttributeValue JSON).
 ///
@@ -77,22 +79,13 @@ pub fn value_to_json(value: &AttributeValue) -> Value {
                     .collect(),
             ),
         ),
-        AttributeValue::Ss(set) => (
-            "SS",
-            Value::Array(set.iter().map(|s| Value::String(s.clone())).collect()),
-        ),
-        AttributeValue::Ns(set) => (
-            "NS",
-            Value::Array(
-                set.iter()
-                    .map(|n| Value::String(n.as_str().to_string()))
-                    .collect(),
-            ),
-        ),
+        AttributeValue::Ss(set) => ("SS", text_set(set.iter().map(|s| s.as_bytes()))),
+        AttributeValue::Ns(set) => ("NS", text_set(set.iter().map(|n| n.as_str().as_bytes()))),
         AttributeValue::Bs(set) => (
             "BS",
             Value::Array(
-                set.iter()
+                canonical_order(set.iter().map(|b| b.as_slice()))
+                    .into_iter()
                     .map(|b| Value::String(base64::encode(b)))
                     .collect(),
             ),
@@ -101,6 +94,15 @@ pub fn value_to_json(value: &AttributeValue) -> Value {
     let mut map = Map::new();
     map.insert(tag.to_string(), inner);
     Value::Object(map)
+}
+
+fn text_set<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Value {
+    Value::Array(
+        canonical_order(elements)
+            .into_iter()
+            .map(|t| Value::String(String::from_utf8_lossy(t).into_owned()))
+            .collect(),
+    )
 }
 
 /// Reads one AttributeValue JSON object. The error is `(path, problem)`.

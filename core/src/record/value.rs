@@ -21,7 +21,9 @@ use super::number::Number;
 pub type Item = BTreeMap<String, AttributeValue>;
 
 /// One DynamoDB `AttributeValue`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Equality treats `SS`, `NS` and `BS` as sets: element order does not matter.
+#[derive(Debug, Clone)]
 pub enum AttributeValue {
     /// `S`: a string.
     S(String),
@@ -43,6 +45,43 @@ pub enum AttributeValue {
     Ns(Vec<Number>),
     /// `BS`: a non-empty set of binaries without duplicates.
     Bs(Vec<Vec<u8>>),
+}
+
+impl PartialEq for AttributeValue {
+    fn eq(&self, other: &Self) -> bool {
+        use AttributeValue as V;
+        match (self, other) {
+            (V::S(a), V::S(b)) => a == b,
+            (V::N(a), V::N(b)) => a == b,
+            (V::B(a), V::B(b)) => a == b,
+            (V::Bool(a), V::Bool(b)) => a == b,
+            (V::Null, V::Null) => true,
+            (V::L(a), V::L(b)) => a == b,
+            (V::M(a), V::M(b)) => a == b,
+            (V::Ss(a), V::Ss(b)) => {
+                canonical_order(a.iter().map(|s| s.as_bytes()))
+                    == canonical_order(b.iter().map(|s| s.as_bytes()))
+            }
+            (V::Ns(a), V::Ns(b)) => {
+                canonical_order(a.iter().map(|n| n.as_str().as_bytes()))
+                    == canonical_order(b.iter().map(|n| n.as_str().as_bytes()))
+            }
+            (V::Bs(a), V::Bs(b)) => {
+                canonical_order(a.iter().map(|b| b.as_slice()))
+                    == canonical_order(b.iter().map(|b| b.as_slice()))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for AttributeValue {}
+
+/// Set elements in their canonical (encoding) order.
+pub(crate) fn canonical_order<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Vec<&'a [u8]> {
+    let mut sorted: Vec<&[u8]> = elements.collect();
+    sorted.sort_unstable_by(|a, b| cbor_order(a, b));
+    sorted
 }
 
 /// CBOR major types used by the value encoding.
@@ -222,7 +261,7 @@ fn check_set<'a>(
     value: &AttributeValue,
     elements: impl Iterator<Item = &'a [u8]>,
 ) -> Result<(), (String, String)> {
-    let mut sorted: Vec<&[u8]> = elements.collect();
+    let sorted = canonical_order(elements);
     if sorted.is_empty() {
         return Err((
             String::new(),
@@ -232,7 +271,6 @@ fn check_set<'a>(
             ),
         ));
     }
-    sorted.sort_unstable_by(|a, b| cbor_order(a, b));
     if sorted.windows(2).any(|w| w[0] == w[1]) {
         return Err((
             String::new(),
@@ -263,8 +301,7 @@ pub(crate) fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 fn write_sorted<'a>(out: &mut Vec<u8>, elements: impl Iterator<Item = &'a [u8]>, major: u8) {
-    let mut sorted: Vec<&[u8]> = elements.collect();
-    sorted.sort_unstable_by(|a, b| cbor_order(a, b));
+    let mut sorted = canonical_order(elements);
     sorted.dedup();
     write_head(out, MAJOR_ARRAY, sorted.len() as u64);
     for element in sorted {
