@@ -26,7 +26,7 @@ pub struct Limits {
     pub max_context_bytes: usize,
     /// Largest frame length a reader accepts (default 16 MiB, the format's maximum).
     pub max_frame_length: u32,
-    /// Most attributes in one record, reserved ones included (default 4096).
+    /// Most attributes in one record, its two reserved attributes not counted (default 4096).
     pub max_record_attributes: usize,
     /// Deepest nesting of `L` and `M` values in a record (default 32, as DynamoDB).
     pub max_record_depth: usize,

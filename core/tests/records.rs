@@ -750,10 +750,10 @@ fn decrypt_limits() {
         ErrorKind::LimitExceeded
     );
     let mut options = decrypt_options(&seed_options());
-    options.limits.max_record_attributes = 3;
+    options.limits.max_record_attributes = 1;
     assert_eq!(
         decrypt(item, &options).unwrap_err().to_string(),
-        "record attributes: 4 exceeds the limit of 3"
+        "record attributes: 2 exceeds the limit of 1"
     );
 }
 

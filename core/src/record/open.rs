@@ -67,7 +67,7 @@ fn take_reserved(item: &mut Item, name: &str) -> Result<Option<Vec<u8>>, Error> 
 /// Step (a) of decrypting. In this order: the reserved attributes (none at
 /// all: a plaintext item, returned only with `allow_plaintext`; else exactly
 /// `aws_mrkenv_header` and `aws_mrkenv_tag`, both `B`, the tag 16 bytes),
-/// the item limits, the header (strict CBOR, limits, reserved context
+/// the item limits (counted without the two reserved attributes), the header (strict CBOR, limits, reserved context
 /// entries), the table name and key schema against `options`
 /// (`ContextMismatch`), and the required context (`ContextMismatch`).
 pub fn decrypt_plan(mut item: Item, options: &DecryptRecordOptions) -> Result<DecryptPlan, Error> {
@@ -92,7 +92,6 @@ pub fn decrypt_plan(mut item: Item, options: &DecryptRecordOptions) -> Result<De
         )
         .into());
     }
-    check_item_limits(&item, &options.limits)?;
     let header_bytes = take_reserved(&mut item, HEADER_ATTRIBUTE)?;
     let tag = take_reserved(&mut item, TAG_ATTRIBUTE)?;
     let (Some(header_bytes), Some(tag)) = (header_bytes, tag) else {
@@ -108,6 +107,7 @@ pub fn decrypt_plan(mut item: Item, options: &DecryptRecordOptions) -> Result<De
             format!("must be {TAG_LEN} bytes, found {}", tag.len()),
         )
     })?;
+    check_item_limits(&item, &options.limits)?;
     let header = RecordHeader::decode(&header_bytes, &options.limits)?;
     let context = &header.encryption_context;
     let found = |key: &str| context.get(key).cloned();
