@@ -1,4 +1,5 @@
-//! Writes the shared test vectors into a folder (default `tests/vectors`).
+//! Writes the shared test vectors into a folder (default `tests/vectors`):
+//! message vectors at the top, record vectors in `records/`.
 //!
 //! ```text
 //! cargo run -p mrkenv --example generate_vectors -- tests/vectors
@@ -6,6 +7,9 @@
 
 #[path = "../tests/support/vector_gen.rs"]
 mod vector_gen;
+
+#[path = "../tests/support/record_vector_gen.rs"]
+mod record_vector_gen;
 
 use std::path::PathBuf;
 
@@ -23,5 +27,19 @@ fn main() -> std::io::Result<()> {
         )?;
     }
     println!("wrote {} vectors to {}", vectors.len(), dir.display());
+    let records_dir = dir.join("records");
+    std::fs::create_dir_all(&records_dir)?;
+    let records = record_vector_gen::all();
+    for vector in &records {
+        std::fs::write(
+            records_dir.join(format!("{}.json", vector.name)),
+            record_vector_gen::file_text(vector),
+        )?;
+    }
+    println!(
+        "wrote {} record vectors to {}",
+        records.len(),
+        records_dir.display()
+    );
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! layers of the design: identifiers ([`ArnError`]), the byte format
 //! ([`FormatError`]), authentication ([`AuthenticationError`]), keyrings
 //! ([`KeyringError`]), configured limits ([`LimitError`]), the encryption
-//! context ([`ContextError`]) and bad arguments. Bindings map an error to their
+//! context ([`ContextError`]), records ([`RecordError`]) and bad arguments. Bindings map an error to their
 //! own types through [`Error::kind`], whose names are stable.
 //!
 //! Messages are short, lowercase, and say what was wrong and where. They never
@@ -98,6 +98,9 @@ pub enum Error {
     /// The encryption context does not satisfy what was required.
     #[error(transparent)]
     Context(#[from] ContextError),
+    /// A record (a DynamoDB item) is misconfigured, malformed or does not verify.
+    #[error(transparent)]
+    Record(#[from] RecordError),
     /// An argument is invalid.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -114,6 +117,7 @@ impl Error {
             Error::NoDecryptableKey { .. } => ErrorKind::NoDecryptableKey,
             Error::Limit(_) => ErrorKind::LimitExceeded,
             Error::Context(_) => ErrorKind::ContextMismatch,
+            Error::Record(e) => e.kind(),
             Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
         }
     }
@@ -363,6 +367,150 @@ pub enum ContextError {
     /// A required key has a different value in the message.
     #[error("encryption context key {0:?} has a different value in the message")]
     Different(String),
+}
+
+/// A record (a DynamoDB item) is misconfigured, malformed or does not
+/// verify. Each variant maps to an existing [`ErrorKind`] (see
+/// [`RecordError::kind`]). Attribute names, table names and key names appear
+/// in messages; attribute values never do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// An action name is not one of the four.
+    #[error("unknown attribute action {0:?} (expected ENCRYPT_AND_SIGN, SIGN_ONLY, SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT or DO_NOTHING)")]
+    UnknownAction(String),
+    /// An attribute has no action and there is no default action.
+    #[error("attribute {0:?}: no action configured and no default action")]
+    MissingAction(String),
+    /// A key attribute was configured with an action other than `SIGN_ONLY`
+    /// or `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`.
+    #[error("{role} attribute {attribute:?} cannot be {action} (key attributes must be SIGN_ONLY or SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT)")]
+    KeyAction {
+        /// `partition key` or `sort key`.
+        role: &'static str,
+        /// The attribute name.
+        attribute: String,
+        /// The refused action's name.
+        action: &'static str,
+    },
+    /// A key attribute is not in the item to encrypt.
+    #[error("{role} attribute {attribute:?} is not in the item")]
+    MissingKey {
+        /// `partition key` or `sort key`.
+        role: &'static str,
+        /// The attribute name.
+        attribute: String,
+    },
+    /// A key or `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT` attribute is not `S`, `N` or `B`.
+    #[error("attribute {attribute:?} is {why} and must be S, N or B, found {found}")]
+    ContextValueType {
+        /// The attribute name.
+        attribute: String,
+        /// `the partition key`, `the sort key` or `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`.
+        why: &'static str,
+        /// The type found.
+        found: &'static str,
+    },
+    /// An attribute name is reserved for the record's own attributes.
+    #[error("attribute {0:?} is reserved: names starting with \"aws_mrkenv_\" belong to mrkenv")]
+    ReservedAttribute(String),
+    /// A caller's encryption context key is reserved.
+    #[error("encryption context key {0:?} is reserved: keys starting with \"aws-mrkenv:\" are set by mrkenv")]
+    ReservedContextKey(String),
+    /// The table configuration is invalid.
+    #[error("invalid record configuration: {0}")]
+    Config(String),
+    /// A value breaks a DynamoDB rule (empty or duplicate set, bad number, ...).
+    #[error("attribute {attribute:?}{path}: {problem}")]
+    InvalidValue {
+        /// The attribute name.
+        attribute: String,
+        /// Where inside it, e.g. `[2]["k"]`; empty at the top.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// DynamoDB JSON could not be read.
+    #[error("DynamoDB JSON: {0}")]
+    Json(String),
+    /// The encryption materials do not carry the record's encryption context.
+    #[error(
+        "the encryption materials were obtained for another encryption context than the record's"
+    )]
+    MaterialsContext,
+    /// An item without the reserved attributes, and plaintext items are not allowed.
+    #[error("item is not an encrypted record: it has no \"aws_mrkenv_header\" or \"aws_mrkenv_tag\" attribute (allow_plaintext accepts plaintext items)")]
+    NotEncrypted,
+    /// The stored record is not well formed.
+    #[error("{location}: {problem}")]
+    Malformed {
+        /// Where: "record header field 6 (signed attributes)", "attribute \"name\"", ...
+        location: String,
+        /// What was wrong.
+        problem: String,
+    },
+    /// The data key does not match the record's key commitment.
+    #[error("record key commitment does not match: wrong data key or tampered header")]
+    Commitment,
+    /// The record tag does not verify.
+    #[error("record tag does not verify: the header or a signed attribute was changed")]
+    Tag,
+    /// A signed attribute listed in the header is not in the item.
+    #[error("signed attribute {0:?} is missing from the item")]
+    MissingSignedAttribute(String),
+    /// An encrypted attribute does not decrypt.
+    #[error("attribute {0:?}: ciphertext does not verify")]
+    AttributeTag(String),
+    /// The record was written for another table or key schema.
+    #[error("record was written {what} {}, not {}", show_name(.found), show_name(.expected))]
+    ConfigMismatch {
+        /// `for table`, `with partition key` or `with sort key`.
+        what: &'static str,
+        /// What the caller configured.
+        expected: Option<String>,
+        /// What the record's encryption context holds.
+        found: Option<String>,
+    },
+}
+
+fn show_name(name: &Option<String>) -> String {
+    match name {
+        Some(name) => format!("{name:?}"),
+        None => "(none)".to_string(),
+    }
+}
+
+impl RecordError {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            RecordError::UnknownAction(_)
+            | RecordError::MissingAction(_)
+            | RecordError::KeyAction { .. }
+            | RecordError::MissingKey { .. }
+            | RecordError::ContextValueType { .. }
+            | RecordError::ReservedAttribute(_)
+            | RecordError::ReservedContextKey(_)
+            | RecordError::Config(_)
+            | RecordError::InvalidValue { .. }
+            | RecordError::Json(_)
+            | RecordError::MaterialsContext => ErrorKind::InvalidArgument,
+            RecordError::NotEncrypted | RecordError::Malformed { .. } => {
+                ErrorKind::MalformedMessage
+            }
+            RecordError::Commitment
+            | RecordError::Tag
+            | RecordError::MissingSignedAttribute(_)
+            | RecordError::AttributeTag(_) => ErrorKind::Authentication,
+            RecordError::ConfigMismatch { .. } => ErrorKind::ContextMismatch,
+        }
+    }
+
+    pub(crate) fn malformed(location: impl Into<String>, problem: impl Into<String>) -> Self {
+        RecordError::Malformed {
+            location: location.into(),
+            problem: problem.into(),
+        }
+    }
 }
 
 /// Shorthand for results of this crate.

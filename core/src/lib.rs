@@ -14,6 +14,7 @@
 //! - [`session`]: the KMS conversation as a sans-IO state machine, and a
 //!   blocking driver over a small [`session::Kms`] trait;
 //! - [`stream`]: incremental [`Encryptor`] and [`Decryptor`];
+//! - [`record`]: DynamoDB items encrypted attribute by attribute;
 //! - [`message`]: one-shot [`encrypt`] / [`decrypt`], [`parse_header`], [`inspect`];
 //! - [`error`]: the one [`Error`] enum and its stable [`ErrorKind`].
 //!
@@ -45,13 +46,14 @@ pub mod format;
 pub mod keyring;
 pub mod limits;
 pub mod message;
+pub mod record;
 pub mod session;
 pub mod stream;
 
 pub use arn::{check_unique_mrks, is_mrk, mrk_match, parse_arn, KeyIdentifier, KmsArn};
 pub use context::{check_required_context, EncryptionContext};
 pub use crypto::{DataKey, Suite};
-pub use error::{Attempt, Error, ErrorKind, Result};
+pub use error::{Attempt, Error, ErrorKind, RecordError, Result};
 pub use format::{EncryptedDataKey, Header};
 pub use keyring::{EncryptionMaterials, Keyring};
 pub use limits::{Limits, DEFAULT_FRAME_LENGTH, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH};

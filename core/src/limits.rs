@@ -26,6 +26,10 @@ pub struct Limits {
     pub max_context_bytes: usize,
     /// Largest frame length a reader accepts (default 16 MiB, the format's maximum).
     pub max_frame_length: u32,
+    /// Most attributes in one record, its two reserved attributes not counted (default 4096).
+    pub max_record_attributes: usize,
+    /// Deepest nesting of `L` and `M` values in a record (default 32, as DynamoDB).
+    pub max_record_depth: usize,
 }
 
 impl Default for Limits {
@@ -36,6 +40,8 @@ impl Default for Limits {
             max_context_entries: 128,
             max_context_bytes: 64 * 1024,
             max_frame_length: MAX_FRAME_LENGTH,
+            max_record_attributes: 4096,
+            max_record_depth: 32,
         }
     }
 }

@@ -1,0 +1,267 @@
+//! DynamoDB JSON: the `AttributeValue` JSON of DynamoDB's API
+//! (`{"name": {"S": "Andy"}, "id": {"N": "12"}, "blob": {"B": "AQI="}}`),
+//! read strictly and written compactly. `B` and `BS` elements are padded
+//! standard base64, numbers are strings and are canonicalised on reading.
+//! Set elements are written in their canonical order (that of the CBOR
+//! encoding), so one item always gives one text.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, RecordError};
+
+use super::base64;
+use super::number::Number;
+use super::value::{canonical_order, AttributeValue, Item};
+
+/// Reads an item (a JSON object of attribute name -> AttributeValue JSON).
+///
+/// ```
+/// use mrkenv::record::json::{item_from_dynamodb_json, item_to_dynamodb_json};
+///
+/// let item = item_from_dynamodb_json(r#"{"employeeId": {"S": "1234"}, "age": {"N": "042"}}"#)?;
+/// assert_eq!(item_to_dynamodb_json(&item), r#"{"age":{"N":"42"},"employeeId":{"S":"1234"}}"#);
+/// # Ok::<(), mrkenv::Error>(())
+/// ```
+pub fn item_from_dynamodb_json(text: &str) -> Result<Item, Error> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| RecordError::Json(format!("not valid JSON: {e}")))?;
+    item_from_json_value(&value)
+}
+
+/// Reads an item from an already parsed JSON value.
+pub fn item_from_json_value(value: &Value) -> Result<Item, Error> {
+    let Value::Object(map) = value else {
+        return Err(RecordError::Json("an item must be a JSON object".into()).into());
+    };
+    let mut item = Item::new();
+    for (name, value) in map {
+        let attribute =
+            value_from_json(value).map_err(|(path, problem)| RecordError::InvalidValue {
+                attribute: name.clone(),
+                path,
+                problem,
+            })?;
+        item.insert(name.clone(), attribute);
+    }
+    Ok(item)
+}
+
+/// Writes an item as compact DynamoDB JSON, attributes in name order.
+pub fn item_to_dynamodb_json(item: &Item) -> String {
+    item_to_json_value(item).to_string()
+}
+
+/// Writes an item as a JSON value.
+pub fn item_to_json_value(item: &Item) -> Value {
+    Value::Object(
+        item.iter()
+            .map(|(name, value)| (name.clone(), value_to_json(value)))
+            .collect(),
+    )
+}
+
+/// Writes one AttributeValue as JSON, e.g. `{"S": "Andy"}`.
+pub fn value_to_json(value: &AttributeValue) -> Value {
+    let (tag, inner) = match value {
+        AttributeValue::S(s) => ("S", Value::String(s.clone())),
+        AttributeValue::N(n) => ("N", Value::String(n.as_str().to_string())),
+        AttributeValue::B(b) => ("B", Value::String(base64::encode(b))),
+        AttributeValue::Bool(b) => ("BOOL", Value::Bool(*b)),
+        AttributeValue::Null => ("NULL", Value::Bool(true)),
+        AttributeValue::L(items) => ("L", Value::Array(items.iter().map(value_to_json).collect())),
+        AttributeValue::M(map) => (
+            "M",
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), value_to_json(v)))
+                    .collect(),
+            ),
+        ),
+        AttributeValue::Ss(set) => ("SS", text_set(set.iter().map(|s| s.as_bytes()))),
+        AttributeValue::Ns(set) => ("NS", text_set(set.iter().map(|n| n.as_str().as_bytes()))),
+        AttributeValue::Bs(set) => (
+            "BS",
+            Value::Array(
+                canonical_order(set.iter().map(|b| b.as_slice()))
+                    .into_iter()
+                    .map(|b| Value::String(base64::encode(b)))
+                    .collect(),
+            ),
+        ),
+    };
+    let mut map = Map::new();
+    map.insert(tag.to_string(), inner);
+    Value::Object(map)
+}
+
+fn text_set<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Value {
+    Value::Array(
+        canonical_order(elements)
+            .into_iter()
+            .map(|t| Value::String(String::from_utf8_lossy(t).into_owned()))
+            .collect(),
+    )
+}
+
+/// Reads one AttributeValue JSON object. The error is `(path, problem)`.
+pub fn value_from_json(value: &Value) -> Result<AttributeValue, (String, String)> {
+    let top = |problem: String| (String::new(), problem);
+    let Value::Object(map) = value else {
+        return Err(top(
+            "an AttributeValue must be an object like {\"S\": \"...\"}".into(),
+        ));
+    };
+    let mut entries = map.iter();
+    let (Some((tag, inner)), None) = (entries.next(), entries.next()) else {
+        return Err(top(format!(
+            "an AttributeValue must have exactly one type key, found {}",
+            map.len()
+        )));
+    };
+    let string = |v: &Value| -> Result<String, String> {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("{tag} must be a string"))
+    };
+    let number = |v: &Value| -> Result<Number, String> {
+        Number::parse(&string(v)?).map_err(|e| format!("number {e}"))
+    };
+    let binary = |v: &Value| -> Result<Vec<u8>, String> {
+        base64::decode(&string(v)?).map_err(|e| format!("{tag} value {e}"))
+    };
+    let array = |v: &Value| -> Result<Vec<Value>, String> {
+        v.as_array()
+            .cloned()
+            .ok_or_else(|| format!("{tag} must be an array"))
+    };
+    let parsed = match tag.as_str() {
+        "S" => AttributeValue::S(string(inner).map_err(top)?),
+        "N" => AttributeValue::N(number(inner).map_err(top)?),
+        "B" => AttributeValue::B(binary(inner).map_err(top)?),
+        "BOOL" => AttributeValue::Bool(
+            inner
+                .as_bool()
+                .ok_or_else(|| top("BOOL must be true or false".into()))?,
+        ),
+        "NULL" => match inner {
+            Value::Bool(true) => AttributeValue::Null,
+            _ => return Err(top("NULL must be true".into())),
+        },
+        "L" => {
+            let items = inner
+                .as_array()
+                .ok_or_else(|| top("L must be an array".into()))?;
+            let mut list = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                list.push(value_from_json(item).map_err(|(p, e)| (format!("[{i}]{p}"), e))?);
+            }
+            AttributeValue::L(list)
+        }
+        "M" => {
+            let entries = inner
+                .as_object()
+                .ok_or_else(|| top("M must be an object".into()))?;
+            let mut map = BTreeMap::new();
+            for (key, item) in entries {
+                let parsed =
+                    value_from_json(item).map_err(|(p, e)| (format!("[{key:?}]{p}"), e))?;
+                map.insert(key.clone(), parsed);
+            }
+            AttributeValue::M(map)
+        }
+        "SS" => AttributeValue::Ss(
+            array(inner)
+                .map_err(top)?
+                .iter()
+                .map(string)
+                .collect::<Result<_, _>>()
+                .map_err(top)?,
+        ),
+        "NS" => AttributeValue::Ns(
+            array(inner)
+                .map_err(top)?
+                .iter()
+                .map(number)
+                .collect::<Result<_, _>>()
+                .map_err(top)?,
+        ),
+        "BS" => AttributeValue::Bs(
+            array(inner)
+                .map_err(top)?
+                .iter()
+                .map(binary)
+                .collect::<Result<_, _>>()
+                .map_err(top)?,
+        ),
+        other => return Err(top(format!("unknown AttributeValue type {other:?}"))),
+    };
+    parsed.check()?;
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_round_trips() {
+        let text = r#"{"b":{"B":"AQI="},"bool":{"BOOL":false},"bs":{"BS":["AA==","AQ=="]},"l":{"L":[{"N":"1.5"},{"NULL":true}]},"m":{"M":{"k":{"SS":["x","y"]}}},"n":{"N":"-7"},"ns":{"NS":["1","2"]},"s":{"S":"Andy"}}"#;
+        let item = item_from_dynamodb_json(text).unwrap();
+        assert_eq!(item.len(), 8);
+        assert_eq!(item["b"], AttributeValue::B(vec![1, 2]));
+        assert_eq!(item_to_dynamodb_json(&item), text);
+    }
+
+    #[test]
+    fn numbers_are_canonicalised() {
+        let item = item_from_dynamodb_json(r#"{"n": {"N": "01.50"}}"#).unwrap();
+        assert_eq!(item_to_dynamodb_json(&item), r#"{"n":{"N":"1.5"}}"#);
+    }
+
+    #[test]
+    fn bad_json_is_refused_with_a_clear_error() {
+        for (text, message) in [
+            ("[]", "DynamoDB JSON: an item must be a JSON object"),
+            (r#"{"a": {"S": 1}}"#, "attribute \"a\": S must be a string"),
+            (
+                r#"{"a": {"S": "x", "N": "1"}}"#,
+                "attribute \"a\": an AttributeValue must have exactly one type key, found 2",
+            ),
+            (
+                r#"{"a": {"NULL": false}}"#,
+                "attribute \"a\": NULL must be true",
+            ),
+            (
+                r#"{"a": {"X": 1}}"#,
+                "attribute \"a\": unknown AttributeValue type \"X\"",
+            ),
+            (
+                r#"{"a": {"N": "1e200"}}"#,
+                "attribute \"a\": number is out of range (magnitude above 9.99…E+125)",
+            ),
+            (
+                r#"{"a": {"B": "AQI"}}"#,
+                "attribute \"a\": B value is not base64 (length is not a multiple of 4)",
+            ),
+            (
+                r#"{"a": {"SS": []}}"#,
+                "attribute \"a\": SS set is empty (DynamoDB refuses empty sets)",
+            ),
+            (
+                r#"{"a": {"NS": ["1", "1.0"]}}"#,
+                "attribute \"a\": NS set holds duplicates (DynamoDB refuses them)",
+            ),
+            (
+                r#"{"a": {"L": [{"M": {"k": {"BS": []}}}]}}"#,
+                "attribute \"a\"[0][\"k\"]: BS set is empty (DynamoDB refuses empty sets)",
+            ),
+        ] {
+            let err = item_from_dynamodb_json(text).unwrap_err();
+            assert_eq!(err.to_string(), message, "{text}");
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
+        }
+        assert!(item_from_dynamodb_json("{").is_err());
+    }
+}

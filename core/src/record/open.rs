@@ -1,0 +1,242 @@
+//! Decrypting a record, in two steps around the host's KMS call:
+//! [`decrypt_plan`] (reserved attributes, header, table and context checks)
+//! and [`EncryptedRecord::open`] (commitment, tag, then decryption).
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::context::{check_required_context, EncryptionContext};
+use crate::crypto::{DataKey, TAG_LEN};
+use crate::error::{Error, RecordError};
+use crate::format::EncryptedDataKey;
+use crate::limits::Limits;
+
+use super::action::Action;
+use super::header::RecordHeader;
+use super::keys::RecordKeys;
+use super::options::{context_text, key_roles};
+use super::seal::{check_item_limits, tag_input};
+use super::value::{sorted_entries, type_name, AttributeValue, Item};
+use super::{
+    DecryptRecordOptions, CONTEXT_ATTRIBUTE_PREFIX, CONTEXT_PARTITION_KEY, CONTEXT_SORT_KEY,
+    CONTEXT_TABLE, HEADER_ATTRIBUTE, RESERVED_ATTRIBUTE_PREFIX, TAG_ATTRIBUTE,
+};
+
+/// What step (a) of decrypting found.
+#[derive(Debug)]
+pub enum DecryptPlan {
+    /// The item has no reserved attribute and `allow_plaintext` is set: it is
+    /// returned unchanged, and no key is needed.
+    Plaintext(Item),
+    /// An encrypted record: unwrap a data key, then [`EncryptedRecord::open`].
+    Encrypted(Box<EncryptedRecord>),
+}
+
+/// An encrypted record whose framing, header and context were checked, but
+/// which is not yet authenticated.
+pub struct EncryptedRecord {
+    item: Item,
+    header: RecordHeader,
+    header_bytes: Vec<u8>,
+    tag: [u8; TAG_LEN],
+    limits: Limits,
+}
+
+impl fmt::Debug for EncryptedRecord {
+    /// Shows the header, never attribute values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptedRecord")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+fn take_reserved(item: &mut Item, name: &str) -> Result<Option<Vec<u8>>, Error> {
+    match item.remove(name) {
+        None => Ok(None),
+        Some(AttributeValue::B(bytes)) => Ok(Some(bytes)),
+        Some(other) => Err(RecordError::malformed(
+            format!("attribute {name:?}"),
+            format!("must be B, found {}", other.type_name()),
+        )
+        .into()),
+    }
+}
+
+/// Step (a) of decrypting. In this order: the reserved attributes (none at
+/// all: a plaintext item, returned only with `allow_plaintext`; else exactly
+/// `aws_mrkenv_header` and `aws_mrkenv_tag`, both `B`, the tag 16 bytes),
+/// the item limits (counted without the two reserved attributes), the header (strict CBOR, limits, reserved context
+/// entries), the table name and key schema against `options`
+/// (`ContextMismatch`), and the required context (`ContextMismatch`).
+pub fn decrypt_plan(mut item: Item, options: &DecryptRecordOptions) -> Result<DecryptPlan, Error> {
+    options.check()?;
+    let reserved: Vec<&String> = item
+        .keys()
+        .filter(|name| name.starts_with(RESERVED_ATTRIBUTE_PREFIX))
+        .collect();
+    if reserved.is_empty() {
+        if options.allow_plaintext {
+            return Ok(DecryptPlan::Plaintext(item));
+        }
+        return Err(RecordError::NotEncrypted.into());
+    }
+    if let Some(unknown) = reserved
+        .iter()
+        .find(|name| **name != HEADER_ATTRIBUTE && **name != TAG_ATTRIBUTE)
+    {
+        return Err(RecordError::malformed(
+            format!("attribute {unknown:?}"),
+            "unknown reserved attribute",
+        )
+        .into());
+    }
+    let header_bytes = take_reserved(&mut item, HEADER_ATTRIBUTE)?;
+    let tag = take_reserved(&mut item, TAG_ATTRIBUTE)?;
+    let (Some(header_bytes), Some(tag)) = (header_bytes, tag) else {
+        return Err(RecordError::malformed(
+            "record",
+            format!("{HEADER_ATTRIBUTE:?} and {TAG_ATTRIBUTE:?} must both be present"),
+        )
+        .into());
+    };
+    let tag: [u8; TAG_LEN] = tag.as_slice().try_into().map_err(|_| {
+        RecordError::malformed(
+            format!("attribute {TAG_ATTRIBUTE:?}"),
+            format!("must be {TAG_LEN} bytes, found {}", tag.len()),
+        )
+    })?;
+    check_item_limits(&item, &options.limits)?;
+    let header = RecordHeader::decode(&header_bytes, &options.limits)?;
+    let context = &header.encryption_context;
+    let found = |key: &str| context.get(key).cloned();
+    for (what, expected, found) in [
+        ("for table", Some(&options.table_name), found(CONTEXT_TABLE)),
+        (
+            "with partition key",
+            Some(&options.partition_key),
+            found(CONTEXT_PARTITION_KEY),
+        ),
+        (
+            "with sort key",
+            options.sort_key.as_ref(),
+            found(CONTEXT_SORT_KEY),
+        ),
+    ] {
+        if expected != found.as_ref() {
+            return Err(RecordError::ConfigMismatch {
+                what,
+                expected: expected.cloned(),
+                found,
+            }
+            .into());
+        }
+    }
+    check_required_context(context, &options.required_context)?;
+    Ok(DecryptPlan::Encrypted(Box::new(EncryptedRecord {
+        item,
+        header,
+        header_bytes,
+        tag,
+        limits: options.limits.clone(),
+    })))
+}
+
+impl EncryptedRecord {
+    /// The parsed (not yet authenticated) header.
+    pub fn header(&self) -> &RecordHeader {
+        &self.header
+    }
+
+    /// The encrypted data keys to unwrap (one is enough).
+    pub fn encrypted_data_keys(&self) -> &[EncryptedDataKey] {
+        &self.header.encrypted_data_keys
+    }
+
+    /// The encryption context to pass to KMS with them.
+    pub fn encryption_context(&self) -> &EncryptionContext {
+        &self.header.encryption_context
+    }
+
+    /// Step (b) of decrypting, in this order: the key commitment (constant
+    /// time), the presence of every signed attribute and the record tag
+    /// (`Authentication`), the layout of each encrypted attribute and the
+    /// context values of key and `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`
+    /// attributes (`MalformedMessage`), then each decryption. Returns the item
+    /// without the reserved attributes, every encrypted attribute restored.
+    pub fn open(self, data_key: &DataKey) -> Result<Item, Error> {
+        let header = &self.header;
+        let keys = RecordKeys::derive(header.suite, data_key, &header.message_id);
+        keys.check_commitment(&header.commitment)?;
+        let input = tag_input(&self.header_bytes, &self.item, &header.signed_attributes)?;
+        keys.check_tag(&input, &self.tag)?;
+        drop(input);
+
+        let context = &header.encryption_context;
+        let pk = &context[CONTEXT_PARTITION_KEY];
+        let key_names = key_roles(pk, context.get(CONTEXT_SORT_KEY).map(String::as_str));
+        let in_context = key_names.map(|(_, name)| name).chain(
+            header
+                .signed_attributes
+                .iter()
+                .filter(|(_, a)| **a == Action::SignAndIncludeInEncryptionContext)
+                .map(|(n, _)| n.as_str()),
+        );
+        for name in in_context {
+            let expected = &context[&format!("{CONTEXT_ATTRIBUTE_PREFIX}{name}")];
+            if context_text(&self.item[name]).as_ref() != Some(expected) {
+                return Err(RecordError::malformed(
+                    format!("attribute {name:?}"),
+                    "value differs from the encryption context",
+                )
+                .into());
+            }
+        }
+
+        let mut item = self.item;
+        let mut index = 0u64;
+        for (name, action) in sorted_entries(&header.signed_attributes) {
+            if *action != Action::EncryptAndSign {
+                continue;
+            }
+            index += 1;
+            let location = || format!("attribute {name:?}");
+            let value = item.get_mut(name).expect("the tag checked it is present");
+            let AttributeValue::B(stored) = value else {
+                return Err(RecordError::malformed(
+                    location(),
+                    format!(
+                        "an encrypted attribute must be B, found {}",
+                        value.type_name()
+                    ),
+                )
+                .into());
+            };
+            if stored.len() < 2 + TAG_LEN {
+                return Err(RecordError::malformed(
+                    location(),
+                    format!("encrypted value is {} bytes, too short", stored.len()),
+                )
+                .into());
+            }
+            let type_code = stored[0];
+            if type_name(type_code).is_none() {
+                return Err(RecordError::malformed(
+                    location(),
+                    format!("unknown type code {type_code}"),
+                )
+                .into());
+            }
+            let body = stored.len() - TAG_LEN;
+            let tag: [u8; TAG_LEN] = stored[body..].try_into().expect("16 bytes");
+            let mut plain = Zeroizing::new(stored[1..body].to_vec());
+            keys.open_attribute(index, name, type_code, &mut plain, &tag)?;
+            let decoded =
+                AttributeValue::decode_content(type_code, &plain, self.limits.max_record_depth)
+                    .map_err(|problem| RecordError::malformed(location(), problem))?;
+            *value = decoded;
+        }
+        Ok(item)
+    }
+}

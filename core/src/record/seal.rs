@@ -1,0 +1,252 @@
+//! Encrypting a record, in two steps around the host's KMS call:
+//! [`encrypt_plan`] (check everything, compute the encryption context) and
+//! [`EncryptPlan::seal`] (with the materials, produce the encrypted item).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::context::{check_context_limits, EncryptionContext};
+use crate::crypto::{fill_random, Suite, MESSAGE_ID_LEN};
+use crate::error::{Error, LimitError, RecordError};
+use crate::format::cbor::write_head;
+use crate::keyring::EncryptionMaterials;
+use crate::limits::Limits;
+
+use super::action::Action;
+use super::header::RecordHeader;
+use super::keys::RecordKeys;
+use super::options::{check_attribute_name, check_key_action, context_text, key_roles};
+use super::value::{sorted_entries, write_bytes, AttributeValue, Item};
+use super::{
+    EncryptRecordOptions, CONTEXT_ATTRIBUTE_PREFIX, CONTEXT_PARTITION_KEY, CONTEXT_SORT_KEY,
+    CONTEXT_TABLE, HEADER_ATTRIBUTE, TAG_ATTRIBUTE,
+};
+
+/// A checked item, ready to be sealed once the host has materials for
+/// [`encryption_context`](Self::encryption_context).
+pub struct EncryptPlan {
+    item: Item,
+    actions: BTreeMap<String, Action>,
+    context: EncryptionContext,
+    limits: Limits,
+    message_id: Option<[u8; MESSAGE_ID_LEN]>,
+}
+
+impl fmt::Debug for EncryptPlan {
+    /// Shows attribute names and actions, never values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptPlan")
+            .field("actions", &self.actions)
+            .field("encryption_context", &self.context)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fails unless the item's attribute count and nesting depth are within `limits`.
+pub(crate) fn check_item_limits(item: &Item, limits: &Limits) -> Result<(), Error> {
+    Limits::check(
+        "record attributes",
+        limits.max_record_attributes,
+        item.len(),
+    )?;
+    for value in item.values() {
+        let depth = value.depth(limits.max_record_depth);
+        if depth > limits.max_record_depth {
+            return Err(LimitError {
+                what: "record nesting depth",
+                limit: limits.max_record_depth as u64,
+                found: depth as u64,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Step (a) of encrypting: checks the configuration and the item, resolves
+/// every attribute's action and computes the encryption context. Nothing
+/// here needs a key, so bad input never reaches KMS.
+///
+/// Errors (all before any work with keys): a bad configuration, a reserved
+/// or empty attribute name, an attribute without an action, a key attribute
+/// that is missing, not `S`/`N`/`B`, or `ENCRYPT_AND_SIGN`/`DO_NOTHING`, an
+/// empty or duplicate set, a limit exceeded.
+pub fn encrypt_plan(item: Item, options: &EncryptRecordOptions) -> Result<EncryptPlan, Error> {
+    options.check()?;
+    check_item_limits(&item, &options.limits)?;
+    let mut actions = BTreeMap::new();
+    for (name, value) in &item {
+        check_attribute_name(name)?;
+        value
+            .check()
+            .map_err(|(path, problem)| RecordError::InvalidValue {
+                attribute: name.clone(),
+                path,
+                problem,
+            })?;
+        actions.insert(name.clone(), options.action_of(name)?);
+    }
+    let mut context = options.encryption_context.clone();
+    context.insert(CONTEXT_TABLE.into(), options.table_name.clone());
+    context.insert(CONTEXT_PARTITION_KEY.into(), options.partition_key.clone());
+    if let Some(sort_key) = &options.sort_key {
+        context.insert(CONTEXT_SORT_KEY.into(), sort_key.clone());
+    }
+    let keys: Vec<(&str, &str)> =
+        key_roles(&options.partition_key, options.sort_key.as_deref()).collect();
+    for &(role, key) in &keys {
+        let Some(value) = item.get(key) else {
+            return Err(RecordError::MissingKey {
+                role,
+                attribute: key.to_string(),
+            }
+            .into());
+        };
+        check_key_action(role, key, actions[key])?;
+        let why = if role == "partition key" {
+            "the partition key"
+        } else {
+            "the sort key"
+        };
+        insert_context_value(&mut context, key, value, why)?;
+    }
+    for (name, action) in &actions {
+        if *action == Action::SignAndIncludeInEncryptionContext {
+            insert_context_value(
+                &mut context,
+                name,
+                &item[name],
+                "SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT",
+            )?;
+        }
+    }
+    check_context_limits(&context, &options.limits)?;
+    Ok(EncryptPlan {
+        item,
+        actions,
+        context,
+        limits: options.limits.clone(),
+        message_id: options.message_id,
+    })
+}
+
+fn insert_context_value(
+    context: &mut EncryptionContext,
+    name: &str,
+    value: &AttributeValue,
+    why: &'static str,
+) -> Result<(), Error> {
+    let text = context_text(value).ok_or_else(|| RecordError::ContextValueType {
+        attribute: name.to_string(),
+        why,
+        found: value.type_name(),
+    })?;
+    context.insert(format!("{CONTEXT_ATTRIBUTE_PREFIX}{name}"), text);
+    Ok(())
+}
+
+/// The exact bytes the record tag authenticates: the deterministic CBOR
+/// array `[header bytes (bstr), {name: value encoding}]`, the map holding
+/// every attribute of `signed` as it is stored in `item` (an encrypted
+/// attribute as its `B` value), in deterministic key order.
+pub fn tag_input(
+    header_bytes: &[u8],
+    item: &Item,
+    signed: &BTreeMap<String, Action>,
+) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(header_bytes.len() + 64 * signed.len() + 8);
+    write_head(&mut out, 4, 2);
+    write_bytes(&mut out, header_bytes);
+    write_head(&mut out, 5, signed.len() as u64);
+    for (name, _) in sorted_entries(signed) {
+        let value = item
+            .get(name)
+            .ok_or_else(|| RecordError::MissingSignedAttribute(name.clone()))?;
+        super::value::write_text(&mut out, name);
+        value.encode_into(&mut out);
+    }
+    Ok(out)
+}
+
+impl EncryptPlan {
+    /// The encryption context the host must obtain materials for: the
+    /// caller's context, the table name, the key names, and the values of the
+    /// key and `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT` attributes.
+    pub fn encryption_context(&self) -> &EncryptionContext {
+        &self.context
+    }
+
+    /// The resolved action of every attribute of the item.
+    pub fn actions(&self) -> &BTreeMap<String, Action> {
+        &self.actions
+    }
+
+    /// Step (b) of encrypting: with materials obtained for
+    /// [`encryption_context`](Self::encryption_context), encrypts every
+    /// `ENCRYPT_AND_SIGN` attribute, writes the header and the tag, and
+    /// returns the item to store.
+    pub fn seal(self, materials: EncryptionMaterials) -> Result<Item, Error> {
+        if materials.encryption_context != self.context {
+            return Err(RecordError::MaterialsContext.into());
+        }
+        if materials.encrypted_data_keys.is_empty() {
+            return Err(Error::invalid_argument(
+                "the encryption materials hold no encrypted data key",
+            ));
+        }
+        self.limits
+            .check_encrypted_data_keys(materials.encrypted_data_keys.len())?;
+        let message_id = match self.message_id {
+            Some(id) => id,
+            None => {
+                let mut id = [0u8; MESSAGE_ID_LEN];
+                fill_random(&mut id)?;
+                id
+            }
+        };
+        let suite = Suite::Aes256GcmHkdfSha512Committed;
+        let keys = RecordKeys::derive(suite, &materials.data_key, &message_id);
+        let mut item = self.item;
+        let mut index = 0u64;
+        for (name, action) in sorted_entries(&self.actions) {
+            if *action != Action::EncryptAndSign {
+                continue;
+            }
+            index += 1;
+            let value = item.get_mut(name).expect("every action has its attribute");
+            let type_code = value.type_code();
+            let mut buffer = Zeroizing::new(value.encode_content());
+            let tag = keys.seal_attribute(index, name, type_code, &mut buffer);
+            let mut stored = Vec::with_capacity(1 + buffer.len() + tag.len());
+            stored.push(type_code);
+            stored.extend_from_slice(&buffer);
+            stored.extend_from_slice(&tag);
+            *value = AttributeValue::B(stored);
+        }
+        let signed: BTreeMap<String, Action> = self
+            .actions
+            .into_iter()
+            .filter(|(_, action)| action.is_signed())
+            .collect();
+        let header = RecordHeader {
+            suite,
+            message_id,
+            encryption_context: self.context,
+            encrypted_data_keys: materials.encrypted_data_keys,
+            signed_attributes: signed,
+            commitment: *keys.commitment(),
+        };
+        let header_bytes = header.encode();
+        Limits::check(
+            "record header bytes",
+            self.limits.max_header_bytes,
+            header_bytes.len(),
+        )?;
+        let tag = keys.tag(&tag_input(&header_bytes, &item, &header.signed_attributes)?);
+        item.insert(HEADER_ATTRIBUTE.into(), AttributeValue::B(header_bytes));
+        item.insert(TAG_ATTRIBUTE.into(), AttributeValue::B(tag.to_vec()));
+        Ok(item)
+    }
+}

@@ -1,0 +1,513 @@
+//! DynamoDB attribute values and their one canonical CBOR encoding.
+//!
+//! Every value is encoded as a CBOR array `[type code, content]` (the
+//! "value encoding"); the content alone (the "content encoding") is what an
+//! encrypted attribute encrypts. All of it is deterministic CBOR (RFC 8949
+//! §4.2.1): shortest heads, definite lengths, map keys and set elements sorted
+//! by their encoded bytes (for text and byte strings: shorter first, then
+//! bytewise), no duplicates. Sets must not be empty or hold duplicates, as
+//! DynamoDB refuses both. The table is in `docs/FORMAT.md`, part "Records".
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use ciborium::value::Value;
+
+use crate::format::cbor::write_head;
+
+use super::number::Number;
+
+/// A DynamoDB item: attribute name -> value.
+pub type Item = BTreeMap<String, AttributeValue>;
+
+/// One DynamoDB `AttributeValue`.
+///
+/// Equality treats `SS`, `NS` and `BS` as sets: element order does not matter.
+#[derive(Debug, Clone)]
+pub enum AttributeValue {
+    /// `S`: a string.
+    S(String),
+    /// `N`: a number, held in canonical form.
+    N(Number),
+    /// `B`: binary.
+    B(Vec<u8>),
+    /// `BOOL`.
+    Bool(bool),
+    /// `NULL` (always `true` in DynamoDB JSON).
+    Null,
+    /// `L`: a list of values.
+    L(Vec<AttributeValue>),
+    /// `M`: a map of name -> value.
+    M(BTreeMap<String, AttributeValue>),
+    /// `SS`: a non-empty set of strings without duplicates.
+    Ss(Vec<String>),
+    /// `NS`: a non-empty set of numbers without duplicates.
+    Ns(Vec<Number>),
+    /// `BS`: a non-empty set of binaries without duplicates.
+    Bs(Vec<Vec<u8>>),
+}
+
+impl PartialEq for AttributeValue {
+    fn eq(&self, other: &Self) -> bool {
+        use AttributeValue as V;
+        match (self, other) {
+            (V::S(a), V::S(b)) => a == b,
+            (V::N(a), V::N(b)) => a == b,
+            (V::B(a), V::B(b)) => a == b,
+            (V::Bool(a), V::Bool(b)) => a == b,
+            (V::Null, V::Null) => true,
+            (V::L(a), V::L(b)) => a == b,
+            (V::M(a), V::M(b)) => a == b,
+            (V::Ss(a), V::Ss(b)) => {
+                canonical_order(a.iter().map(|s| s.as_bytes()))
+                    == canonical_order(b.iter().map(|s| s.as_bytes()))
+            }
+            (V::Ns(a), V::Ns(b)) => {
+                canonical_order(a.iter().map(|n| n.as_str().as_bytes()))
+                    == canonical_order(b.iter().map(|n| n.as_str().as_bytes()))
+            }
+            (V::Bs(a), V::Bs(b)) => {
+                canonical_order(a.iter().map(|b| b.as_slice()))
+                    == canonical_order(b.iter().map(|b| b.as_slice()))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for AttributeValue {}
+
+/// Set elements in their canonical (encoding) order.
+pub(crate) fn canonical_order<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Vec<&'a [u8]> {
+    let mut sorted: Vec<&[u8]> = elements.collect();
+    sorted.sort_unstable_by(|a, b| cbor_order(a, b));
+    sorted
+}
+
+/// CBOR major types used by the value encoding.
+const MAJOR_UINT: u8 = 0;
+const MAJOR_BYTES: u8 = 2;
+const MAJOR_TEXT: u8 = 3;
+const MAJOR_ARRAY: u8 = 4;
+const MAJOR_MAP: u8 = 5;
+
+/// The type codes of the value encoding, in the order `S N B BOOL NULL L M SS NS BS`.
+pub const TYPE_NAMES: [&str; 10] = ["S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS"];
+
+/// The type name for a type code (1..=10), if known.
+pub fn type_name(code: u8) -> Option<&'static str> {
+    TYPE_NAMES.get(usize::from(code).wrapping_sub(1)).copied()
+}
+
+/// Orders text or byte strings as deterministic CBOR orders their encodings:
+/// shorter first, then bytewise.
+pub fn cbor_order(a: &[u8], b: &[u8]) -> Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+impl AttributeValue {
+    /// The type code (`S` = 1 … `BS` = 10).
+    pub fn type_code(&self) -> u8 {
+        match self {
+            AttributeValue::S(_) => 1,
+            AttributeValue::N(_) => 2,
+            AttributeValue::B(_) => 3,
+            AttributeValue::Bool(_) => 4,
+            AttributeValue::Null => 5,
+            AttributeValue::L(_) => 6,
+            AttributeValue::M(_) => 7,
+            AttributeValue::Ss(_) => 8,
+            AttributeValue::Ns(_) => 9,
+            AttributeValue::Bs(_) => 10,
+        }
+    }
+
+    /// The DynamoDB type name: `S`, `N`, `B`, `BOOL`, `NULL`, `L`, `M`, `SS`, `NS`, `BS`.
+    pub fn type_name(&self) -> &'static str {
+        TYPE_NAMES[usize::from(self.type_code()) - 1]
+    }
+
+    /// Nesting depth of `L` and `M`: 0 for a scalar or set, 1 for a list or
+    /// map of scalars, and so on. Stops counting (returns `limit + 1`) past
+    /// `limit`, so a hostile value cannot exhaust the stack here.
+    pub fn depth(&self, limit: usize) -> usize {
+        fn go(v: &AttributeValue, remaining: usize) -> usize {
+            let children: Box<dyn Iterator<Item = &AttributeValue>> = match v {
+                AttributeValue::L(items) => Box::new(items.iter()),
+                AttributeValue::M(map) => Box::new(map.values()),
+                _ => return 0,
+            };
+            if remaining == 0 {
+                return 1;
+            }
+            1 + children.map(|c| go(c, remaining - 1)).max().unwrap_or(0)
+        }
+        go(self, limit)
+    }
+
+    /// Checks the rules DynamoDB enforces that the type does not: sets are
+    /// non-empty and hold no duplicates, at any depth. The error is
+    /// `(path below this value, problem)`; the path is empty at the top.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        match self {
+            AttributeValue::L(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    item.check().map_err(|(p, e)| (format!("[{i}]{p}"), e))?;
+                }
+            }
+            AttributeValue::M(map) => {
+                for (key, item) in map {
+                    item.check()
+                        .map_err(|(p, e)| (format!("[{key:?}]{p}"), e))?;
+                }
+            }
+            AttributeValue::Ss(set) => check_set(self, set.iter().map(|s| s.as_bytes()))?,
+            AttributeValue::Ns(set) => check_set(self, set.iter().map(|n| n.as_str().as_bytes()))?,
+            AttributeValue::Bs(set) => check_set(self, set.iter().map(|b| b.as_slice()))?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Appends the value encoding `[type code, content]`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        write_head(out, MAJOR_ARRAY, 2);
+        write_head(out, MAJOR_UINT, u64::from(self.type_code()));
+        self.encode_content_into(out);
+    }
+
+    /// The value encoding `[type code, content]`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// The content encoding alone (what an encrypted attribute encrypts).
+    pub fn encode_content(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_content_into(&mut out);
+        out
+    }
+
+    /// Appends the content encoding.
+    pub fn encode_content_into(&self, out: &mut Vec<u8>) {
+        match self {
+            AttributeValue::S(s) => write_text(out, s),
+            AttributeValue::N(n) => write_text(out, n.as_str()),
+            AttributeValue::B(b) => write_bytes(out, b),
+            AttributeValue::Bool(b) => out.push(if *b { 0xf5 } else { 0xf4 }),
+            AttributeValue::Null => out.push(0xf6),
+            AttributeValue::L(items) => {
+                write_head(out, MAJOR_ARRAY, items.len() as u64);
+                for item in items {
+                    item.encode_into(out);
+                }
+            }
+            AttributeValue::M(map) => {
+                write_head(out, MAJOR_MAP, map.len() as u64);
+                for (key, item) in sorted_entries(map) {
+                    write_text(out, key);
+                    item.encode_into(out);
+                }
+            }
+            AttributeValue::Ss(set) => {
+                write_sorted(out, set.iter().map(|s| s.as_bytes()), MAJOR_TEXT)
+            }
+            AttributeValue::Ns(set) => {
+                write_sorted(out, set.iter().map(|n| n.as_str().as_bytes()), MAJOR_TEXT)
+            }
+            AttributeValue::Bs(set) => {
+                write_sorted(out, set.iter().map(|b| b.as_slice()), MAJOR_BYTES)
+            }
+        }
+    }
+
+    /// Decodes a content encoding of type `code`, strictly: well-formed,
+    /// deterministic, nothing after it, sets valid, `L`/`M` nesting at most
+    /// `max_depth` (checked while reading). The error is a short problem text.
+    pub fn decode_content(code: u8, bytes: &[u8], max_depth: usize) -> Result<Self, String> {
+        if type_name(code).is_none() {
+            return Err(format!("unknown type code {code}"));
+        }
+        let mut reader = bytes;
+        // Each level of L/M costs two CBOR levels ([type, content] and the
+        // array or map itself); sets add one.
+        let value: Value =
+            ciborium::de::from_reader_with_recursion_limit(&mut reader, 2 * max_depth + 2)
+                .map_err(|e| match e {
+                    ciborium::de::Error::RecursionLimitExceeded => {
+                        format!("nested deeper than {max_depth} levels")
+                    }
+                    ciborium::de::Error::Io(_) => "not valid CBOR (ends early)".to_string(),
+                    _ => "not valid CBOR".to_string(),
+                })?;
+        if !reader.is_empty() {
+            return Err(format!("{} byte(s) after the value", reader.len()));
+        }
+        let decoded = from_content(code, value)?;
+        decoded.check().map_err(|(p, e)| format!("{p} {e}"))?;
+        if decoded.depth(max_depth) > max_depth {
+            return Err(format!("nested deeper than {max_depth} levels"));
+        }
+        if decoded.encode_content() != bytes {
+            return Err("not deterministically encoded CBOR".to_string());
+        }
+        Ok(decoded)
+    }
+}
+
+fn check_set<'a>(
+    value: &AttributeValue,
+    elements: impl Iterator<Item = &'a [u8]>,
+) -> Result<(), (String, String)> {
+    let sorted = canonical_order(elements);
+    if sorted.is_empty() {
+        return Err((
+            String::new(),
+            format!(
+                "{} set is empty (DynamoDB refuses empty sets)",
+                value.type_name()
+            ),
+        ));
+    }
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return Err((
+            String::new(),
+            format!(
+                "{} set holds duplicates (DynamoDB refuses them)",
+                value.type_name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Map entries in deterministic CBOR order of their text keys.
+pub(crate) fn sorted_entries<V>(map: &BTreeMap<String, V>) -> Vec<(&String, &V)> {
+    let mut entries: Vec<(&String, &V)> = map.iter().collect();
+    entries.sort_by(|(a, _), (b, _)| cbor_order(a.as_bytes(), b.as_bytes()));
+    entries
+}
+
+pub(crate) fn write_text(out: &mut Vec<u8>, text: &str) {
+    write_head(out, MAJOR_TEXT, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
+pub(crate) fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_head(out, MAJOR_BYTES, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn write_sorted<'a>(out: &mut Vec<u8>, elements: impl Iterator<Item = &'a [u8]>, major: u8) {
+    let mut sorted = canonical_order(elements);
+    sorted.dedup();
+    write_head(out, MAJOR_ARRAY, sorted.len() as u64);
+    for element in sorted {
+        write_head(out, major, element.len() as u64);
+        out.extend_from_slice(element);
+    }
+}
+
+fn from_value(value: Value) -> Result<AttributeValue, String> {
+    let Value::Array(parts) = value else {
+        return Err("a value must be a [type, content] array".to_string());
+    };
+    let Ok::<[Value; 2], _>([code, content]) = parts.try_into() else {
+        return Err("a value must be a [type, content] array".to_string());
+    };
+    let code = match code {
+        Value::Integer(i) => u8::try_from(i).ok().filter(|c| type_name(*c).is_some()),
+        _ => None,
+    }
+    .ok_or_else(|| "unknown type code in a value".to_string())?;
+    from_content(code, content)
+}
+
+fn from_content(code: u8, content: Value) -> Result<AttributeValue, String> {
+    let name = type_name(code).unwrap_or("?");
+    let wrong = || format!("content of a {name} value has the wrong CBOR type");
+    Ok(match (code, content) {
+        (1, Value::Text(s)) => AttributeValue::S(s),
+        (2, Value::Text(s)) => {
+            AttributeValue::N(Number::parse(&s).map_err(|e| format!("number {e}"))?)
+        }
+        (3, Value::Bytes(b)) => AttributeValue::B(b),
+        (4, Value::Bool(b)) => AttributeValue::Bool(b),
+        (5, Value::Null) => AttributeValue::Null,
+        (6, Value::Array(items)) => AttributeValue::L(
+            items
+                .into_iter()
+                .map(from_value)
+                .collect::<Result<_, _>>()?,
+        ),
+        (7, Value::Map(entries)) => {
+            let mut map = BTreeMap::new();
+            for (key, item) in entries {
+                let Value::Text(key) = key else {
+                    return Err("an M key must be text".to_string());
+                };
+                if map.insert(key, from_value(item)?).is_some() {
+                    return Err("an M value has a duplicate key".to_string());
+                }
+            }
+            AttributeValue::M(map)
+        }
+        (8, Value::Array(items)) => AttributeValue::Ss(
+            items
+                .into_iter()
+                .map(|v| match v {
+                    Value::Text(s) => Ok(s),
+                    _ => Err(wrong()),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        (9, Value::Array(items)) => AttributeValue::Ns(
+            items
+                .into_iter()
+                .map(|v| match v {
+                    Value::Text(s) => Number::parse(&s).map_err(|e| format!("number {e}")),
+                    _ => Err(wrong()),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        (10, Value::Array(items)) => AttributeValue::Bs(
+            items
+                .into_iter()
+                .map(|v| match v {
+                    Value::Bytes(b) => Ok(b),
+                    _ => Err(wrong()),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => return Err(wrong()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Number {
+        Number::parse(s).unwrap()
+    }
+
+    #[test]
+    fn scalar_encodings() {
+        assert_eq!(
+            hex::encode(AttributeValue::S("Andy".into()).encode()),
+            "820164416e6479"
+        );
+        assert_eq!(
+            hex::encode(AttributeValue::N(n("01.50")).encode()),
+            "820263312e35"
+        );
+        assert_eq!(
+            hex::encode(AttributeValue::B(vec![1, 2]).encode()),
+            "8203420102"
+        );
+        assert_eq!(hex::encode(AttributeValue::Bool(true).encode()), "8204f5");
+        assert_eq!(hex::encode(AttributeValue::Null.encode()), "8205f6");
+    }
+
+    #[test]
+    fn maps_and_sets_are_sorted_length_first() {
+        let mut map = BTreeMap::new();
+        map.insert("bb".to_string(), AttributeValue::Null);
+        map.insert("c".to_string(), AttributeValue::Null);
+        // "c" (shorter) comes before "bb".
+        assert_eq!(
+            hex::encode(AttributeValue::M(map).encode()),
+            "8207a261638205f6626262 8205f6".replace(' ', "")
+        );
+        let set = AttributeValue::Ss(vec!["bb".into(), "c".into(), "a".into()]);
+        assert_eq!(hex::encode(set.encode()), "82088361616163626262");
+        let ns = AttributeValue::Ns(vec![n("10"), n("9"), n("-1")]);
+        assert_eq!(hex::encode(ns.encode()), "8209836139622d31623130");
+    }
+
+    #[test]
+    fn empty_and_duplicate_sets_are_refused() {
+        let err = AttributeValue::Ss(vec![]).check().unwrap_err();
+        assert_eq!(err.1, "SS set is empty (DynamoDB refuses empty sets)");
+        assert!(AttributeValue::Ns(vec![]).check().is_err());
+        assert!(AttributeValue::Bs(vec![]).check().is_err());
+        let err = AttributeValue::Ns(vec![n("1.0"), n("1")])
+            .check()
+            .unwrap_err();
+        assert_eq!(err.1, "NS set holds duplicates (DynamoDB refuses them)");
+        let nested = AttributeValue::L(vec![
+            AttributeValue::Null,
+            AttributeValue::M([("k".to_string(), AttributeValue::Bs(vec![]))].into()),
+        ]);
+        assert_eq!(nested.check().unwrap_err().0, "[1][\"k\"]");
+    }
+
+    #[test]
+    fn content_round_trips_and_is_strict() {
+        let value = AttributeValue::M(
+            [
+                (
+                    "list".to_string(),
+                    AttributeValue::L(vec![AttributeValue::N(n("-3.25"))]),
+                ),
+                (
+                    "bs".to_string(),
+                    AttributeValue::Bs(vec![vec![2], vec![1, 1]]),
+                ),
+            ]
+            .into(),
+        );
+        let content = value.encode_content();
+        assert_eq!(
+            AttributeValue::decode_content(7, &content, 32).unwrap(),
+            value
+        );
+        // Trailing bytes, wrong type, unknown type, unsorted keys.
+        let mut longer = content.clone();
+        longer.push(0);
+        assert!(AttributeValue::decode_content(7, &longer, 32).is_err());
+        assert!(AttributeValue::decode_content(6, &content, 32).is_err());
+        assert!(AttributeValue::decode_content(11, &content, 32).is_err());
+        // {"b": NULL, "a": NULL} is not in order.
+        let unsorted = hex::decode("a261628205f661618205f6").unwrap();
+        assert_eq!(
+            AttributeValue::decode_content(7, &unsorted, 32).unwrap_err(),
+            "not deterministically encoded CBOR"
+        );
+        // A number that is not in canonical form.
+        let text_number = hex::decode("6430312e35").unwrap(); // "01.5"
+        assert_eq!(
+            AttributeValue::decode_content(2, &text_number, 32).unwrap_err(),
+            "not deterministically encoded CBOR"
+        );
+    }
+
+    #[test]
+    fn decoding_bounds_nesting() {
+        fn nested(levels: usize) -> AttributeValue {
+            let mut v = AttributeValue::Null;
+            for _ in 0..levels {
+                v = AttributeValue::L(vec![v]);
+            }
+            v
+        }
+        let ok = nested(32);
+        assert_eq!(ok.depth(32), 32);
+        assert_eq!(
+            AttributeValue::decode_content(6, &ok.encode_content(), 32).unwrap(),
+            ok
+        );
+        let deep = nested(33);
+        assert_eq!(deep.depth(32), 33);
+        assert!(
+            AttributeValue::decode_content(6, &deep.encode_content(), 32)
+                .unwrap_err()
+                .contains("nested deeper")
+        );
+        // 100 000 nested arrays: refused without exhausting the stack.
+        let hostile = vec![0x81u8; 100_000];
+        assert!(AttributeValue::decode_content(6, &hostile, 32).is_err());
+    }
+}
