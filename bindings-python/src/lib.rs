@@ -23,7 +23,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyInt, PyMemoryView, PyString};
 
 use errors::IntoPyResult;
-use keyrings::AnyKeyring;
+use keyrings::KeyringArg;
 
 /// Bytes from a Python argument: `bytes` are borrowed, `bytearray` and
 /// `memoryview` are copied (so that another thread cannot change them while
@@ -194,7 +194,7 @@ fn encrypt_impl<'py>(
     injected: Option<Injected>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let plaintext = bytes_arg(plaintext, "plaintext")?;
-    let keyring = AnyKeyring::from_py(keyring)?;
+    let keyring = KeyringArg::from_py(keyring)?;
     let context = context_arg(encryption_context)?;
     let frame_length = frame_length.check(py)?;
     let limits = Limits::default();
@@ -225,7 +225,7 @@ fn decrypt<'py>(
     encryption_context: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let ciphertext = bytes_arg(ciphertext, "ciphertext")?;
-    let keyring = AnyKeyring::from_py(keyring)?;
+    let keyring = KeyringArg::from_py(keyring)?;
     let required_context = context_arg(encryption_context)?;
     let limits = Limits::default();
     let message = ciphertext.as_slice();
