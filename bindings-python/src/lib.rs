@@ -335,7 +335,7 @@ fn mrk_match(py: Python<'_>, a: &str, b: &str) -> PyResult<bool> {
 #[pyfunction]
 #[pyo3(signature = (plaintext, keyring, *, encryption_context, frame_length, message_id, data_key=None, raw_aes_iv=None))]
 #[allow(clippy::too_many_arguments)]
-fn _encrypt_deterministic<'py>(
+fn _testing_encrypt_with<'py>(
     py: Python<'py>,
     plaintext: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
@@ -389,6 +389,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_arn, m)?)?;
     m.add_function(wrap_pyfunction!(is_mrk, m)?)?;
     m.add_function(wrap_pyfunction!(mrk_match, m)?)?;
-    m.add_function(wrap_pyfunction!(_encrypt_deterministic, m)?)?;
+    m.add_function(wrap_pyfunction!(_testing_encrypt_with, m)?)?;
     Ok(())
 }

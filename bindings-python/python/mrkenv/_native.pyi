@@ -17,7 +17,7 @@ __all__ = [
     "parse_arn",
     "is_mrk",
     "mrk_match",
-    "_encrypt_deterministic",
+    "_testing_encrypt_with",
 ]
 
 __version__: str
@@ -203,7 +203,7 @@ def mrk_match(a: str, b: str) -> bool:
     """True when ``a`` and ``b`` name the same key, ignoring the Region of
     multi-Region keys; ``InvalidArnError`` when either is malformed."""
 
-def _encrypt_deterministic(
+def _testing_encrypt_with(
     plaintext: _Bytes,
     keyring: _Keyring,
     *,
