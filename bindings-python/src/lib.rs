@@ -390,5 +390,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_mrk, m)?)?;
     m.add_function(wrap_pyfunction!(mrk_match, m)?)?;
     m.add_function(wrap_pyfunction!(_testing_encrypt_with, m)?)?;
+    // pyo3 lists every name added above in `__all__`; the package's public
+    // names are listed once, in `mrkenv.__all__` (python/mrkenv/__init__.py).
+    m.delattr("__all__")?;
     Ok(())
 }

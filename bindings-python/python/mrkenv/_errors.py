@@ -19,19 +19,6 @@ from __future__ import annotations
 
 from typing import List, NamedTuple, Optional, Sequence
 
-__all__ = [
-    "MrkenvError",
-    "InvalidArnError",
-    "MalformedMessageError",
-    "AuthenticationError",
-    "NoDecryptableKeyError",
-    "KeyringError",
-    "LimitExceededError",
-    "ContextMismatchError",
-    "InvalidArgumentError",
-    "DecryptAttempt",
-]
-
 
 class MrkenvError(Exception):
     """Base class of every mrkenv error.

@@ -2,23 +2,8 @@
 
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Union, final
 
-__all__ = [
-    "__version__",
-    "KmsArn",
-    "KmsMrkKeyring",
-    "KmsMrkDiscoveryKeyring",
-    "DiscoveryFilter",
-    "RawAesKeyring",
-    "encrypt",
-    "decrypt",
-    "encrypt_stream",
-    "decrypt_stream",
-    "inspect",
-    "parse_arn",
-    "is_mrk",
-    "mrk_match",
-    "_testing_encrypt_with",
-]
+# No ``__all__`` here or at run time: the public names are listed once, in
+# ``mrkenv.__all__``.
 
 __version__: str
 

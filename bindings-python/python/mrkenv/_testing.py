@@ -18,8 +18,6 @@ from ._native import _testing_encrypt_with
 
 _Keyring = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
 
-__all__ = ["encrypt_with"]
-
 
 def encrypt_with(
     plaintext: bytes,
