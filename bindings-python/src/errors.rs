@@ -3,6 +3,7 @@
 //! The exception classes live in `mrkenv/_errors.py` so that they have normal
 //! Python constructors and docstrings; this module looks them up by name.
 
+use mrkenv::session::SessionError;
 use mrkenv::{Error, ErrorKind};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -37,34 +38,39 @@ pub fn new_exception<'py>(
     class(py, class_name(kind))?.call1((message,))
 }
 
-/// A `NoDecryptableKeyError` with its message and list of attempts.
-pub fn no_decryptable_key<'py>(
-    py: Python<'py>,
-    message: &str,
-    attempts: Vec<(String, Bound<'py, PyAny>)>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let attempt_class = class(py, "DecryptAttempt")?;
-    let list = PyList::empty(py);
-    for (key_id, error) in attempts {
-        list.append(attempt_class.call1((key_id, error))?)?;
-    }
-    class(py, "NoDecryptableKeyError")?.call1((message, list))
-}
-
 /// Converts a core error into the matching Python exception.
 pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
-    let made = match error.kind() {
-        ErrorKind::NoDecryptableKey => {
-            let attempts = error
-                .attempts()
-                .iter()
-                .map(|a| {
-                    let e = new_exception(py, ErrorKind::Keyring, &a.to_string())?;
-                    Ok((a.key_id.clone(), e))
-                })
-                .collect::<PyResult<Vec<_>>>();
-            attempts.and_then(|a| no_decryptable_key(py, &error.to_string(), a))
+    exception(py, error, &[])
+}
+
+/// Converts a driven KMS session's failure, once for encrypt and decrypt.
+/// An abort re-raises the host's exception unchanged. Otherwise the exception
+/// for the core error's kind is raised with, as `__cause__`, the host error
+/// the cause rule picks ([`SessionError::cause`]: the exception of the last
+/// call the client failed; a response the core rejected is never the cause).
+/// Each `NoDecryptableKeyError` attempt keeps its own client exception.
+pub fn session_error(py: Python<'_>, failure: SessionError<PyErr>) -> PyErr {
+    let cause = failure.cause().map(|e| e.clone_ref(py));
+    match failure {
+        SessionError::Aborted(e) => e,
+        SessionError::Failed {
+            error, host_errors, ..
+        } => {
+            let err = exception(py, error, &host_errors);
+            if cause.is_some() {
+                err.set_cause(py, cause);
+            }
+            err
         }
+    }
+}
+
+/// The exception for `error`; a `NoDecryptableKeyError` lists every attempt
+/// as a `DecryptAttempt` whose error's `__cause__` is the host error of that
+/// attempt (by attempt index), if any.
+fn exception(py: Python<'_>, error: Error, host_errors: &[(usize, PyErr)]) -> PyErr {
+    let made = match error.kind() {
+        ErrorKind::NoDecryptableKey => no_decryptable_key(py, &error, host_errors),
         kind => new_exception(py, kind, &error.to_string()),
     };
     match made {
@@ -77,6 +83,23 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
             err
         }
     }
+}
+
+fn no_decryptable_key<'py>(
+    py: Python<'py>,
+    error: &Error,
+    host_errors: &[(usize, PyErr)],
+) -> PyResult<Bound<'py, PyAny>> {
+    let attempt_class = class(py, "DecryptAttempt")?;
+    let list = PyList::empty(py);
+    for (index, attempt) in error.attempts().iter().enumerate() {
+        let e = new_exception(py, ErrorKind::Keyring, &attempt.to_string())?;
+        if let Some((_, host)) = host_errors.iter().find(|(i, _)| *i == index) {
+            PyErr::from_value(e.clone()).set_cause(py, Some(host.clone_ref(py)));
+        }
+        list.append(attempt_class.call1((&attempt.key_id, e))?)?;
+    }
+    class(py, "NoDecryptableKeyError")?.call1((error.to_string(), list))
 }
 
 /// Shorthand: `result.map_err(|e| to_py(py, e))`.

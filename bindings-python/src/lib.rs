@@ -23,7 +23,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyInt, PyMemoryView, PyString};
 
 use errors::IntoPyResult;
-use keyrings::AnyKeyring;
+use keyrings::KeyringArg;
 
 /// Bytes from a Python argument: `bytes` are borrowed, `bytearray` and
 /// `memoryview` are copied (so that another thread cannot change them while
@@ -194,7 +194,7 @@ fn encrypt_impl<'py>(
     injected: Option<Injected>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let plaintext = bytes_arg(plaintext, "plaintext")?;
-    let keyring = AnyKeyring::from_py(keyring)?;
+    let keyring = KeyringArg::from_py(keyring)?;
     let context = context_arg(encryption_context)?;
     let frame_length = frame_length.check(py)?;
     let limits = Limits::default();
@@ -225,7 +225,7 @@ fn decrypt<'py>(
     encryption_context: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let ciphertext = bytes_arg(ciphertext, "ciphertext")?;
-    let keyring = AnyKeyring::from_py(keyring)?;
+    let keyring = KeyringArg::from_py(keyring)?;
     let required_context = context_arg(encryption_context)?;
     let limits = Limits::default();
     let message = ciphertext.as_slice();
@@ -335,7 +335,7 @@ fn mrk_match(py: Python<'_>, a: &str, b: &str) -> PyResult<bool> {
 #[pyfunction]
 #[pyo3(signature = (plaintext, keyring, *, encryption_context, frame_length, message_id, data_key=None, raw_aes_iv=None))]
 #[allow(clippy::too_many_arguments)]
-fn _encrypt_deterministic<'py>(
+fn _testing_encrypt_with<'py>(
     py: Python<'py>,
     plaintext: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
@@ -389,6 +389,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_arn, m)?)?;
     m.add_function(wrap_pyfunction!(is_mrk, m)?)?;
     m.add_function(wrap_pyfunction!(mrk_match, m)?)?;
-    m.add_function(wrap_pyfunction!(_encrypt_deterministic, m)?)?;
+    m.add_function(wrap_pyfunction!(_testing_encrypt_with, m)?)?;
+    // pyo3 lists every name added above in `__all__`; the package's public
+    // names are listed once, in `mrkenv.__all__` (python/mrkenv/__init__.py).
+    m.delattr("__all__")?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt};
 
 use crate::errors::IntoPyResult;
-use crate::keyrings::AnyKeyring;
+use crate::keyrings::KeyringArg;
 use crate::{bytes_arg, context_arg, ByteArg, FrameLength};
 
 /// How much `decrypt_stream` reads at a time.
@@ -80,7 +80,7 @@ pub fn encrypt_stream(
     encryption_context: Option<&Bound<'_, PyAny>>,
     frame_length: FrameLength,
 ) -> PyResult<()> {
-    let keyring = AnyKeyring::from_py(keyring)?;
+    let keyring = KeyringArg::from_py(keyring)?;
     let context = context_arg(encryption_context)?;
     let frame_length = frame_length.check(py)?;
     let limits = Limits::default();
@@ -117,7 +117,7 @@ pub fn decrypt_stream(
     keyring: &Bound<'_, PyAny>,
     encryption_context: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
-    let keyring = AnyKeyring::from_py(keyring)?;
+    let keyring = KeyringArg::from_py(keyring)?;
     let required_context = context_arg(encryption_context)?;
     let mut decryptor = Decryptor::new(DecryptOptions {
         limits: Limits::default(),

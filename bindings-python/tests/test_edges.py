@@ -59,6 +59,20 @@ def test_stub_matches_runtime(tmp_path):
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
 
 
+def test_all_is_the_one_public_list():
+    # mrkenv.__all__ is written once; the private modules keep no list, and
+    # every public name of the extension and of the errors is in it.
+    from mrkenv import _errors, _native, _testing
+
+    for module in (_native, _errors, _testing):
+        assert not hasattr(module, "__all__"), module.__name__
+    public = {n for m in (_native, _errors) for n in vars(m)
+              if not n.startswith("_") and getattr(vars(m)[n], "__module__", "").startswith("mrkenv")}
+    assert public | {"__version__"} == set(mrkenv.__all__)
+    assert len(mrkenv.__all__) == len(set(mrkenv.__all__))
+    assert mrkenv.KeyringError.__module__ == "mrkenv"
+
+
 USAGE = '''
 import io
 from typing import Optional, Union

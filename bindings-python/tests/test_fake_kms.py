@@ -3,6 +3,7 @@ reject, a client that raises, and the Region rewrite of discovery."""
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, Callable, Dict, List, Optional
 
 import pytest
@@ -125,10 +126,11 @@ def test_wrong_data_key_fails_commitment():
 
 def test_client_raising_is_reported_and_chained():
     message = message_for(MRK_EAST, SRK_EAST)
-    failure = ClientFailure("access denied by the scripted client")
+    failures = {MRK_EAST: ClientFailure("access denied by the scripted client"),
+                SRK_EAST: ClientFailure("throttled by the scripted client")}
 
     def hook(**kw: Any) -> Dict[str, Any]:
-        raise failure
+        raise failures[kw["KeyId"]]
 
     client = ScriptedKms(hook)
     keyring = mrkenv.KmsMrkKeyring(client, [MRK_EAST, SRK_EAST])
@@ -137,10 +139,85 @@ def test_client_raising_is_reported_and_chained():
     assert [a.key_id for a in info.value.errors] == [MRK_EAST, SRK_EAST]
     for attempt in info.value.errors:
         assert isinstance(attempt.error, mrkenv.KeyringError)
-        assert attempt.error.__cause__ is failure
-        assert "ClientFailure: access denied" in str(attempt.error)
-    assert info.value.__cause__ is info.value.errors[-1].error
+        assert attempt.error.__cause__ is failures[attempt.key_id]
+        assert "ClientFailure: " in str(attempt.error)
+    # The cause rule: the exception of the last call the client failed (this
+    # used to be the last attempt's KeyringError; now it is the client's own).
+    assert info.value.__cause__ is failures[SRK_EAST]
     assert "access denied by the scripted client" in str(info.value)
+
+
+def test_cause_is_the_client_exception_not_a_rejected_response():
+    # Key 1: the client raises. Key 2: it answers, but with another key's
+    # KeyId, which the core rejects. The rejection has no client exception,
+    # so the cause is the one the client raised, although it came first.
+    message = message_for(MRK_EAST, SRK_EAST)
+    failure = ClientFailure("access denied")
+
+    def hook(**kw: Any) -> Dict[str, Any]:
+        if kw["KeyId"] == MRK_EAST:
+            raise failure
+        return {"KeyId": MRK_WEST, "Plaintext": DATA_KEY}
+
+    with pytest.raises(mrkenv.NoDecryptableKeyError) as info:
+        mrkenv.decrypt(message, mrkenv.KmsMrkKeyring(ScriptedKms(hook), [MRK_EAST, SRK_EAST]))
+    raised, rejected = info.value.errors
+    assert raised.error.__cause__ is failure
+    assert rejected.key_id == SRK_EAST and rejected.error.__cause__ is None
+    assert "not the key that was asked" in str(rejected.error)
+    assert info.value.__cause__ is failure
+    # The traceback of the client's exception is kept.
+    frames = traceback.extract_tb(failure.__traceback__)
+    assert [f.name for f in frames][-1] == "hook"
+
+
+def test_no_cause_when_the_only_failure_is_a_rejected_response():
+    message = message_for(MRK_EAST)
+    client = ScriptedKms(lambda **kw: {"KeyId": kw["KeyId"], "Plaintext": DATA_KEY[:16]})
+    with pytest.raises(mrkenv.NoDecryptableKeyError) as info:
+        mrkenv.decrypt(message, mrkenv.KmsMrkKeyring(client, [MRK_EAST]))
+    (attempt,) = info.value.errors
+    assert attempt.error.__cause__ is None
+    assert info.value.__cause__ is None
+
+
+def test_unreadable_response_is_a_failed_call_with_a_type_error():
+    message = message_for(MRK_EAST)
+    client = ScriptedKms(lambda **kw: {"KeyId": 7, "Plaintext": DATA_KEY})
+    with pytest.raises(mrkenv.NoDecryptableKeyError, match="KeyId is not a str") as info:
+        mrkenv.decrypt(message, mrkenv.KmsMrkKeyring(client, [MRK_EAST]))
+    (attempt,) = info.value.errors
+    assert isinstance(attempt.error.__cause__, TypeError)
+    assert info.value.__cause__ is attempt.error.__cause__
+
+
+def test_encrypt_failure_is_chained_to_the_client_exception():
+    failure = ClientFailure("no such key")
+
+    class FailsGenerate(ScriptedKms):
+        def generate_data_key(self, **kw: Any) -> Dict[str, Any]:
+            raise failure
+
+    with pytest.raises(mrkenv.KeyringError, match="KMS GenerateDataKey for .* failed: ClientFailure: no such key") as info:
+        mrkenv.encrypt(DATA, mrkenv.KmsMrkKeyring(FailsGenerate(), [MRK_EAST, SRK_EAST]))
+    assert info.value.__cause__ is failure
+
+    class FailsEncrypt(ScriptedKms):
+        def encrypt(self, **kw: Any) -> Dict[str, Any]:
+            raise failure
+
+    with pytest.raises(mrkenv.KeyringError, match=f"KMS Encrypt for {SRK_EAST} failed") as info:
+        mrkenv.encrypt(DATA, mrkenv.KmsMrkKeyring(FailsEncrypt(), [MRK_EAST, SRK_EAST]))
+    assert info.value.__cause__ is failure
+
+    # A response the core rejects has no cause.
+    class ShortKey(ScriptedKms):
+        def generate_data_key(self, **kw: Any) -> Dict[str, Any]:
+            return {**super().generate_data_key(**kw), "Plaintext": DATA_KEY[:16]}
+
+    with pytest.raises(mrkenv.KeyringError, match="16 bytes") as info:
+        mrkenv.encrypt(DATA, mrkenv.KmsMrkKeyring(ShortKey(), [MRK_EAST]))
+    assert info.value.__cause__ is None
 
 
 def test_first_success_wins_after_a_failure():
@@ -159,13 +236,24 @@ def test_first_success_wins_after_a_failure():
 
 
 def test_base_exceptions_propagate_unwrapped():
-    message = message_for(MRK_EAST)
+    message = message_for(MRK_EAST, SRK_EAST)
+    interrupt = KeyboardInterrupt()
 
     def hook(**kw: Any) -> Dict[str, Any]:
-        raise KeyboardInterrupt
+        raise interrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        mrkenv.decrypt(message, mrkenv.KmsMrkKeyring(ScriptedKms(hook), [MRK_EAST]))
+    client = ScriptedKms(hook)
+    with pytest.raises(KeyboardInterrupt) as info:
+        mrkenv.decrypt(message, mrkenv.KmsMrkKeyring(client, [MRK_EAST, SRK_EAST]))
+    assert info.value is interrupt and info.value.__cause__ is None
+    assert len(client.calls) == 1  # no further key is tried
+
+    class Exits(ScriptedKms):
+        def generate_data_key(self, **kw: Any) -> Dict[str, Any]:
+            raise SystemExit(3)
+
+    with pytest.raises(SystemExit):
+        mrkenv.encrypt(DATA, mrkenv.KmsMrkKeyring(Exits(), [MRK_EAST]))
 
 
 def test_discovery_rewrites_the_region_of_an_mrk():

@@ -139,7 +139,8 @@ def test_client_error_is_chained(mrk_message, mrk, kms_endpoint):
     assert attempt.key_id == eu_arn
     assert isinstance(attempt.error, mrkenv.KeyringError)
     assert isinstance(attempt.error.__cause__, ClientError)
-    assert info.value.__cause__ is attempt.error
+    # The cause rule: the client's exception of the last failed call.
+    assert info.value.__cause__ is attempt.error.__cause__
     assert "NotFoundException" in str(info.value)
 
 

@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 import pytest
 
 import mrkenv
-from mrkenv._testing import encrypt_deterministic
+from mrkenv._testing import encrypt_with
 from conftest import VECTORS
 
 ERROR_CLASSES = {
@@ -122,7 +122,7 @@ def test_reencrypt_vector(path):
     vector = load(path)
     keyring = make_keyring(vector["keyring"], vector)
     iv = vector.get("raw_aes_iv")
-    message = encrypt_deterministic(
+    message = encrypt_with(
         bytes.fromhex(vector["plaintext"]),
         keyring,
         encryption_context=vector["encryption_context"],

@@ -16,6 +16,7 @@ All the rules (identifiers, multi-Region key matching, the format, the crypto)
 live in the Rust core; this package calls your KMS client and maps errors.
 """
 
+from . import _errors
 from ._errors import (
     AuthenticationError,
     ContextMismatchError,
@@ -45,6 +46,7 @@ from ._native import (
     parse_arn,
 )
 
+# The public names, listed here only (the private modules keep no list).
 __all__ = [
     "__version__",
     "encrypt",
@@ -73,17 +75,8 @@ __all__ = [
 ]
 
 # Show the public names (``mrkenv.KeyringError``) in tracebacks and reprs.
-for _cls in (
-    MrkenvError,
-    InvalidArnError,
-    MalformedMessageError,
-    AuthenticationError,
-    NoDecryptableKeyError,
-    KeyringError,
-    LimitExceededError,
-    ContextMismatchError,
-    InvalidArgumentError,
-    DecryptAttempt,
-):
-    _cls.__module__ = __name__
-del _cls
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", None) == _errors.__name__:
+        _obj.__module__ = __name__
+del _name, _obj

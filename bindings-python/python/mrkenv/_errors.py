@@ -2,26 +2,22 @@
 
 Every error raised by the library is a :class:`MrkenvError`. The subclass is
 chosen by the kind of the core error (its stable ``code``), never by the
-function that raised it. An exception raised by your KMS client is kept as the
-``__cause__`` of the mrkenv error that reports it; it is never swallowed.
+function that raised it.
+
+An exception raised by your KMS client is never swallowed. The ``__cause__``
+of a failed encrypt or decrypt follows one rule, the same in every mrkenv
+binding: it is the exception of the *last* KMS call that failed in the client
+(traceback kept). A response the client returned but mrkenv rejected (another
+``KeyId``, a data key of the wrong length) is never the cause; when no call
+failed in the client, ``__cause__`` is ``None``. A response that cannot be read
+(not a mapping, ``KeyId`` not a ``str``, a blob not bytes) is a failed call
+whose exception is a ``TypeError``. A ``BaseException`` that is not an
+``Exception`` (``KeyboardInterrupt``, ``SystemExit``) propagates unchanged.
 """
 
 from __future__ import annotations
 
 from typing import List, NamedTuple, Optional, Sequence
-
-__all__ = [
-    "MrkenvError",
-    "InvalidArnError",
-    "MalformedMessageError",
-    "AuthenticationError",
-    "NoDecryptableKeyError",
-    "KeyringError",
-    "LimitExceededError",
-    "ContextMismatchError",
-    "InvalidArgumentError",
-    "DecryptAttempt",
-]
 
 
 class MrkenvError(Exception):
@@ -54,8 +50,9 @@ class AuthenticationError(MrkenvError):
 
 
 class KeyringError(MrkenvError):
-    """A keyring is misconfigured, or a KMS answer was not acceptable, or the
-    KMS client raised (the client's exception is the ``__cause__``)."""
+    """A keyring is misconfigured, or a KMS answer was not acceptable, or a
+    KMS call of an encrypt failed in the client (then the client's exception
+    is the ``__cause__``; a rejected answer has none)."""
 
     code = "Keyring"
 
@@ -86,8 +83,8 @@ class DecryptAttempt(NamedTuple):
     key_id: str
     """The key id that was asked of KMS (or would have been)."""
     error: MrkenvError
-    """Why it failed. When the KMS client raised, that exception is
-    ``error.__cause__``."""
+    """Why it failed. When the KMS call failed in the client, the client's
+    exception is ``error.__cause__`` (else it is ``None``)."""
 
 
 class NoDecryptableKeyError(MrkenvError):
@@ -96,8 +93,10 @@ class NoDecryptableKeyError(MrkenvError):
     ``errors`` lists every attempt in order (skipped keys first, then the KMS
     calls that failed), each a :class:`DecryptAttempt` of the key id and the
     error. An exception raised by the KMS client is the ``__cause__`` of its
-    attempt's error, and the last failed call's error is the ``__cause__`` of
-    this exception, so tracebacks show the whole chain.
+    attempt's error. The ``__cause__`` of this exception is the client's
+    exception of the last call that failed in the client, so the traceback
+    shows it; an answer mrkenv rejected is never the cause, and without a
+    failure in the client ``__cause__`` is ``None``.
     """
 
     code = "NoDecryptableKey"

@@ -2,23 +2,8 @@
 
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Union, final
 
-__all__ = [
-    "__version__",
-    "KmsArn",
-    "KmsMrkKeyring",
-    "KmsMrkDiscoveryKeyring",
-    "DiscoveryFilter",
-    "RawAesKeyring",
-    "encrypt",
-    "decrypt",
-    "encrypt_stream",
-    "decrypt_stream",
-    "inspect",
-    "parse_arn",
-    "is_mrk",
-    "mrk_match",
-    "_encrypt_deterministic",
-]
+# No ``__all__`` here or at run time: the public names are listed once, in
+# ``mrkenv.__all__``.
 
 __version__: str
 
@@ -203,7 +188,7 @@ def mrk_match(a: str, b: str) -> bool:
     """True when ``a`` and ``b`` name the same key, ignoring the Region of
     multi-Region keys; ``InvalidArnError`` when either is malformed."""
 
-def _encrypt_deterministic(
+def _testing_encrypt_with(
     plaintext: _Bytes,
     keyring: _Keyring,
     *,

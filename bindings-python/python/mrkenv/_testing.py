@@ -2,7 +2,8 @@
 encrypt real data (a fixed message id, data key or IV breaks the security of
 the format).
 
-``encrypt_deterministic`` reproduces the shared test vectors byte for byte: the
+``encrypt_with`` (the hook every binding has under this name: C's
+``mrkenv_testing_encrypt_with``) reproduces the shared test vectors byte for byte: the
 message id is injected, and for a raw AES keyring also the data key and the IV
 that wraps it. With a KMS keyring the data key is whatever the (scripted)
 client's GenerateDataKey returns.
@@ -13,14 +14,12 @@ from __future__ import annotations
 from typing import Mapping, Optional, Union
 
 from ._native import KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring
-from ._native import _encrypt_deterministic
+from ._native import _testing_encrypt_with
 
 _Keyring = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
 
-__all__ = ["encrypt_deterministic"]
 
-
-def encrypt_deterministic(
+def encrypt_with(
     plaintext: bytes,
     keyring: _Keyring,
     *,
@@ -33,7 +32,7 @@ def encrypt_deterministic(
     """Encrypt with injected randomness (testing only)."""
     if isinstance(keyring, RawAesKeyring) and (data_key is None or raw_aes_iv is None):
         raise ValueError("a raw AES keyring needs data_key and raw_aes_iv to be deterministic")
-    return _encrypt_deterministic(
+    return _testing_encrypt_with(
         plaintext,
         keyring,
         encryption_context=encryption_context,
