@@ -457,3 +457,48 @@ fn discovery_filter_validates_on_its_own() {
         assert!(err.to_string().contains(needle), "{err}");
     }
 }
+
+#[test]
+fn records_use_the_same_session_across_regions() {
+    use mrkenv::record::{
+        self, Action, AttributeValue, DecryptRecordOptions, EncryptRecordOptions, Item,
+    };
+    let mut item = Item::new();
+    item.insert("employeeId".into(), AttributeValue::S("1234".into()));
+    item.insert("name".into(), AttributeValue::S("Andy".into()));
+    let mut options = EncryptRecordOptions::new("global-table-example", "employeeId");
+    options
+        .actions
+        .insert("employeeId".into(), Action::SignOnly);
+    options
+        .actions
+        .insert("name".into(), Action::EncryptAndSign);
+
+    let mut east = ScriptedKms::new(vec![Ok(ok(MRK_EAST, &[8; 32], b"wrapped"))]);
+    let encrypted =
+        record::encrypt_record(item.clone(), &strict(&[MRK_EAST]), &mut east, &options).unwrap();
+    assert_eq!(encrypted["employeeId"], item["employeeId"]);
+    assert_ne!(encrypted["name"], item["name"]);
+    let (op, key, context) = &east.calls[0];
+    assert_eq!((*op, key.as_str()), ("GenerateDataKey", MRK_EAST));
+    assert_eq!(context["aws-mrkenv:table"], "global-table-example");
+
+    // In us-west-2, the replica is asked, with the record's context.
+    let mut west = ScriptedKms::new(vec![Ok(ok(MRK_WEST, &[8; 32], b""))]);
+    let options = DecryptRecordOptions::new("global-table-example", "employeeId");
+    let decrypted =
+        record::decrypt_record(encrypted.clone(), &strict(&[MRK_WEST]), &mut west, &options)
+            .unwrap();
+    assert_eq!(decrypted, item);
+    assert_eq!(west.calls[0].1, MRK_WEST);
+    assert_eq!(west.calls[0].2, *context);
+
+    // A client failure is kept as the cause, as for messages.
+    let mut failing = ScriptedKms::new(vec![failed("AccessDenied")]);
+    let err = record::decrypt_record(encrypted, &strict(&[MRK_WEST]), &mut failing, &options)
+        .unwrap_err();
+    assert_eq!(
+        err.cause().map(String::as_str),
+        Some("host error: AccessDenied")
+    );
+}

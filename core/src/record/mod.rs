@@ -15,6 +15,9 @@
 //!   [`EncryptedRecord::encryption_context`]; [`EncryptedRecord::open`]
 //!   verifies the commitment and the tag, then decrypts.
 //!
+//! Hosts with a blocking KMS client use [`encrypt_record`] and
+//! [`decrypt_record`], which run the KMS session between the two steps.
+//!
 //! ```
 //! use mrkenv::keyring::RawAesKeyring;
 //! use mrkenv::record::{self, Action, AttributeValue, DecryptPlan, DecryptRecordOptions, EncryptRecordOptions, Item};
@@ -43,6 +46,7 @@
 
 mod action;
 mod base64;
+mod blocking;
 mod header;
 pub mod json;
 mod keys;
@@ -53,6 +57,7 @@ mod seal;
 mod value;
 
 pub use action::Action;
+pub use blocking::{decrypt_record, encrypt_record};
 pub use header::{RecordHeader, RECORD_VERSION};
 pub use keys::{attribute_aad, attribute_iv, RECORD_COMMITMENT_LABEL, RECORD_KEY_LABEL};
 pub use number::Number;
