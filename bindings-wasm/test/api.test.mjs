@@ -287,8 +287,9 @@ test("scripted client: wrong response KeyId, wrong plaintext length and a throwi
     [(p, r) => ({ ...r, KeyId: EAST }), /is not the key that was asked/, (c) => c instanceof MrkenvError && c.code === "Keyring"],
     [(p, r) => ({ ...r, Plaintext: new Uint8Array(16) }), /16 bytes, expected 32/, (c) => c.code === "Keyring"],
     [(p, r) => ({ ...r, KeyId: undefined }), /no KeyId/, (c) => c.code === "Keyring"],
-    [(p, r) => ({ ...r, Plaintext: "abc" }), /Plaintext is not a Uint8Array/, (c) => c.code === "Keyring"],
-    [() => null, /expected an object/, (c) => c.code === "Keyring"],
+    // A mistyped or missing field reaches the core empty, which says what is wrong.
+    [(p, r) => ({ ...r, Plaintext: "abc" }), /plaintext data key is 0 bytes, expected 32/, (c) => c.code === "Keyring"],
+    [() => null, /response has no KeyId/, (c) => c.code === "Keyring"],
     [() => { throw thrown; }, /KMS Decrypt failed: AccessDeniedException: AccessDenied by test/, (c) => c === thrown],
   ]) {
     const client = fakeKms({ behave: { decrypt: behave } });
@@ -312,15 +313,15 @@ test("scripted client: wrong response KeyId, wrong plaintext length and a throwi
   assert.deepEqual(flaky.calls.map((c) => c.KeyId), [EAST, SINGLE_EAST]);
 });
 
-test("encrypt: bad KMS responses are rejected and client errors propagate unchanged", async () => {
+test("encrypt: bad KMS responses are rejected; a client error is the cause of a Keyring error", async () => {
   const thrown = new Error("throttled");
   for (const [behave, check] of [
     [{ generateDataKey: (p, r) => ({ ...r, Plaintext: new Uint8Array(31) }) }, isMrkenvError("Keyring")],
     [{ generateDataKey: (p, r) => ({ ...r, KeyId: "alias/x" }) }, isMrkenvError("Keyring")],
     [{ generateDataKey: (p, r) => ({ ...r, CiphertextBlob: new Uint8Array(0) }) }, isMrkenvError("Keyring")],
     [{ encrypt: (p, r) => ({ ...r, CiphertextBlob: undefined }) }, isMrkenvError("Keyring")],
-    [{ encrypt: () => { throw thrown; } }, (e) => e === thrown],
-    [{ generateDataKey: () => { throw thrown; } }, (e) => e === thrown],
+    [{ encrypt: () => { throw thrown; } }, (e) => isMrkenvError("Keyring")(e) && e.cause === thrown],
+    [{ generateDataKey: () => { throw thrown; } }, (e) => isMrkenvError("Keyring")(e) && e.cause === thrown],
   ]) {
     const keyring = new KmsMrkKeyring({ client: fakeKms({ behave }), keyIds: [EAST, SINGLE_EAST] });
     await assert.rejects(encrypt(keyring, utf8("x")), check);
