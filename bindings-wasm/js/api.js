@@ -540,13 +540,13 @@ function injectedOf(options) {
  * with an injected message id and, for raw AES keyrings, an injected data key
  * and wrapping IV. Reusing these values in real messages destroys security.
  */
-export async function _encryptWithInjected(keyring, plaintext, options) {
+export async function encryptWith(keyring, plaintext, options) {
   const { encryptionContext, frameLength } = checkOptions(options, "options");
   return encryptOnce(keyring, plaintext, { encryptionContext, frameLength }, injectedOf(options));
 }
 
-/** INTERNAL: encryptStream with injected randomness (see `_encryptWithInjected`). */
-export function _encryptStreamWithInjected(keyring, options) {
+/** INTERNAL: encryptStream with injected randomness (see `encryptWith`). */
+export function encryptStreamWith(keyring, options) {
   const { encryptionContext, frameLength } = checkOptions(options, "options");
   return encryptStreamOf(keyring, { encryptionContext, frameLength }, injectedOf(options));
 }
