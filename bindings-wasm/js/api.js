@@ -113,7 +113,7 @@ function headerOf(native) {
 
 // ------------------------------------------------------------------ keyrings
 
-// Keyring -> { native, kind, client, grantTokens }; not reachable from outside.
+// Keyring -> { native, client?, grantTokens? }; not reachable from outside.
 const states = new WeakMap();
 
 function stateOf(keyring) {
@@ -155,7 +155,7 @@ export class KmsMrkKeyring {
     const ids = checkStringArray(keyIds, "keyIds", { nonEmpty: true });
     const tokens = grantTokensOf(grantTokens);
     const native = call(() => wasm.Keyring.strict(ids));
-    states.set(this, { native, kind: "strict", client, grantTokens: tokens });
+    states.set(this, { native, client, grantTokens: tokens });
     Object.defineProperty(this, "keyIds", { value: Object.freeze(ids), enumerable: true });
   }
 }
@@ -183,7 +183,7 @@ export class KmsMrkDiscoveryKeyring {
     }
     const tokens = grantTokensOf(grantTokens);
     const native = call(() => wasm.Keyring.discovery(region, partition, accountIds));
-    states.set(this, { native, kind: "discovery", client, grantTokens: tokens });
+    states.set(this, { native, client, grantTokens: tokens });
     Object.defineProperty(this, "region", { value: region, enumerable: true });
   }
 }
@@ -197,184 +197,98 @@ export class RawAesKeyring {
     checkString(keyName, "keyName");
     checkBytes(wrappingKey, "wrappingKey");
     const native = call(() => wasm.Keyring.rawAes(keyNamespace, keyName, wrappingKey.slice()));
-    states.set(this, { native, kind: "raw-aes" });
+    states.set(this, { native });
     Object.defineProperty(this, "keyNamespace", { value: keyNamespace, enumerable: true });
     Object.defineProperty(this, "keyName", { value: keyName, enumerable: true });
   }
 }
 
-// ------------------------------------------------------------ the KMS loop
+// ------------------------------------------------------- the KMS adapter
 
-function clientMethod(state, name) {
-  const method = state.client[name];
-  if (typeof method !== "function") {
-    throw new TypeError(`client has no ${name}() method`);
+const METHOD = { GenerateDataKey: "generateDataKey", Encrypt: "encrypt", Decrypt: "decrypt" };
+const bytesOr = (value) => (value instanceof Uint8Array ? value : new Uint8Array(0));
+
+function describe(error) {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Steps a core KMS session (wasm `KmsSession`) with the keyring's client:
+ * each call the core asks for is made, awaited and answered; a thrown value
+ * is kept by attempt index. Returns when the session is done; else throws
+ * the core's error as a MrkenvError, `cause` chosen by the core's rule.
+ */
+async function converse(session, { client, grantTokens }) {
+  const thrown = new Map(); // attempt -> what the client threw
+  const called = new Set();
+  let step;
+  while ((step = session.next()).call) {
+    const { attempt, operation, keyId, encryptionContext, numberOfBytes, plaintext, ciphertextBlob } = step.call;
+    const method = client[METHOD[operation]];
+    if (typeof method !== "function") {
+      plaintext?.fill(0);
+      throw new TypeError(`client has no ${METHOD[operation]}() method`);
+    }
+    called.add(attempt);
+    const params = { KeyId: keyId, NumberOfBytes: numberOfBytes, Plaintext: plaintext, CiphertextBlob: ciphertextBlob,
+      EncryptionContext: contextObject(encryptionContext), GrantTokens: grantTokens && [...grantTokens] };
+    Object.keys(params).forEach((k) => params[k] === undefined && delete params[k]);
+    let response;
+    try {
+      response = await method.call(client, params);
+    } catch (e) {
+      thrown.set(attempt, e);
+      call(() => session.fail(describe(e)));
+      continue;
+    } finally {
+      plaintext?.fill(0); // our copy of the data key (Encrypt)
+    }
+    // A missing or mistyped field goes to the core empty; the core says what is wrong.
+    const { KeyId, Plaintext, CiphertextBlob } = response !== null && typeof response === "object" ? response : {};
+    const key = bytesOr(Plaintext);
+    try {
+      call(() => session.answer(typeof KeyId === "string" ? KeyId : undefined, key, bytesOr(CiphertextBlob)));
+    } finally {
+      key.fill(0); // the response's own buffer (answer zeroes the wasm copy)
+    }
   }
-  return (params) => method.call(state.client, params);
-}
-
-function withGrantTokens(params, state) {
-  return state.grantTokens === undefined ? params : { ...params, GrantTokens: [...state.grantTokens] };
-}
-
-function responseBytes(response, field, operation, keyId) {
-  const value = response[field];
-  if (value instanceof Uint8Array) return value;
-  throw new MrkenvError(
-    "Keyring",
-    `KMS ${operation} response for ${keyId}: ${field} is not a Uint8Array (got ${typeName(value)})`,
-  );
-}
-
-function responseKeyId(response, operation, keyId) {
-  const value = response.KeyId;
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") {
-    throw new MrkenvError(
-      "Keyring",
-      `KMS ${operation} response for ${keyId}: KeyId is not a string (got ${typeName(value)})`,
-    );
-  }
-  return value;
-}
-
-function responseObject(response, operation, keyId) {
-  if (response === null || typeof response !== "object") {
-    throw new MrkenvError(
-      "Keyring",
-      `KMS ${operation} response for ${keyId}: expected an object, got ${typeName(response)}`,
-    );
-  }
-  return response;
+  if (step.done) return;
+  const { code, message, errors } = fromNative(step.failed);
+  const attempts = errors.map((a, i) => {
+    if (thrown.has(i)) return { ...a, cause: thrown.get(i) };
+    return called.has(i) ? { ...a, cause: new MrkenvError("Keyring", a.reason) } : a; // a rejected response
+  });
+  const cause = session.causeAttempt();
+  throw new MrkenvError(code, message, cause === undefined ? { errors: attempts } : { errors: attempts, cause: thrown.get(cause) });
 }
 
 /** Encryption materials (a wasm `Materials`); the caller frees them. */
 async function materialsFor(state, context, injected = {}) {
-  if (state.kind === "raw-aes") {
-    return call(() => state.native.rawAesMaterials(context, injected.dataKey, injected.rawAesIv));
+  if (injected.dataKey !== undefined) {
+    return call(() => state.native.encryptionMaterialsWith(context, injected.dataKey, injected.rawAesIv));
   }
-  // Checks limits; fails for a discovery keyring.
-  const keyId = call(() => state.native.generateDataKeyRequest(context));
-  const encryptionContext = contextObject(context);
-  const generateDataKey = clientMethod(state, "generateDataKey");
-  const otherKeys = state.native.encryptKeyIds();
-  const encryptKey = otherKeys.length > 0 ? clientMethod(state, "encrypt") : null;
-  const generated = responseObject(
-    await generateDataKey(
-      withGrantTokens({ KeyId: keyId, NumberOfBytes: 32, EncryptionContext: encryptionContext }, state),
-    ),
-    "GenerateDataKey",
-    keyId,
-  );
-  const plaintext = responseBytes(generated, "Plaintext", "GenerateDataKey", keyId);
-  const materials = call(() =>
-    state.native.acceptGenerateDataKey(
-      context,
-      responseKeyId(generated, "GenerateDataKey", keyId),
-      plaintext.slice(), // zeroed by the call
-      responseBytes(generated, "CiphertextBlob", "GenerateDataKey", keyId),
-    ),
-  );
-  if (otherKeys.length === 0) return materials;
-  const dataKey = materials.dataKey();
+  const session = call(() => state.native.encryptSession(context));
   try {
-    for (const otherKey of otherKeys) {
-      const wrapped = responseObject(
-        await encryptKey(
-          withGrantTokens(
-            { KeyId: otherKey, Plaintext: dataKey, EncryptionContext: encryptionContext },
-            state,
-          ),
-        ),
-        "Encrypt",
-        otherKey,
-      );
-      call(() =>
-        state.native.acceptEncrypt(
-          materials,
-          otherKey,
-          responseKeyId(wrapped, "Encrypt", otherKey),
-          responseBytes(wrapped, "CiphertextBlob", "Encrypt", otherKey),
-        ),
-      );
-    }
-  } catch (e) {
-    materials.free();
-    throw e;
+    await converse(session, state);
+    return call(() => session.materials());
   } finally {
-    dataKey.fill(0);
+    session.free();
   }
-  return materials;
-}
-
-function describe(error) {
-  if (error instanceof Error) {
-    return `${error.name}: ${error.message}`;
-  }
-  return String(error);
-}
-
-/** Finds the data key for the decryptor's header (a wasm `DataKeyBox`). */
-async function dataKeyFor(state, decryptor) {
-  if (state.kind === "raw-aes") {
-    return call(() => state.native.unwrapRawAes(decryptor));
-  }
-  const plan = call(() => state.native.decryptPlan(decryptor));
-  const encryptionContext = contextObject(call(() => decryptor.header()).encryptionContext);
-  const failures = [];
-  let thrown = false;
-  let firstThrown;
-  const decryptKey = plan.requests.length > 0 ? clientMethod(state, "decrypt") : null;
-  for (const request of plan.requests) {
-    let response;
-    try {
-      response = await decryptKey(
-        withGrantTokens(
-          {
-            KeyId: request.keyId,
-            CiphertextBlob: request.ciphertextBlob,
-            EncryptionContext: encryptionContext,
-          },
-          state,
-        ),
-      );
-    } catch (e) {
-      if (!thrown) {
-        thrown = true;
-        firstThrown = e;
-      }
-      failures.push({ keyId: request.keyId, reason: `KMS Decrypt failed: ${describe(e)}`, cause: e });
-      continue;
-    }
-    try {
-      responseObject(response, "Decrypt", request.keyId);
-      const plaintext = responseBytes(response, "Plaintext", "Decrypt", request.keyId);
-      const keyId = responseKeyId(response, "Decrypt", request.keyId);
-      return call(() =>
-        // plaintext.slice() is zeroed by the call
-        state.native.acceptDecrypt(decryptor, request.edkIndex, request.keyId, keyId, plaintext.slice()),
-      );
-    } catch (e) {
-      failures.push({ keyId: request.keyId, reason: e.message, cause: e });
-    }
-  }
-  const errors = [...plan.skipped, ...failures];
-  const native = fromNative(
-    wasm.noDecryptableKey(
-      errors.map((a) => a.keyId),
-      errors.map((a) => a.reason),
-    ),
-  );
-  throw new MrkenvError(native.code, native.message, thrown ? { errors, cause: firstThrown } : { errors });
 }
 
 /** Unlocks a decryptor that needs its data key. */
 async function unlock(state, decryptor) {
-  const dataKey = await dataKeyFor(state, decryptor);
+  const session = call(() => state.native.decryptSession(decryptor));
   try {
-    call(() => decryptor.setDataKey(dataKey));
+    await converse(session, state);
+    const dataKey = call(() => session.dataKey());
+    try {
+      call(() => decryptor.setDataKey(dataKey));
+    } finally {
+      dataKey.free();
+    }
   } finally {
-    dataKey.free();
+    session.free();
   }
 }
 
@@ -385,7 +299,7 @@ function encryptOptionsOf(options) {
   return { context: contextList(encryptionContext), frameLength: frameLengthOf(frameLength) };
 }
 
-async function encryptWith(keyring, plaintext, options, injected) {
+async function encryptOnce(keyring, plaintext, options, injected) {
   ready();
   const state = stateOf(keyring);
   checkBytes(plaintext, "plaintext");
@@ -408,7 +322,7 @@ async function encryptWith(keyring, plaintext, options, injected) {
  * });
  */
 export async function encrypt(keyring, plaintext, options) {
-  return encryptWith(keyring, plaintext, options, {});
+  return encryptOnce(keyring, plaintext, options, {});
 }
 
 /**
@@ -477,10 +391,10 @@ const STREAM_SLICE = 65536;
  * end) arrives.
  */
 export function encryptStream(keyring, options) {
-  return encryptStreamWith(keyring, options, {});
+  return encryptStreamOf(keyring, options, {});
 }
 
-function encryptStreamWith(keyring, options, injected) {
+function encryptStreamOf(keyring, options, injected) {
   ready();
   const state = stateOf(keyring);
   const { context, frameLength } = encryptOptionsOf(options);
@@ -611,8 +525,13 @@ export function decryptStream(keyring, options) {
 function injectedOf(options) {
   const { messageId, dataKey, rawAesIv } = checkOptions(options, "options");
   const injected = { messageId: checkBytes(messageId, "messageId") };
-  if (dataKey !== undefined) injected.dataKey = checkBytes(dataKey, "dataKey");
-  if (rawAesIv !== undefined) injected.rawAesIv = checkBytes(rawAesIv, "rawAesIv");
+  if ((dataKey === undefined) !== (rawAesIv === undefined)) {
+    throw new MrkenvError("InvalidArgument", "invalid argument: give both a data key and an IV, or neither");
+  }
+  if (dataKey !== undefined) {
+    injected.dataKey = checkBytes(dataKey, "dataKey");
+    injected.rawAesIv = checkBytes(rawAesIv, "rawAesIv");
+  }
   return injected;
 }
 
@@ -621,15 +540,15 @@ function injectedOf(options) {
  * with an injected message id and, for raw AES keyrings, an injected data key
  * and wrapping IV. Reusing these values in real messages destroys security.
  */
-export async function _encryptWithInjected(keyring, plaintext, options) {
+export async function encryptWith(keyring, plaintext, options) {
   const { encryptionContext, frameLength } = checkOptions(options, "options");
-  return encryptWith(keyring, plaintext, { encryptionContext, frameLength }, injectedOf(options));
+  return encryptOnce(keyring, plaintext, { encryptionContext, frameLength }, injectedOf(options));
 }
 
-/** INTERNAL: encryptStream with injected randomness (see `_encryptWithInjected`). */
-export function _encryptStreamWithInjected(keyring, options) {
+/** INTERNAL: encryptStream with injected randomness (see `encryptWith`). */
+export function encryptStreamWith(keyring, options) {
   const { encryptionContext, frameLength } = checkOptions(options, "options");
-  return encryptStreamWith(keyring, { encryptionContext, frameLength }, injectedOf(options));
+  return encryptStreamOf(keyring, { encryptionContext, frameLength }, injectedOf(options));
 }
 
 /** INTERNAL: whether the wasm linear memory holds `needle` anywhere (for key-hygiene tests). */

@@ -8,17 +8,4 @@ import { markLoaded } from "./runtime.js";
 
 markLoaded(await init({ module_or_path: new URL("./mrkenv_wasm_bg.wasm", import.meta.url) }));
 
-export {
-  MrkenvError,
-  KmsMrkKeyring,
-  KmsMrkDiscoveryKeyring,
-  RawAesKeyring,
-  encrypt,
-  decrypt,
-  encryptStream,
-  decryptStream,
-  inspect,
-  parseArn,
-  isMrk,
-  mrkMatch,
-} from "./api.js";
+export * from "./public.js";

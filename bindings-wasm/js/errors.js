@@ -5,8 +5,8 @@
  * Authentication, NoDecryptableKey, Keyring, LimitExceeded, ContextMismatch,
  * InvalidArgument. For NoDecryptableKey, `errors` lists every key that was
  * skipped or tried (`{ keyId, reason, cause? }`, where `cause` is what the KMS
- * client threw or the response check that failed) and `cause` is the first
- * error thrown by the KMS client, if any.
+ * client threw or the response check that failed). `cause` is what the KMS
+ * client threw on the last call that threw (the core's cause rule), if any.
  */
 export class MrkenvError extends Error {
   constructor(code, message, options) {

@@ -24,6 +24,11 @@ export interface DecryptAttempt {
 /**
  * Every error of mrkenv. Wrong argument types raise a `TypeError` instead.
  *
+ * `cause` (the rule of every mrkenv binding): what the KMS client threw on the
+ * last KMS call that threw, during an encrypt (a `Keyring` error) or a decrypt
+ * (`NoDecryptableKey`). A response mrkenv rejected is never the cause; when no
+ * call threw, there is no `cause`.
+ *
  * @example
  * try { await decrypt(keyring, message); }
  * catch (e) { if (e instanceof MrkenvError && e.code === "NoDecryptableKey") console.log(e.errors); }
@@ -39,7 +44,7 @@ export class MrkenvError extends Error {
   readonly code: ErrorCode;
   /** For NoDecryptableKey: every attempt, in order; empty otherwise. */
   readonly errors: DecryptAttempt[];
-  /** For NoDecryptableKey: the first error thrown by the KMS client, if any. */
+  /** What the KMS client threw on the last call that threw, if any (see above). */
   readonly cause?: unknown;
 }
 

@@ -10,17 +10,4 @@ setLoader(() => {
   return initSync({ module: bytes });
 });
 
-export {
-  MrkenvError,
-  KmsMrkKeyring,
-  KmsMrkDiscoveryKeyring,
-  RawAesKeyring,
-  encrypt,
-  decrypt,
-  encryptStream,
-  decryptStream,
-  inspect,
-  parseArn,
-  isMrk,
-  mrkMatch,
-} from "./api.js";
+export * from "./public.js";

@@ -3,9 +3,4 @@
 
 import "./node.js";
 
-export {
-  _encryptWithInjected,
-  _encryptStreamWithInjected,
-  _wasmMemoryBytes,
-  _wasmMemoryIncludes,
-} from "./api.js";
+export * from "./testing.js";

@@ -15,14 +15,14 @@ export interface InjectedOptions {
 }
 
 /** @internal Encrypts with injected randomness. */
-export function _encryptWithInjected(
+export function encryptWith(
   keyring: Keyring,
   plaintext: Uint8Array,
   options: InjectedOptions,
 ): Promise<Uint8Array>;
 
 /** @internal encryptStream with injected randomness. */
-export function _encryptStreamWithInjected(
+export function encryptStreamWith(
   keyring: Keyring,
   options: InjectedOptions,
 ): TransformStream<Uint8Array, Uint8Array>;

@@ -3,12 +3,13 @@
 //! These exports are the *internal* layer of the package: the public API
 //! (`encrypt`, `decrypt`, the keyrings, the streams, `MrkenvError`) is written
 //! in JavaScript in `js/api.js`, which validates every argument before it
-//! reaches this module and runs the sans-IO KMS loop around the user's client
-//! (`await client.generateDataKey(...)` and so on). This module only holds
-//! state and runs the core's steps:
+//! reaches this module and adapts the core's KMS sessions to the user's
+//! client (`await client.generateDataKey(...)` and so on). This module only
+//! holds state and runs the core's steps:
 //!
-//! - [`Keyring`]: a strict, discovery or raw AES keyring; it says which KMS
-//!   calls to make and checks the answers;
+//! - [`Keyring`]: a core [`mrkenv::Keyring`], from which sessions are made;
+//! - [`KmsSession`]: the core's sans-IO KMS conversation (encrypt or
+//!   decrypt): which call to make next, the answers, the result;
 //! - [`Materials`]: a data key and its encrypted copies, ready to seal;
 //! - [`MessageEncryptor`] / [`MessageDecryptor`]: the incremental format;
 //! - [`DataKeyBox`]: an unwrapped data key, kept inside wasm memory;
@@ -22,14 +23,13 @@
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use mrkenv::keyring::{
-    no_decryptable_key, DecryptRequest, DecryptResponse, DiscoveryFilter, EncryptRequest,
-    EncryptResponse, GenerateDataKeyRequest, GenerateDataKeyResponse, KmsMrkDiscoveryKeyring,
-    KmsMrkKeyring, RawAesKeyring,
+use mrkenv::keyring::{DiscoveryFilter, KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring};
+use mrkenv::session::{
+    Conversation, DecryptSession, EncryptSession, KmsRequest, KmsResponse, Step,
 };
 use mrkenv::{
     Attempt, DataKey, DecryptOptions, Decryptor, EncryptOptions, EncryptionContext,
-    EncryptionMaterials, Encryptor, Error, Header, HeaderSummary, KmsArn,
+    EncryptionMaterials, Encryptor, Error, HeaderSummary, KmsArn,
 };
 
 type JsResult<T> = Result<T, JsValue>;
@@ -152,47 +152,23 @@ fn data_key_from(bytes: &[u8], what: &str) -> JsResult<DataKey> {
     })
 }
 
-enum Kind {
-    Strict(KmsMrkKeyring),
-    Discovery(KmsMrkDiscoveryKeyring),
-    RawAes(RawAesKeyring),
-}
-
-/// A validated keyring configuration (strict MRK, discovery MRK or raw AES).
-#[wasm_bindgen]
-pub struct Keyring {
-    kind: Kind,
-}
-
 fn missing_header() -> JsValue {
     invalid_argument("the message header has not been read yet")
 }
 
-impl Keyring {
-    fn strict_ref(&self) -> JsResult<&KmsMrkKeyring> {
-        match &self.kind {
-            Kind::Strict(keyring) => Ok(keyring),
-            _ => Err(invalid_argument("this keyring is not a KmsMrkKeyring")),
-        }
-    }
-
-    fn decrypt_request(&self, header: &Header, edk_index: usize, key_id: String) -> DecryptRequest {
-        DecryptRequest {
-            key_id,
-            ciphertext_blob: Vec::new(),
-            encryption_context: header.encryption_context.clone(),
-            edk_index,
-        }
-    }
+/// A validated keyring (strict MRK, discovery MRK or raw AES): a core
+/// [`mrkenv::Keyring`], from which the KMS sessions are made.
+#[wasm_bindgen]
+pub struct Keyring {
+    inner: mrkenv::Keyring,
 }
 
 #[wasm_bindgen]
 impl Keyring {
     /// A strict MRK keyring over `key_ids` (the first one generates).
     pub fn strict(key_ids: Vec<String>) -> JsResult<Keyring> {
-        Ok(Keyring {
-            kind: Kind::Strict(KmsMrkKeyring::new(key_ids).js()?),
-        })
+        let inner = KmsMrkKeyring::new(key_ids).js()?.into();
+        Ok(Keyring { inner })
     }
 
     /// A discovery keyring in `region`, with an optional filter.
@@ -202,10 +178,9 @@ impl Keyring {
         account_ids: Option<Vec<String>>,
     ) -> JsResult<Keyring> {
         let filter = match (partition, account_ids) {
-            (Some(partition), Some(account_ids)) => Some(DiscoveryFilter {
-                partition,
-                account_ids,
-            }),
+            (Some(partition), Some(account_ids)) => {
+                Some(DiscoveryFilter::new(partition, account_ids).js()?)
+            }
             (None, None) => None,
             _ => {
                 return Err(invalid_argument(
@@ -213,9 +188,8 @@ impl Keyring {
                 ))
             }
         };
-        Ok(Keyring {
-            kind: Kind::Discovery(KmsMrkDiscoveryKeyring::new(region, filter).js()?),
-        })
+        let inner = KmsMrkDiscoveryKeyring::new(region, filter).js()?.into();
+        Ok(Keyring { inner })
     }
 
     /// A raw AES keyring. `wrapping_key` is zeroed (give a copy): the glue's
@@ -225,287 +199,219 @@ impl Keyring {
         let keyring = RawAesKeyring::new(&namespace, &name, wrapping_key);
         wipe(wrapping_key);
         Ok(Keyring {
-            kind: Kind::RawAes(keyring.js()?),
+            inner: keyring.js()?.into(),
         })
     }
 
-    /// `"strict"`, `"discovery"` or `"raw-aes"`.
-    pub fn kind(&self) -> String {
-        match self.kind {
-            Kind::Strict(_) => "strict",
-            Kind::Discovery(_) => "discovery",
-            Kind::RawAes(_) => "raw-aes",
-        }
-        .to_string()
-    }
-
-    /// The KeyId of the GenerateDataKey call (after checking the context and
-    /// the limits). Fails for discovery keyrings.
-    #[wasm_bindgen(js_name = generateDataKeyRequest)]
-    pub fn generate_data_key_request(&self, context: Vec<String>) -> JsResult<String> {
+    /// The conversation that yields the encryption materials for `context`
+    /// (checks the limits first; a discovery keyring fails here).
+    #[wasm_bindgen(js_name = encryptSession)]
+    pub fn encrypt_session(&self, context: Vec<String>) -> JsResult<KmsSession> {
         let context = context_from(context)?;
-        let limits = Default::default();
-        let request = match &self.kind {
-            Kind::Strict(keyring) => keyring.generate_data_key_request(&context, &limits),
-            Kind::Discovery(keyring) => keyring.generate_data_key_request(&context, &limits),
-            Kind::RawAes(_) => return Err(invalid_argument("a raw AES keyring does not use KMS")),
-        };
-        Ok(request.js()?.key_id)
-    }
-
-    /// Checks the GenerateDataKey answer and starts the materials.
-    /// `plaintext` (the data key) is zeroed (give a copy).
-    #[wasm_bindgen(js_name = acceptGenerateDataKey)]
-    pub fn accept_generate_data_key(
-        &self,
-        context: Vec<String>,
-        response_key_id: Option<String>,
-        plaintext: &mut [u8],
-        ciphertext_blob: &[u8],
-    ) -> JsResult<Materials> {
-        let result = self.accept_generate_data_key_inner(
-            context,
-            response_key_id,
-            plaintext,
-            ciphertext_blob,
-        );
-        wipe(plaintext);
-        result
-    }
-
-    /// The KeyIds of the Encrypt calls (every configured key after the first).
-    #[wasm_bindgen(js_name = encryptKeyIds)]
-    pub fn encrypt_key_ids(&self) -> Vec<String> {
-        match &self.kind {
-            Kind::Strict(keyring) => keyring.key_ids()[1..].to_vec(),
-            _ => Vec::new(),
-        }
-    }
-}
-
-impl Keyring {
-    fn accept_generate_data_key_inner(
-        &self,
-        context: Vec<String>,
-        response_key_id: Option<String>,
-        plaintext: &[u8],
-        ciphertext_blob: &[u8],
-    ) -> JsResult<Materials> {
-        let keyring = self.strict_ref()?;
-        let context = context_from(context)?;
-        let request = GenerateDataKeyRequest {
-            key_id: keyring.key_ids()[0].clone(),
-            number_of_bytes: 32,
-            encryption_context: context.clone(),
-        };
-        let (data_key, edk) = keyring
-            .accept_generate_data_key(
-                &request,
-                GenerateDataKeyResponse {
-                    key_id: response_key_id.as_deref(),
-                    plaintext,
-                    ciphertext_blob,
-                },
-            )
+        let session = self
+            .inner
+            .encrypt_session(&context, &Default::default())
             .js()?;
-        Ok(Materials {
-            inner: EncryptionMaterials {
-                data_key,
-                encrypted_data_keys: vec![edk],
-                encryption_context: context,
-            },
-        })
+        Ok(KmsSession::new(Conv::Encrypt(session)))
     }
-}
 
-#[wasm_bindgen]
-impl Keyring {
-    /// Checks an Encrypt answer and adds its encrypted data key.
-    #[wasm_bindgen(js_name = acceptEncrypt)]
-    pub fn accept_encrypt(
-        &self,
-        materials: &mut Materials,
-        request_key_id: String,
-        response_key_id: Option<String>,
-        ciphertext_blob: &[u8],
-    ) -> JsResult<()> {
-        let keyring = self.strict_ref()?;
-        let request = EncryptRequest {
-            key_id: request_key_id,
-            plaintext: materials.inner.data_key.clone(),
-            encryption_context: materials.inner.encryption_context.clone(),
-        };
-        let edk = keyring
-            .accept_encrypt(
-                &request,
-                EncryptResponse {
-                    key_id: response_key_id.as_deref(),
-                    ciphertext_blob,
-                },
-            )
+    /// The conversation that finds the data key of the decryptor's header.
+    #[wasm_bindgen(js_name = decryptSession)]
+    pub fn decrypt_session(&self, decryptor: &MessageDecryptor) -> JsResult<KmsSession> {
+        let header = decryptor.inner.header().ok_or_else(missing_header)?;
+        let session = self
+            .inner
+            .decrypt_session(&header.encrypted_data_keys, &header.encryption_context)
             .js()?;
-        materials.inner.encrypted_data_keys.push(edk);
-        Ok(())
+        Ok(KmsSession::new(Conv::Decrypt(session)))
     }
 
-    /// Raw AES materials: a random data key and IV, or (test vectors only)
-    /// the given ones.
-    #[wasm_bindgen(js_name = rawAesMaterials)]
-    pub fn raw_aes_materials(
+    /// Test vectors only: materials with a fixed data key and raw AES IV
+    /// (only a raw AES keyring takes them; the core says so otherwise).
+    #[wasm_bindgen(js_name = encryptionMaterialsWith)]
+    pub fn encryption_materials_with(
         &self,
         context: Vec<String>,
-        data_key: Option<Vec<u8>>,
-        iv: Option<Vec<u8>>,
+        data_key: &[u8],
+        iv: &[u8],
     ) -> JsResult<Materials> {
-        let Kind::RawAes(keyring) = &self.kind else {
-            return Err(invalid_argument("this keyring is not a RawAesKeyring"));
-        };
         let context = context_from(context)?;
-        let limits = Default::default();
-        let inner = match (data_key, iv) {
-            (None, None) => keyring.encryption_materials(&context, &limits).js()?,
-            (Some(data_key), Some(iv)) => {
-                let data_key = data_key_from(&data_key, "data key")?;
-                let iv: [u8; 12] = iv
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| invalid_argument("raw AES IV must be 12 bytes"))?;
-                keyring
-                    .encryption_materials_with(&context, &limits, data_key, iv)
-                    .js()?
-            }
-            _ => {
-                return Err(invalid_argument(
-                    "give both a data key and an IV, or neither",
-                ))
-            }
-        };
+        let data_key = data_key_from(data_key, "data key")?;
+        let iv: [u8; 12] = iv
+            .try_into()
+            .map_err(|_| invalid_argument("raw AES IV must be 12 bytes"))?;
+        let inner = self
+            .inner
+            .encryption_materials_with(&context, &Default::default(), data_key, iv)
+            .js()?;
         Ok(Materials { inner })
     }
-
-    /// The ordered Decrypt calls for the decryptor's header:
-    /// `{ requests: [{ keyId, ciphertextBlob, edkIndex }], skipped: [{ keyId, reason }] }`.
-    #[wasm_bindgen(js_name = decryptPlan)]
-    pub fn decrypt_plan(&self, decryptor: &MessageDecryptor) -> JsResult<JsValue> {
-        let header = decryptor.inner.header().ok_or_else(missing_header)?;
-        let plan = match &self.kind {
-            Kind::Strict(keyring) => keyring.decrypt_requests(header),
-            Kind::Discovery(keyring) => keyring.decrypt_requests(header),
-            Kind::RawAes(_) => return Err(invalid_argument("a raw AES keyring does not use KMS")),
-        }
-        .js()?;
-        let requests: Array = plan
-            .requests
-            .iter()
-            .map(|request| {
-                let entry = Object::new();
-                set(&entry, "keyId", &request.key_id.as_str().into());
-                set(
-                    &entry,
-                    "ciphertextBlob",
-                    &Uint8Array::from(request.ciphertext_blob.as_slice()),
-                );
-                set(&entry, "edkIndex", &(request.edk_index as u32).into());
-                JsValue::from(entry)
-            })
-            .collect();
-        let object = Object::new();
-        set(&object, "requests", &requests);
-        set(&object, "skipped", &attempts_value(&plan.skipped));
-        Ok(object.into())
-    }
-
-    /// Checks a Decrypt answer; the data key stays inside wasm memory.
-    /// `plaintext` is zeroed (give a copy).
-    #[wasm_bindgen(js_name = acceptDecrypt)]
-    pub fn accept_decrypt(
-        &self,
-        decryptor: &MessageDecryptor,
-        edk_index: u32,
-        request_key_id: String,
-        response_key_id: Option<String>,
-        plaintext: &mut [u8],
-    ) -> JsResult<DataKeyBox> {
-        let result = self.accept_decrypt_inner(
-            decryptor,
-            edk_index,
-            request_key_id,
-            response_key_id,
-            plaintext,
-        );
-        wipe(plaintext);
-        result
-    }
 }
 
-impl Keyring {
-    fn accept_decrypt_inner(
-        &self,
-        decryptor: &MessageDecryptor,
-        edk_index: u32,
-        request_key_id: String,
-        response_key_id: Option<String>,
-        plaintext: &[u8],
-    ) -> JsResult<DataKeyBox> {
-        let header = decryptor.inner.header().ok_or_else(missing_header)?;
-        let request = self.decrypt_request(header, edk_index as usize, request_key_id);
-        let response = DecryptResponse {
-            key_id: response_key_id.as_deref(),
-            plaintext,
-        };
-        let key = match &self.kind {
-            Kind::Strict(keyring) => keyring.accept_decrypt(&request, response),
-            Kind::Discovery(keyring) => keyring.accept_decrypt(&request, response),
-            Kind::RawAes(_) => return Err(invalid_argument("a raw AES keyring does not use KMS")),
+enum Conv {
+    Encrypt(EncryptSession),
+    Decrypt(DecryptSession),
+}
+
+/// What a finished session yielded, until JavaScript takes it.
+enum Outcome {
+    Materials(EncryptionMaterials),
+    DataKey(DataKey),
+}
+
+/// A core KMS session (encrypt or decrypt), stepped from JavaScript: `next()`
+/// says which KMS call to make, `answer()` / `fail()` hand back what the
+/// client returned or threw. The session keeps the request it yielded; the
+/// answer is checked against that, never against anything JavaScript says.
+#[wasm_bindgen]
+pub struct KmsSession {
+    conv: Conv,
+    outcome: Option<Outcome>,
+}
+
+/// The plain-object form of a step: `{ call: {...} }`, `{ done: true }` or
+/// `{ failed: { code, message, attempts } }`; a `Done` output is kept.
+fn step_value<C: Conversation>(
+    conv: &mut C,
+    outcome: impl FnOnce(C::Output) -> Outcome,
+) -> (JsValue, Option<Outcome>) {
+    let object = Object::new();
+    let kept = match conv.next() {
+        Step::Call { attempt, request } => {
+            set(&object, "call", &call_value(attempt, request));
+            None
         }
-        .js()?;
-        Ok(DataKeyBox { key })
+        Step::Done(output) => {
+            set(&object, "done", &true.into());
+            Some(outcome(output))
+        }
+        Step::Failed(error) => {
+            set(&object, "failed", &error_value(&error));
+            None
+        }
+    };
+    (object.into(), kept)
+}
+
+/// `{ attempt, operation, keyId, encryptionContext, numberOfBytes?,
+/// plaintext?, ciphertextBlob? }`. `plaintext` (Encrypt) is the data key,
+/// copied straight from its storage into a new JS array that the caller
+/// zeroes after the call.
+fn call_value(attempt: usize, request: &KmsRequest) -> JsValue {
+    let object = Object::new();
+    set(&object, "attempt", &(attempt as u32).into());
+    set(&object, "operation", &request.operation().into());
+    set(&object, "keyId", &request.key_id().into());
+    set(
+        &object,
+        "encryptionContext",
+        &context_value(request.encryption_context()),
+    );
+    match request {
+        KmsRequest::GenerateDataKey(r) => {
+            set(&object, "numberOfBytes", &(r.number_of_bytes as u32).into());
+        }
+        KmsRequest::Encrypt(r) => {
+            let plaintext = Uint8Array::from(&r.plaintext.expose_secret()[..]);
+            set(&object, "plaintext", &plaintext);
+        }
+        KmsRequest::Decrypt(r) => {
+            let blob = Uint8Array::from(r.ciphertext_blob.as_slice());
+            set(&object, "ciphertextBlob", &blob);
+        }
+    }
+    object.into()
+}
+
+impl KmsSession {
+    fn new(conv: Conv) -> KmsSession {
+        KmsSession {
+            conv,
+            outcome: None,
+        }
+    }
+
+    fn answer_with(&mut self, answer: Result<KmsResponse<'_>, String>) -> JsResult<()> {
+        match &mut self.conv {
+            Conv::Encrypt(s) => s.answer(answer),
+            Conv::Decrypt(s) => s.answer(answer),
+        }
+        .js()
     }
 }
 
 #[wasm_bindgen]
-impl Keyring {
-    /// Unwraps the data key of the decryptor's header with a raw AES keyring.
-    #[wasm_bindgen(js_name = unwrapRawAes)]
-    pub fn unwrap_raw_aes(&self, decryptor: &MessageDecryptor) -> JsResult<DataKeyBox> {
-        let Kind::RawAes(keyring) = &self.kind else {
-            return Err(invalid_argument("this keyring is not a RawAesKeyring"));
+impl KmsSession {
+    /// The next step (see [`step_value`]).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> JsValue {
+        let (value, outcome) = match &mut self.conv {
+            Conv::Encrypt(s) => step_value(s, Outcome::Materials),
+            Conv::Decrypt(s) => step_value(s, Outcome::DataKey),
         };
-        let header = decryptor.inner.header().ok_or_else(missing_header)?;
-        let key = keyring.unwrap_data_key(header).js()?;
-        Ok(DataKeyBox { key })
+        if outcome.is_some() {
+            self.outcome = outcome;
+        }
+        value
     }
-}
 
-/// The error value of a decrypt where no encrypted data key could be
-/// decrypted, from parallel lists of key ids and reasons (skipped first, then
-/// failed attempts): the core writes the message.
-#[wasm_bindgen(js_name = noDecryptableKey)]
-pub fn no_decryptable_key_error(key_ids: Vec<String>, reasons: Vec<String>) -> JsValue {
-    let attempts = key_ids
-        .into_iter()
-        .zip(reasons)
-        .map(|(key_id, reason)| Attempt { key_id, reason })
-        .collect();
-    error_value(&no_decryptable_key(attempts))
+    /// The client's response to the pending call (a missing field is passed
+    /// empty: the core says what is missing). `plaintext` is zeroed, and the
+    /// glue copies the zeros back into the caller's array.
+    pub fn answer(
+        &mut self,
+        key_id: Option<String>,
+        plaintext: &mut [u8],
+        ciphertext_blob: &[u8],
+    ) -> JsResult<()> {
+        let response = KmsResponse {
+            key_id: key_id.as_deref(),
+            plaintext,
+            ciphertext_blob,
+        };
+        let result = self.answer_with(Ok(response));
+        wipe(plaintext);
+        result
+    }
+
+    /// The pending call failed in the client (it threw): `message` describes it.
+    pub fn fail(&mut self, message: String) -> JsResult<()> {
+        self.answer_with(Err(message))
+    }
+
+    /// The attempt whose thrown value is the cause of the failure (the core's
+    /// cause rule: the last call that threw), if any.
+    #[wasm_bindgen(js_name = causeAttempt)]
+    pub fn cause_attempt(&self) -> Option<u32> {
+        match &self.conv {
+            Conv::Encrypt(s) => s.cause_attempt(),
+            Conv::Decrypt(s) => s.cause_attempt(),
+        }
+        .map(|attempt| attempt as u32)
+    }
+
+    /// The materials of a finished encrypt session (once).
+    pub fn materials(&mut self) -> JsResult<Materials> {
+        match self.outcome.take() {
+            Some(Outcome::Materials(inner)) => Ok(Materials { inner }),
+            _ => Err(invalid_argument("the session has no encryption materials")),
+        }
+    }
+
+    /// The data key of a finished decrypt session (once).
+    #[wasm_bindgen(js_name = dataKey)]
+    pub fn data_key(&mut self) -> JsResult<DataKeyBox> {
+        match self.outcome.take() {
+            Some(Outcome::DataKey(key)) => Ok(DataKeyBox { key }),
+            _ => Err(invalid_argument("the session has no data key")),
+        }
+    }
 }
 
 /// A data key with its encrypted copies and the encryption context.
 #[wasm_bindgen]
 pub struct Materials {
     inner: EncryptionMaterials,
-}
-
-#[wasm_bindgen]
-impl Materials {
-    /// A copy of the plaintext data key, for the KMS Encrypt calls of the
-    /// other keys of a strict keyring (the caller zeroes it afterwards).
-    /// Copied straight from the key's own storage into a JS array: no
-    /// temporary copy is left in wasm memory.
-    #[wasm_bindgen(js_name = dataKey)]
-    pub fn data_key(&self) -> Uint8Array {
-        Uint8Array::from(&self.inner.data_key.expose_secret()[..])
-    }
 }
 
 /// A data key inside wasm memory (zeroized when freed).

@@ -287,8 +287,9 @@ test("scripted client: wrong response KeyId, wrong plaintext length and a throwi
     [(p, r) => ({ ...r, KeyId: EAST }), /is not the key that was asked/, (c) => c instanceof MrkenvError && c.code === "Keyring"],
     [(p, r) => ({ ...r, Plaintext: new Uint8Array(16) }), /16 bytes, expected 32/, (c) => c.code === "Keyring"],
     [(p, r) => ({ ...r, KeyId: undefined }), /no KeyId/, (c) => c.code === "Keyring"],
-    [(p, r) => ({ ...r, Plaintext: "abc" }), /Plaintext is not a Uint8Array/, (c) => c.code === "Keyring"],
-    [() => null, /expected an object/, (c) => c.code === "Keyring"],
+    // A mistyped or missing field reaches the core empty, which says what is wrong.
+    [(p, r) => ({ ...r, Plaintext: "abc" }), /plaintext data key is 0 bytes, expected 32/, (c) => c.code === "Keyring"],
+    [() => null, /response has no KeyId/, (c) => c.code === "Keyring"],
     [() => { throw thrown; }, /KMS Decrypt failed: AccessDeniedException: AccessDenied by test/, (c) => c === thrown],
   ]) {
     const client = fakeKms({ behave: { decrypt: behave } });
@@ -312,21 +313,110 @@ test("scripted client: wrong response KeyId, wrong plaintext length and a throwi
   assert.deepEqual(flaky.calls.map((c) => c.KeyId), [EAST, SINGLE_EAST]);
 });
 
-test("encrypt: bad KMS responses are rejected and client errors propagate unchanged", async () => {
+test("encrypt: bad KMS responses are rejected; a client error is the cause of a Keyring error", async () => {
   const thrown = new Error("throttled");
   for (const [behave, check] of [
     [{ generateDataKey: (p, r) => ({ ...r, Plaintext: new Uint8Array(31) }) }, isMrkenvError("Keyring")],
     [{ generateDataKey: (p, r) => ({ ...r, KeyId: "alias/x" }) }, isMrkenvError("Keyring")],
     [{ generateDataKey: (p, r) => ({ ...r, CiphertextBlob: new Uint8Array(0) }) }, isMrkenvError("Keyring")],
     [{ encrypt: (p, r) => ({ ...r, CiphertextBlob: undefined }) }, isMrkenvError("Keyring")],
-    [{ encrypt: () => { throw thrown; } }, (e) => e === thrown],
-    [{ generateDataKey: () => { throw thrown; } }, (e) => e === thrown],
+    [{ encrypt: () => { throw thrown; } }, (e) => isMrkenvError("Keyring")(e) && e.cause === thrown],
+    [{ generateDataKey: () => { throw thrown; } }, (e) => isMrkenvError("Keyring")(e) && e.cause === thrown],
   ]) {
     const keyring = new KmsMrkKeyring({ client: fakeKms({ behave }), keyIds: [EAST, SINGLE_EAST] });
     await assert.rejects(encrypt(keyring, utf8("x")), check);
   }
   const noGenerate = { decrypt: async () => ({}) };
   await assert.rejects(encrypt(new KmsMrkKeyring({ client: noGenerate, keyIds: [EAST] }), utf8("x")), TypeError);
+});
+
+test("the cause rule: the last call that threw is the cause; a rejected response never is", async () => {
+  const message = await encrypt(new KmsMrkKeyring({ client: fakeKms(), keyIds: [EAST, SINGLE_EAST] }), utf8("c"));
+  const keyIds = [EAST, SINGLE_EAST];
+  const thrown = Object.assign(new Error("denied"), { name: "AccessDeniedException" });
+  const later = new Error("throttled");
+  const reject = (p, r) => ({ ...r, KeyId: WEST }); // a KeyId that was not asked
+  const cases = [
+    // [behaviour per asked key, expected cause (undefined: no cause), expected kinds of errors[i].cause]
+    [{ [EAST]: "throw", [SINGLE_EAST]: "reject" }, thrown, ["thrown", "rejected"]],
+    [{ [EAST]: "reject", [SINGLE_EAST]: "throw" }, thrown, ["rejected", "thrown"]],
+    [{ [EAST]: "throw", [SINGLE_EAST]: "later" }, later, ["thrown", "later"]],
+    [{ [EAST]: "reject", [SINGLE_EAST]: "reject" }, undefined, ["rejected", "rejected"]],
+  ];
+  for (const [plan, cause, kinds] of cases) {
+    const decryptAs = (p, r) => {
+      const what = plan[p.KeyId];
+      if (what === "throw") throw thrown;
+      if (what === "later") throw later;
+      return reject(p, r);
+    };
+    const client = fakeKms({ behave: { decrypt: decryptAs } });
+    await assert.rejects(decrypt(new KmsMrkKeyring({ client, keyIds }), message), (e) => {
+      isMrkenvError("NoDecryptableKey")(e);
+      assert.deepEqual(e.errors.map((a) => a.keyId), keyIds);
+      if (cause === undefined) assert.equal("cause" in e, false, "no cause when no call threw");
+      else assert.equal(e.cause, cause);
+      kinds.forEach((kind, i) => {
+        const c = e.errors[i].cause;
+        if (kind === "rejected") {
+          assert.ok(c instanceof MrkenvError && c.code === "Keyring", String(c));
+          assert.match(e.errors[i].reason, /is not the key that was asked/);
+        } else {
+          assert.equal(c, kind === "later" ? later : thrown);
+          assert.match(e.errors[i].reason, /^KMS Decrypt failed: /);
+        }
+      });
+      return true;
+    });
+    assert.deepEqual(client.calls.map((c) => c.KeyId), keyIds);
+  }
+
+  // Encrypt: GenerateDataKey throws -> a Keyring error caused by the thrown value; no Encrypt call.
+  const failing = fakeKms({ behave: { generateDataKey: () => { throw thrown; } } });
+  await assert.rejects(encrypt(new KmsMrkKeyring({ client: failing, keyIds }), utf8("x")), (e) => {
+    isMrkenvError("Keyring")(e);
+    assert.equal(e.cause, thrown);
+    assert.match(e.message, /KMS GenerateDataKey for .* failed: AccessDeniedException: denied/);
+    return true;
+  });
+  assert.deepEqual(failing.calls.map((c) => c.op), ["GenerateDataKey"]);
+  // Encrypt: a rejected GenerateDataKey response -> no cause.
+  const rejecting = fakeKms({ behave: { generateDataKey: (p, r) => ({ ...r, KeyId: "alias/x" }) } });
+  await assert.rejects(encrypt(new KmsMrkKeyring({ client: rejecting, keyIds }), utf8("x")), (e) => {
+    isMrkenvError("Keyring")(e);
+    assert.equal("cause" in e, false);
+    return true;
+  });
+});
+
+test("KMS adapter: NumberOfBytes comes from the core; every data key buffer it handled is zeroed", async () => {
+  const returned = []; // the Plaintext buffers the client handed back
+  const sent = []; // the Plaintext buffers the client was given (Encrypt)
+  const keep = (r) => (returned.push(r.Plaintext), r);
+  const client = fakeKms({
+    behave: {
+      generateDataKey: (p, r) => keep(r),
+      encrypt: (p, r) => (sent.push(p.Plaintext), r),
+      decrypt: (p, r) => keep(r),
+    },
+  });
+  const keyring = new KmsMrkKeyring({ client, keyIds: [EAST, SINGLE_EAST] });
+  const message = await encrypt(keyring, utf8("wipe"));
+  assert.equal(client.calls[0].NumberOfBytes, 32);
+  assert.equal(client.calls[1].NumberOfBytes, undefined);
+  assert.deepEqual(client.calls[1].Plaintext, new Uint8Array(32).fill(9), "Encrypt was sent the data key");
+  assert.deepEqual((await decrypt(keyring, message)).plaintext, utf8("wipe"));
+  // Streams go through the same adapter.
+  const streamed = await collect(chunked(utf8("s"), 1).pipeThrough(encryptStream(keyring)));
+  assert.deepEqual(await collect(chunked(streamed, 7).pipeThrough(decryptStream(keyring))), utf8("s"));
+  assert.equal(returned.length, 4); // GenerateDataKey and Decrypt, twice
+  assert.equal(sent.length, 2);
+  for (const buffer of [...returned, ...sent]) assert.deepEqual(buffer, new Uint8Array(32), "zeroed after the call");
+  // A rejected answer's buffer is zeroed too.
+  const short = new Uint8Array(16).fill(5);
+  const bad = fakeKms({ behave: { decrypt: (p, r) => ({ ...r, Plaintext: short }) } });
+  await assert.rejects(decrypt(new KmsMrkKeyring({ client: bad, keyIds: [EAST] }), message), isMrkenvError("NoDecryptableKey"));
+  assert.deepEqual(short, new Uint8Array(16));
 });
 
 test("strict keyring: provider info that is not a key ARN fails the decrypt; other providers are skipped", async () => {

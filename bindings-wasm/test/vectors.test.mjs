@@ -4,7 +4,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { KmsMrkKeyring, MrkenvError, RawAesKeyring, decrypt, decryptStream, inspect } from "mrkenv";
-import { _encryptStreamWithInjected, _encryptWithInjected } from "mrkenv/testing";
+import { encryptStreamWith, encryptWith } from "mrkenv/testing";
 import { chunked, collect, hex, loadVectors, toHex, vectorClient } from "./helpers.mjs";
 
 function keyringFor(spec, dataKeyHex) {
@@ -77,7 +77,7 @@ for (const v of vectors) {
         messageId: hex(v.message_id),
         ...(v.keyring.type === "raw-aes" ? { dataKey: hex(v.data_key), rawAesIv: hex(v.raw_aes_iv) } : {}),
       };
-      const message = await _encryptWithInjected(keyring, hex(v.plaintext), options);
+      const message = await encryptWith(keyring, hex(v.plaintext), options);
       assert.equal(toHex(message), v.ciphertext);
       if (client) {
         assert.deepEqual(
@@ -87,7 +87,7 @@ for (const v of vectors) {
         for (const call of client.calls) assert.deepEqual(call.EncryptionContext, v.encryption_context);
       }
       const streamed = await collect(
-        chunked(hex(v.plaintext), 777).pipeThrough(_encryptStreamWithInjected(keyring, options)),
+        chunked(hex(v.plaintext), 777).pipeThrough(encryptStreamWith(keyring, options)),
       );
       assert.equal(toHex(streamed), v.ciphertext);
     });

@@ -15,7 +15,7 @@ import {
   mrkMatch,
   parseArn,
 } from "mrkenv";
-import { _encryptWithInjected } from "mrkenv/testing";
+import { encryptWith } from "mrkenv/testing";
 
 const EAST = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
 const WEST = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
@@ -130,7 +130,7 @@ const tests = {
         await rejectsWith(decrypt(keyring, hex(v.ciphertext), options), v.error_kind);
       }
       if (v.reencrypt) {
-        const again = await _encryptWithInjected(keyring, hex(v.plaintext), {
+        const again = await encryptWith(keyring, hex(v.plaintext), {
           encryptionContext: v.encryption_context,
           frameLength: v.frame_length,
           messageId: hex(v.message_id),

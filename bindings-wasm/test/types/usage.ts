@@ -17,7 +17,7 @@ import {
   type Header,
   type KmsClient,
 } from "mrkenv";
-import { _encryptWithInjected } from "mrkenv/testing";
+import { encryptWith } from "mrkenv/testing";
 
 declare const client: KmsClient;
 
@@ -38,7 +38,7 @@ export async function usage(): Promise<void> {
   const flags: boolean = isMrk("x") && mrkMatch("a", "b");
   const enc: TransformStream<Uint8Array, Uint8Array> = encryptStream(raw);
   const dec: TransformStream<Uint8Array, Uint8Array> = decryptStream(raw, { encryptionContext: { a: "b" } });
-  await _encryptWithInjected(raw, new Uint8Array(0), { messageId: new Uint8Array(32) });
+  await encryptWith(raw, new Uint8Array(0), { messageId: new Uint8Array(32) });
   try {
     await decrypt(raw, message);
   } catch (e) {

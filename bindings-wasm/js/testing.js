@@ -1,0 +1,6 @@
+// INTERNAL test hooks of `mrkenv/testing`: the one export list of
+// testing-node.js and testing-browser.js. `encryptWith` and
+// `encryptStreamWith` carry the test-hook name shared by every binding
+// (C `mrkenv_testing_encrypt_with`, Python `mrkenv._testing.encrypt_with`).
+
+export { encryptWith, encryptStreamWith, _wasmMemoryBytes, _wasmMemoryIncludes } from "./api.js";
