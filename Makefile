@@ -5,7 +5,7 @@
 BINDINGS := $(patsubst %/Makefile,%,$(wildcard bindings-*/Makefile))
 CARGO ?= cargo
 
-.PHONY: test lint check-readme test-core vectors bench dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
+.PHONY: test lint check-readme test-core vectors bench bench-core bench-records dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
 
 test: lint check-readme test-core $(BINDINGS:%=test-%)
 	@echo "make test: all suites passed"
@@ -25,8 +25,27 @@ test-core:
 vectors:
 	$(CARGO) run -p mrkenv --example generate_vectors -- tests/vectors
 
-bench:
+# Benchmarks (not part of `make test`): the core's criterion benches, then the
+# records comparison with the DynamoDB Encryption Client for Python, installed
+# with the wheel into its own venv (.venv-bench). Results go to BENCHMARKS.md.
+BENCH_VENV := $(CURDIR)/.venv-bench
+BENCH_PY   := $(BENCH_VENV)/bin/python
+BENCH_REQS := dynamodb-encryption-sdk==3.3.0
+
+bench: bench-core bench-records
+
+bench-core:
 	$(CARGO) bench -p mrkenv --bench throughput
+
+$(BENCH_VENV)/.stamp: Makefile
+	@test -x $(BENCH_PY) || python3 -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check '$(BENCH_REQS)'
+	@touch $@
+
+bench-records: $(BENCH_VENV)/.stamp
+	$(MAKE) -C bindings-python dist
+	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps dist/python/mrkenv-*.whl
+	$(BENCH_PY) bench/records.py --write BENCHMARKS.md
 
 dist: $(BINDINGS:%=dist-%)
 	@echo "make dist: artifacts are in dist/"
