@@ -22,6 +22,7 @@ use crate::crypto::{Suite, KEY_LEN, MESSAGE_ID_LEN};
 use crate::error::{Error, FormatError};
 use crate::limits::{check_frame_length, Limits};
 
+use super::cbor::{context_value, encode_value};
 use super::VERSION;
 
 /// One encrypted copy of the data key.
@@ -68,30 +69,6 @@ fn field(key: usize) -> String {
 
 fn int(value: u64) -> Value {
     Value::Integer(Integer::from(value))
-}
-
-/// Sorts text keys in CBOR deterministic order (shorter first, then bytewise).
-pub(crate) fn sorted_context(context: &EncryptionContext) -> Vec<(&String, &String)> {
-    let mut pairs: Vec<(&String, &String)> = context.iter().collect();
-    pairs.sort_by(|(a, _), (b, _)| (a.len(), a.as_bytes()).cmp(&(b.len(), b.as_bytes())));
-    pairs
-}
-
-/// The encryption context as a deterministic CBOR map value.
-pub(crate) fn context_value(context: &EncryptionContext) -> Value {
-    Value::Map(
-        sorted_context(context)
-            .into_iter()
-            .map(|(k, v)| (Value::Text(k.clone()), Value::Text(v.clone())))
-            .collect(),
-    )
-}
-
-/// Encodes a CBOR value (deterministic when the value was built in order).
-pub(crate) fn encode_value(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    ciborium::into_writer(value, &mut out).expect("writing CBOR to a Vec cannot fail");
-    out
 }
 
 impl Header {
@@ -306,6 +283,7 @@ fn as_edks(value: Value, limits: &Limits) -> Result<Vec<EncryptedDataKey>, Error
 
 #[cfg(test)]
 mod tests {
+    use super::super::cbor::sorted_context;
     use super::*;
 
     fn sample() -> Header {
