@@ -1,10 +1,11 @@
 //! One-shot encrypt and decrypt for when the data key is at hand, and reading
 //! the header alone ([`parse_header`]).
 
+use crate::context::EncryptionContext;
 use crate::crypto::DataKey;
-use crate::error::{Error, FormatError};
-use crate::format::cbor::{self, MAJOR_BYTES};
-use crate::format::{Header, MAGIC, PREFIX, VERSION};
+use crate::error::Error;
+use crate::format::prelude::{read_prelude, truncated, PreludeRead};
+use crate::format::Header;
 use crate::keyring::EncryptionMaterials;
 use crate::limits::Limits;
 use zeroize::Zeroize;
@@ -62,7 +63,7 @@ pub fn decrypt_in_place(
     let result = (|| {
         let used = decryptor.process(buffer, &mut Vec::new())?;
         if !decryptor.needs_data_key() {
-            return Err(FormatError::Truncated("the header is incomplete".into()).into());
+            return Err(decryptor.prelude_incomplete());
         }
         decryptor.set_data_key(data_key)?;
         decryptor.open_in_place(buffer, used)
@@ -123,7 +124,7 @@ fn decrypt_into_sink(
     let mut decryptor = Decryptor::new(options.clone());
     let used = decryptor.process_to(message, sink)?;
     if !decryptor.needs_data_key() {
-        return Err(FormatError::Truncated("the header is incomplete".into()).into());
+        return Err(decryptor.prelude_incomplete());
     }
     decryptor.set_data_key(data_key)?;
     // Bytes after the final frame fail in `process_to`; a message that ends
@@ -149,32 +150,33 @@ pub fn decrypt(
 }
 
 /// Reads the header at the start of `message` (which may be only a prefix of
-/// the message: the frames are not needed). Does not authenticate it.
+/// the message: the frames are not needed, but the header tag is). Does not
+/// authenticate it.
+///
+/// This is the reader of every decrypt path (`docs/FORMAT.md` §7.1 steps
+/// 1–8): it fails for a message that is malformed anywhere up to and
+/// including its header tag's framing (a message cut right after its header
+/// is truncated), so a keyring never runs, and KMS is never called, for such
+/// a message. The caller's required context (step 7) is not checked here;
+/// [`parse_header_with`] checks it in its place.
 pub fn parse_header(message: &[u8], limits: &Limits) -> Result<Header, Error> {
-    let truncated = || FormatError::Truncated("the header is incomplete".into());
-    if message.len() < PREFIX.len() {
-        if message[..] != MAGIC[..message.len().min(4)] {
-            return Err(FormatError::BadMagic.into());
-        }
-        return Err(truncated().into());
+    read_header(message, limits, &EncryptionContext::new())
+}
+
+/// [`parse_header`] with the limits and the required context of `options`,
+/// checked in the order of `docs/FORMAT.md` §7.1 (the context before the
+/// header tag), as [`decrypt`] and the [`Decryptor`] check them.
+pub fn parse_header_with(message: &[u8], options: &DecryptOptions) -> Result<Header, Error> {
+    read_header(message, &options.limits, &options.required_context)
+}
+
+fn read_header(
+    message: &[u8],
+    limits: &Limits,
+    required: &EncryptionContext,
+) -> Result<Header, Error> {
+    match read_prelude(message, limits, required)? {
+        PreludeRead::Complete(prelude) => Ok(prelude.header),
+        PreludeRead::Incomplete { missing } => Err(truncated(missing)),
     }
-    if message[..4] != MAGIC {
-        return Err(FormatError::BadMagic.into());
-    }
-    if message[4] != VERSION {
-        return Err(FormatError::UnsupportedVersion(message[4] as u64).into());
-    }
-    let rest = &message[PREFIX.len()..];
-    let (len, head) = cbor::read_head(rest, MAJOR_BYTES, "header")?.ok_or_else(truncated)?;
-    Limits::check(
-        "header bytes",
-        limits.max_header_bytes,
-        usize::try_from(len).unwrap_or(usize::MAX),
-    )?;
-    // `read_head` returned, so `head <= rest.len()`; compare without overflow.
-    let len = usize::try_from(len).unwrap_or(usize::MAX);
-    if rest.len() - head < len {
-        return Err(truncated().into());
-    }
-    Header::decode(&rest[head..head + len], limits)
 }
