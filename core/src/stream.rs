@@ -373,7 +373,7 @@ pub struct Decryptor {
     next_sequence: u64,
     /// Verified plaintext of frames decrypted by `set_data_key`, handed out
     /// by the next `update`.
-    ready: Zeroizing<Vec<u8>>,
+    ready: Ready,
     /// An error `set_data_key` met in a buffered frame, reported by the next
     /// `update` (after the plaintext before it) or `finish`.
     deferred: Option<Error>,
@@ -392,7 +392,7 @@ impl Decryptor {
             header_tag: [0; TAG_LEN],
             keys: None,
             next_sequence: 1,
-            ready: Zeroizing::new(Vec::new()),
+            ready: Ready::default(),
             deferred: None,
         }
     }
@@ -460,23 +460,23 @@ impl Decryptor {
             Ok(used) => self.buffer = buffer[used..].to_vec(),
             Err(e) => self.deferred = Some(e),
         }
-        self.ready = ready;
+        self.ready = Ready(ready);
         Ok(())
     }
 
     /// Marks the decryptor failed and wipes plaintext it still holds.
     fn fail(&mut self) {
         self.state = State::Failed;
-        self.ready.zeroize();
+        self.ready.0.zeroize();
     }
 
     /// Consumes `input`, appending verified plaintext to `out` (first any
     /// plaintext that [`set_data_key`](Self::set_data_key) decrypted).
     pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         self.guard()?;
-        if !self.ready.is_empty() {
-            out.extend_from_slice(&self.ready);
-            self.ready.zeroize();
+        if !self.ready.0.is_empty() {
+            out.extend_from_slice(&self.ready.0);
+            self.ready.0.zeroize();
         }
         if let Some(e) = self.deferred.take() {
             self.fail();
@@ -607,7 +607,7 @@ impl Decryptor {
         self.guard()?;
         let result = match self.state {
             _ if self.deferred.is_some() => Err(self.deferred.take().expect("checked")),
-            _ if !self.ready.is_empty() => Err(Error::invalid_argument(
+            _ if !self.ready.0.is_empty() => Err(Error::invalid_argument(
                 "finish called while verified plaintext waits: call update first",
             )),
             State::Done if self.buffer.is_empty() => Ok(()),
@@ -729,6 +729,17 @@ impl Decryptor {
                 State::Failed => unreachable!("guarded in update"),
             }
         }
+    }
+}
+
+/// Plaintext a [`Decryptor`] holds for its next `update`: wiped on drop, and
+/// shown by its length only in Debug output.
+#[derive(Default)]
+struct Ready(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for Ready {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ready({} bytes)", self.0.len())
     }
 }
 

@@ -373,6 +373,8 @@ fn set_data_key_goes_on_with_what_was_buffered() {
     decryptor.set_data_key(&data_key).unwrap();
     assert!(decryptor.is_done(), "every buffered frame was read");
     assert!(!decryptor.needs_data_key());
+    // The plaintext it holds is not shown in Debug output.
+    assert!(format!("{decryptor:?}").contains("ready: Ready(3000 bytes)"));
     // The next update hands out the plaintext; another one is harmless.
     decryptor.update(&[], &mut out).unwrap();
     assert_eq!(out, plaintext);
