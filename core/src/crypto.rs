@@ -21,7 +21,7 @@ use sha2::Sha512;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::error::{AuthenticationError, Error};
+use crate::error::{AuthenticationError, Error, KeyringError};
 
 /// Length of a data key, derived key and commitment, in bytes.
 pub const KEY_LEN: usize = 32;
@@ -120,10 +120,14 @@ impl fmt::Debug for DataKey {
     }
 }
 
-/// Fills `dest` from the operating system's random generator.
+/// Fills `dest` from the operating system's random generator. A failure is
+/// a [`KeyringError::Random`] (kind `Keyring`), never `InvalidArgument`.
 pub fn fill_random(dest: &mut [u8]) -> Result<(), Error> {
-    getrandom::fill(dest)
-        .map_err(|e| Error::invalid_argument(format!("the system random generator failed: {e}")))
+    getrandom::fill(dest).map_err(random_failed)
+}
+
+fn random_failed(error: getrandom::Error) -> Error {
+    KeyringError::Random(error.to_string()).into()
 }
 
 /// The keys derived for one message: the content cipher and the commitment.
@@ -293,6 +297,17 @@ mod tests {
         let shown = format!("{key:?}");
         assert_eq!(shown, "DataKey([REDACTED])");
         assert!(!shown.contains("41"));
+    }
+
+    #[test]
+    fn a_random_generator_failure_is_not_the_callers_invalid_argument() {
+        let err = random_failed(getrandom::Error::UNSUPPORTED);
+        assert_eq!(err.kind(), crate::ErrorKind::Keyring);
+        assert!(
+            err.to_string()
+                .starts_with("the system random generator failed: "),
+            "{err}"
+        );
     }
 
     #[test]

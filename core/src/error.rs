@@ -27,7 +27,8 @@ pub enum ErrorKind {
     Authentication,
     /// No encrypted data key could be decrypted.
     NoDecryptableKey,
-    /// A keyring is misconfigured, or a KMS response was not acceptable.
+    /// A keyring is misconfigured, a KMS response was not acceptable, or no
+    /// key material could be drawn (the system random generator failed).
     Keyring,
     /// A configured limit was exceeded.
     LimitExceeded,
@@ -294,7 +295,8 @@ pub enum AuthenticationError {
     FrameTag(u64),
 }
 
-/// A keyring is misconfigured, or a KMS response is not acceptable.
+/// A keyring is misconfigured, a KMS response is not acceptable, or key
+/// material could not be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyringError {
     /// A keyring was configured with no key.
@@ -344,6 +346,12 @@ pub enum KeyringError {
     /// A raw AES keyring is misconfigured.
     #[error("raw AES keyring: {0}")]
     RawAes(String),
+    /// The operating system's random generator failed, so no data key, IV
+    /// or message id could be drawn. Not the caller's mistake (so not
+    /// `InvalidArgument`): like a KMS that cannot give a data key, the source
+    /// of key material failed, and the kind is [`ErrorKind::Keyring`].
+    #[error("the system random generator failed: {0}")]
+    Random(String),
 }
 
 /// A configured limit was exceeded. The check happens before the work.

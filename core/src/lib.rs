@@ -15,7 +15,8 @@
 //!   blocking driver over a small [`session::Kms`] trait;
 //! - [`stream`]: incremental [`Encryptor`] and [`Decryptor`];
 //! - [`record`]: DynamoDB items encrypted attribute by attribute;
-//! - [`message`]: one-shot [`encrypt`] / [`decrypt`], [`parse_header`], [`inspect`];
+//! - [`message`]: one-shot [`encrypt`] / [`decrypt`], [`parse_header`];
+//! - [`inspect`](mod@inspect): a key-free [`HeaderSummary`] of a header;
 //! - [`error`]: the one [`Error`] enum and its stable [`ErrorKind`].
 //!
 //! ```
@@ -43,6 +44,7 @@ pub mod context;
 pub mod crypto;
 pub mod error;
 pub mod format;
+pub mod inspect;
 pub mod keyring;
 pub mod limits;
 pub mod message;
@@ -55,10 +57,11 @@ pub use context::{check_required_context, EncryptionContext};
 pub use crypto::{DataKey, Suite};
 pub use error::{Attempt, Error, ErrorKind, RecordError, Result};
 pub use format::{EncryptedDataKey, Header};
+pub use inspect::{inspect, inspect_with_limits, EdkSummary, HeaderSummary};
 pub use keyring::{EncryptionMaterials, Keyring};
 pub use limits::{Limits, DEFAULT_FRAME_LENGTH, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH};
 pub use message::{
     decrypt, decrypt_in_place, decrypt_to_slice, encrypt, encrypt_in_place, encrypt_to_slice,
-    inspect, inspect_with_limits, message_len, parse_header, EdkSummary, HeaderSummary,
+    message_len, parse_header, parse_header_with,
 };
 pub use stream::{DecryptOptions, Decryptor, EncryptOptions, Encryptor};

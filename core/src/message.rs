@@ -1,14 +1,11 @@
-//! One-shot encrypt and decrypt for when the data key is at hand, reading the
-//! header alone, and a key-free summary of a header (`inspect`).
+//! One-shot encrypt and decrypt for when the data key is at hand, and reading
+//! the header alone ([`parse_header`]).
 
-use serde::Serialize;
-
-use crate::arn::KmsArn;
 use crate::context::EncryptionContext;
 use crate::crypto::DataKey;
-use crate::error::{Error, FormatError};
-use crate::format::cbor::{self, MAJOR_BYTES};
-use crate::format::{Header, AWS_KMS_PROVIDER_ID, MAGIC, PREFIX, VERSION};
+use crate::error::Error;
+use crate::format::prelude::{read_prelude, truncated, PreludeRead};
+use crate::format::Header;
 use crate::keyring::EncryptionMaterials;
 use crate::limits::Limits;
 use zeroize::Zeroize;
@@ -66,7 +63,7 @@ pub fn decrypt_in_place(
     let result = (|| {
         let used = decryptor.process(buffer, &mut Vec::new())?;
         if !decryptor.needs_data_key() {
-            return Err(FormatError::Truncated("the header is incomplete".into()).into());
+            return Err(decryptor.prelude_incomplete());
         }
         decryptor.set_data_key(data_key)?;
         decryptor.open_in_place(buffer, used)
@@ -127,7 +124,7 @@ fn decrypt_into_sink(
     let mut decryptor = Decryptor::new(options.clone());
     let used = decryptor.process_to(message, sink)?;
     if !decryptor.needs_data_key() {
-        return Err(FormatError::Truncated("the header is incomplete".into()).into());
+        return Err(decryptor.prelude_incomplete());
     }
     decryptor.set_data_key(data_key)?;
     // Bytes after the final frame fail in `process_to`; a message that ends
@@ -153,112 +150,33 @@ pub fn decrypt(
 }
 
 /// Reads the header at the start of `message` (which may be only a prefix of
-/// the message: the frames are not needed). Does not authenticate it.
+/// the message: the frames are not needed, but the header tag is). Does not
+/// authenticate it.
+///
+/// This is the reader of every decrypt path (`docs/FORMAT.md` §7.1 steps
+/// 1–8): it fails for a message that is malformed anywhere up to and
+/// including its header tag's framing (a message cut right after its header
+/// is truncated), so a keyring never runs, and KMS is never called, for such
+/// a message. The caller's required context (step 7) is not checked here;
+/// [`parse_header_with`] checks it in its place.
 pub fn parse_header(message: &[u8], limits: &Limits) -> Result<Header, Error> {
-    let truncated = || FormatError::Truncated("the header is incomplete".into());
-    if message.len() < PREFIX.len() {
-        if message[..] != MAGIC[..message.len().min(4)] {
-            return Err(FormatError::BadMagic.into());
-        }
-        return Err(truncated().into());
-    }
-    if message[..4] != MAGIC {
-        return Err(FormatError::BadMagic.into());
-    }
-    if message[4] != VERSION {
-        return Err(FormatError::UnsupportedVersion(message[4] as u64).into());
-    }
-    let rest = &message[PREFIX.len()..];
-    let (len, head) = cbor::read_head(rest, MAJOR_BYTES, "header")?.ok_or_else(truncated)?;
-    Limits::check(
-        "header bytes",
-        limits.max_header_bytes,
-        usize::try_from(len).unwrap_or(usize::MAX),
-    )?;
-    // `read_head` returned, so `head <= rest.len()`; compare without overflow.
-    let len = usize::try_from(len).unwrap_or(usize::MAX);
-    if rest.len() - head < len {
-        return Err(truncated().into());
-    }
-    Header::decode(&rest[head..head + len], limits)
+    read_header(message, limits, &EncryptionContext::new())
 }
 
-/// A key-free summary of a header, for display and tooling.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HeaderSummary {
-    /// Format version (1).
-    pub version: u8,
-    /// Suite id (1).
-    pub suite: u16,
-    /// Suite name.
-    pub suite_name: String,
-    /// Message id, lowercase hex.
-    pub message_id: String,
-    /// The encryption context.
-    pub encryption_context: EncryptionContext,
-    /// Plaintext bytes per frame.
-    pub frame_length: u32,
-    /// One entry per encrypted data key, in header order.
-    pub encrypted_data_keys: Vec<EdkSummary>,
+/// [`parse_header`] with the limits and the required context of `options`,
+/// checked in the order of `docs/FORMAT.md` §7.1 (the context before the
+/// header tag), as [`decrypt`] and the [`Decryptor`] check them.
+pub fn parse_header_with(message: &[u8], options: &DecryptOptions) -> Result<Header, Error> {
+    read_header(message, &options.limits, &options.required_context)
 }
 
-/// A summary of one encrypted data key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EdkSummary {
-    /// `aws-kms` or a raw AES namespace.
-    pub provider_id: String,
-    /// A key ARN or a raw AES key name.
-    pub provider_info: String,
-    /// For `aws-kms` keys whose info is a valid key ARN: the ARN.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_arn: Option<String>,
-    /// For `aws-kms` keys: the Region of the ARN.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// For `aws-kms` keys: whether it is a multi-Region key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_mrk: Option<bool>,
-    /// Length of the wrapped key, in bytes.
-    pub ciphertext_len: usize,
-}
-
-impl HeaderSummary {
-    /// Summarises a parsed header.
-    pub fn from_header(header: &Header) -> HeaderSummary {
-        HeaderSummary {
-            version: header.version(),
-            suite: header.suite.id(),
-            suite_name: header.suite.name().to_string(),
-            message_id: hex::encode(header.message_id),
-            encryption_context: header.encryption_context.clone(),
-            frame_length: header.frame_length,
-            encrypted_data_keys: header
-                .encrypted_data_keys
-                .iter()
-                .map(|edk| {
-                    let arn = (edk.provider_id == AWS_KMS_PROVIDER_ID)
-                        .then(|| KmsArn::parse_key_arn(&edk.provider_info).ok())
-                        .flatten();
-                    EdkSummary {
-                        provider_id: edk.provider_id.clone(),
-                        provider_info: edk.provider_info.clone(),
-                        key_arn: arn.as_ref().map(|a| a.to_string()),
-                        region: arn.as_ref().map(|a| a.region.clone()),
-                        is_mrk: arn.as_ref().map(|a| a.is_mrk()),
-                        ciphertext_len: edk.ciphertext.len(),
-                    }
-                })
-                .collect(),
-        }
+fn read_header(
+    message: &[u8],
+    limits: &Limits,
+    required: &EncryptionContext,
+) -> Result<Header, Error> {
+    match read_prelude(message, limits, required)? {
+        PreludeRead::Complete(prelude) => Ok(prelude.header),
+        PreludeRead::Incomplete { missing } => Err(truncated(missing)),
     }
-}
-
-/// Summarises the header of `message` (or of a prefix of it), with no key.
-pub fn inspect(message: &[u8]) -> Result<HeaderSummary, Error> {
-    inspect_with_limits(message, &Limits::default())
-}
-
-/// [`inspect`] with explicit limits.
-pub fn inspect_with_limits(message: &[u8], limits: &Limits) -> Result<HeaderSummary, Error> {
-    Ok(HeaderSummary::from_header(&parse_header(message, limits)?))
 }

@@ -8,12 +8,13 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::context::{check_required_context, EncryptionContext};
+use crate::context::EncryptionContext;
 use crate::crypto::{fill_random, DataKey, InOutBuf, MessageKeys, Suite, MESSAGE_ID_LEN, TAG_LEN};
 use crate::error::{Error, FormatError};
 use crate::format::cbor::{self, MAJOR_BYTES};
 use crate::format::frame::{frame_encoded_len, read_frame_head, write_frame_head};
-use crate::format::{Header, MAGIC, PREFIX, VERSION};
+use crate::format::prelude::{prelude_len, read_prelude, truncated, PreludeRead};
+use crate::format::{Header, PREFIX};
 use crate::keyring::EncryptionMaterials;
 use crate::limits::{check_frame_length, Limits, DEFAULT_FRAME_LENGTH};
 
@@ -318,9 +319,8 @@ impl Encryptor {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    Prefix,
-    Header,
-    HeaderTag,
+    /// Reading the prefix, the header and the header tag (one reader).
+    Prelude,
     NeedKey,
     Frames,
     Done,
@@ -330,21 +330,53 @@ enum State {
 /// Reads a message incrementally.
 ///
 /// Feed bytes with [`update`](Self::update). When
-/// [`needs_data_key`](Self::needs_data_key) turns true, the header is
-/// available from [`header`](Self::header): find the data key and call
-/// [`set_data_key`](Self::set_data_key), then keep feeding. Call
-/// [`finish`](Self::finish) at the end of input. After any error the
-/// decryptor refuses further input.
+/// [`needs_data_key`](Self::needs_data_key) turns true, the prefix, the
+/// header and the header tag's framing have been read and checked (in the
+/// order of `docs/FORMAT.md` §7.1, through the same reader as
+/// [`parse_header`](crate::parse_header)), and the header is available from
+/// [`header`](Self::header): find the data key and call
+/// [`set_data_key`](Self::set_data_key), which goes on by itself with the
+/// bytes that arrived meanwhile; the next [`update`](Self::update) (even with
+/// no input) hands out their plaintext. Call [`finish`](Self::finish) at the
+/// end of input. After any error the decryptor refuses further input (only
+/// a [`set_data_key`](Self::set_data_key) call at the wrong time is refused
+/// without failing it).
+///
+/// ```
+/// use mrkenv::keyring::RawAesKeyring;
+/// use mrkenv::{encrypt, Decryptor, EncryptOptions};
+///
+/// let keyring = RawAesKeyring::new("ns", "name", &[1u8; 32]).unwrap();
+/// let materials = keyring.encryption_materials(&Default::default(), &Default::default()).unwrap();
+/// let message = encrypt(materials, b"hello", &EncryptOptions::default()).unwrap();
+///
+/// let mut decryptor = Decryptor::new(Default::default());
+/// let mut plaintext = Vec::new();
+/// decryptor.update(&message, &mut plaintext).unwrap(); // stops for the key
+/// let data_key = keyring.unwrap_data_key(decryptor.header().unwrap()).unwrap();
+/// decryptor.set_data_key(&data_key).unwrap(); // decrypts the buffered frames
+/// decryptor.update(&[], &mut plaintext).unwrap(); // hands out their plaintext
+/// decryptor.finish().unwrap();
+/// assert_eq!(plaintext, b"hello");
+/// ```
 #[derive(Debug)]
 pub struct Decryptor {
     options: DecryptOptions,
     buffer: Vec<u8>,
     state: State,
+    /// Which piece of the prelude is incomplete, while in `Prelude`.
+    incomplete: &'static str,
     header: Option<Header>,
     header_bytes: Vec<u8>,
     header_tag: [u8; TAG_LEN],
     keys: Option<MessageKeys>,
     next_sequence: u64,
+    /// Verified plaintext of frames decrypted by `set_data_key`, handed out
+    /// by the next `update`.
+    ready: Ready,
+    /// An error `set_data_key` met in a buffered frame, reported by the next
+    /// `update` (after the plaintext before it) or `finish`.
+    deferred: Option<Error>,
 }
 
 impl Decryptor {
@@ -353,21 +385,27 @@ impl Decryptor {
         Decryptor {
             options,
             buffer: Vec::new(),
-            state: State::Prefix,
+            state: State::Prelude,
+            incomplete: "the header is incomplete",
             header: None,
             header_bytes: Vec::new(),
             header_tag: [0; TAG_LEN],
             keys: None,
             next_sequence: 1,
+            ready: Ready::default(),
+            deferred: None,
         }
     }
 
-    /// The header, once it has been read.
+    /// The header, once it and the header tag's framing have been read
+    /// (`None` before, so no keyring can run on a message whose header tag
+    /// is missing or malformed). Not authenticated until the data key is set.
     pub fn header(&self) -> Option<&Header> {
         self.header.as_ref()
     }
 
-    /// True when the header is read and the data key is needed to go on.
+    /// True when the header and the header tag are read and the data key is
+    /// needed to go on.
     pub fn needs_data_key(&self) -> bool {
         self.state == State::NeedKey
     }
@@ -378,28 +416,75 @@ impl Decryptor {
     }
 
     /// Checks the data key against the key commitment (in constant time) and
-    /// the header tag, before any frame is decrypted.
+    /// the header tag, before any frame is decrypted; then goes on by itself
+    /// with the bytes that arrived while the key was missing, verifying and
+    /// decrypting every complete frame among them. Their plaintext is handed
+    /// out by the next [`update`](Self::update) (an `update` with no input is
+    /// enough), and [`finish`](Self::finish) refuses to end while it waits.
+    ///
+    /// A key that does not verify fails the decryptor, like any other error.
+    /// A bad frame among the buffered bytes fails it too, and is reported as
+    /// streamed input is: by the next `update`, once it has handed out the
+    /// plaintext of the verified frames before it (or by `finish`). Calling
+    /// this when no key is wanted (before the header tag is read, or a second
+    /// time) is refused with `InvalidArgument` and changes nothing.
     pub fn set_data_key(&mut self, data_key: &DataKey) -> Result<(), Error> {
+        self.guard()?;
         if self.state != State::NeedKey {
             return Err(Error::invalid_argument(
                 "the decryptor does not need a data key now (read the header first)",
             ));
         }
+        let result = self.set_data_key_inner(data_key);
+        if result.is_err() {
+            self.fail();
+        }
+        result
+    }
+
+    fn set_data_key_inner(&mut self, data_key: &DataKey) -> Result<(), Error> {
         let header = self.header.as_ref().expect("header is read in NeedKey");
         let keys = MessageKeys::derive(header.suite, data_key, &header.message_id);
         keys.check_commitment(&header.commitment)?;
         keys.check_header_tag(&self.header_bytes, &self.header_tag)?;
         self.keys = Some(keys);
         self.state = State::Frames;
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        // Reserved up front so that no copy of plaintext is left behind by
+        // a reallocation (the plaintext is never longer than the buffer).
+        let mut ready = Zeroizing::new(Vec::with_capacity(self.buffer.len()));
+        let buffer = std::mem::take(&mut self.buffer);
+        match self.process(&buffer, &mut ready) {
+            Ok(used) => self.buffer = buffer[used..].to_vec(),
+            Err(e) => self.deferred = Some(e),
+        }
+        self.ready = Ready(ready);
         Ok(())
     }
 
-    /// Consumes `input`, appending verified plaintext to `out`.
+    /// Marks the decryptor failed and wipes plaintext it still holds.
+    fn fail(&mut self) {
+        self.state = State::Failed;
+        self.ready.0.zeroize();
+    }
+
+    /// Consumes `input`, appending verified plaintext to `out` (first any
+    /// plaintext that [`set_data_key`](Self::set_data_key) decrypted).
     pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         self.guard()?;
+        if !self.ready.0.is_empty() {
+            out.extend_from_slice(&self.ready.0);
+            self.ready.0.zeroize();
+        }
+        if let Some(e) = self.deferred.take() {
+            self.fail();
+            return Err(e);
+        }
         let result = self.update_inner(input, out);
         if result.is_err() {
-            self.state = State::Failed;
+            self.fail();
         }
         result
     }
@@ -440,12 +525,7 @@ impl Decryptor {
     /// complete enough to tell.
     fn piece_len(&self, data: &[u8]) -> Option<usize> {
         match self.state {
-            State::Prefix => Some(PREFIX.len()),
-            State::Header => cbor::read_head(data, MAJOR_BYTES, "header")
-                .ok()
-                .flatten()
-                .map(|(len, head)| head.saturating_add(usize::try_from(len).unwrap_or(usize::MAX))),
-            State::HeaderTag => Some(1 + TAG_LEN),
+            State::Prelude => prelude_len(data),
             State::Frames => {
                 let header = self.header.as_ref()?;
                 read_frame_head(data, self.next_sequence, header.frame_length)
@@ -515,21 +595,24 @@ impl Decryptor {
             }
             Err(e) => {
                 buffer[..written].zeroize();
-                self.state = State::Failed;
+                self.fail();
                 Err(e)
             }
         }
     }
 
-    /// Ends the input: fails unless the final frame was read.
+    /// Ends the input: fails unless the final frame was read (and its
+    /// plaintext handed out by [`update`](Self::update)).
     pub fn finish(&mut self) -> Result<(), Error> {
         self.guard()?;
         let result = match self.state {
+            _ if self.deferred.is_some() => Err(self.deferred.take().expect("checked")),
+            _ if !self.ready.0.is_empty() => Err(Error::invalid_argument(
+                "finish called while verified plaintext waits: call update first",
+            )),
             State::Done if self.buffer.is_empty() => Ok(()),
             State::Done => Err(FormatError::TrailingBytes(self.buffer.len()).into()),
-            State::Prefix | State::Header | State::HeaderTag => {
-                Err(FormatError::Truncated("the header is incomplete".into()).into())
-            }
+            State::Prelude => Err(self.prelude_incomplete()),
             State::NeedKey => Err(Error::invalid_argument(
                 "finish called before the data key was set",
             )),
@@ -541,9 +624,14 @@ impl Decryptor {
             State::Failed => unreachable!("guarded above"),
         };
         if result.is_err() {
-            self.state = State::Failed;
+            self.fail();
         }
         result
+    }
+
+    /// The truncation error for input that ended inside the prelude.
+    pub(crate) fn prelude_incomplete(&self) -> Error {
+        truncated(self.incomplete)
     }
 
     fn guard(&self) -> Result<(), Error> {
@@ -568,64 +656,22 @@ impl Decryptor {
         loop {
             let rest = &data[at..];
             match self.state {
-                State::Prefix => {
-                    let n = rest.len().min(PREFIX.len());
-                    if rest[..n.min(4)] != MAGIC[..n.min(4)] {
-                        return Err(FormatError::BadMagic.into());
+                State::Prelude => {
+                    let limits = &self.options.limits;
+                    let required = &self.options.required_context;
+                    match read_prelude(rest, limits, required)? {
+                        PreludeRead::Incomplete { missing } => {
+                            self.incomplete = missing;
+                            return Ok(at);
+                        }
+                        PreludeRead::Complete(prelude) => {
+                            self.header_bytes = rest[prelude.header_bytes].to_vec();
+                            self.header_tag = prelude.tag;
+                            self.header = Some(prelude.header);
+                            at += prelude.len;
+                            self.state = State::NeedKey;
+                        }
                     }
-                    if n < PREFIX.len() {
-                        return Ok(at);
-                    }
-                    if rest[4] != VERSION {
-                        return Err(FormatError::UnsupportedVersion(rest[4] as u64).into());
-                    }
-                    at += PREFIX.len();
-                    self.state = State::Header;
-                }
-                State::Header => {
-                    let Some((len, head)) = cbor::read_head(rest, MAJOR_BYTES, "header")? else {
-                        return Ok(at);
-                    };
-                    let limit = self.options.limits.max_header_bytes;
-                    Limits::check(
-                        "header bytes",
-                        limit,
-                        usize::try_from(len).unwrap_or(usize::MAX),
-                    )?;
-                    // `head <= rest.len()` here; compare without overflow.
-                    let len = usize::try_from(len).unwrap_or(usize::MAX);
-                    if rest.len() - head < len {
-                        return Ok(at);
-                    }
-                    let bytes = &rest[head..head + len];
-                    let header = Header::decode(bytes, &self.options.limits)?;
-                    check_required_context(
-                        &header.encryption_context,
-                        &self.options.required_context,
-                    )?;
-                    self.header_bytes = bytes.to_vec();
-                    self.header = Some(header);
-                    at += head + len;
-                    self.state = State::HeaderTag;
-                }
-                State::HeaderTag => {
-                    let Some((len, head)) = cbor::read_head(rest, MAJOR_BYTES, "header tag")?
-                    else {
-                        return Ok(at);
-                    };
-                    if len != TAG_LEN as u64 {
-                        return Err(FormatError::invalid(
-                            "header tag",
-                            format!("must be {TAG_LEN} bytes, found {len}"),
-                        )
-                        .into());
-                    }
-                    if rest.len() < head + TAG_LEN {
-                        return Ok(at);
-                    }
-                    self.header_tag.copy_from_slice(&rest[head..head + TAG_LEN]);
-                    at += head + TAG_LEN;
-                    self.state = State::NeedKey;
                 }
                 State::NeedKey => return Ok(at),
                 State::Frames => {
@@ -683,6 +729,17 @@ impl Decryptor {
                 State::Failed => unreachable!("guarded in update"),
             }
         }
+    }
+}
+
+/// Plaintext a [`Decryptor`] holds for its next `update`: wiped on drop, and
+/// shown by its length only in Debug output.
+#[derive(Default)]
+struct Ready(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for Ready {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ready({} bytes)", self.0.len())
     }
 }
 

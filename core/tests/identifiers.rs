@@ -148,6 +148,20 @@ fn raw_identifiers() {
         KeyIdentifier::parse("kms:thing").unwrap_err().reason,
         ArnErrorReason::ColonInRawIdentifier
     );
+    // FORMAT.md §9.1: any other raw string without `:` is a bare key id,
+    // `/` included; only `alias/` and `key/` prefixes have a meaning.
+    for raw in ["foo/bar", "Alias/x", "keys/1", "mrk-a/b"] {
+        assert_eq!(
+            KeyIdentifier::parse(raw).unwrap(),
+            KeyIdentifier::RawKeyId(raw.into()),
+            "{raw}"
+        );
+    }
+    assert!(is_mrk("mrk-a/b").unwrap());
+    assert_eq!(
+        KeyIdentifier::parse("alias/team/app").unwrap(),
+        KeyIdentifier::RawAlias("team/app".into())
+    );
     assert!(matches!(
         KeyIdentifier::parse("arn:aws:kms:us-east-1:1:key/")
             .unwrap_err()

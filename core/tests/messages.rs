@@ -35,12 +35,19 @@ fn inspect_reads_only_the_header_and_summarises_kms_keys() {
         ..Default::default()
     };
     let message = encrypt(m, &[0u8; 10_000], &options).unwrap();
+    // Prefix (5), header head (3), header bytes, header tag (17).
     let header_len = {
         let header = parse_header(&message, &Limits::default()).unwrap();
-        header.encode().len() + 8
+        header.encode().len() + 8 + 17
     };
-    // A prefix holding just the header is enough.
+    // A prefix holding just the header and its tag is enough.
     let summary = inspect(&message[..header_len]).unwrap();
+    // Without the header tag, it is truncated (the same reader as decrypt).
+    let err = inspect(&message[..header_len - 17]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "message is truncated: the header tag is incomplete"
+    );
     assert_eq!(summary.version, 1);
     assert_eq!(summary.suite, 1);
     assert_eq!(summary.frame_length, 1024);
@@ -345,4 +352,98 @@ fn decrypt_in_place_empties_the_buffer_on_any_failure() {
     )
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Authentication);
+}
+
+#[test]
+fn set_data_key_goes_on_with_what_was_buffered() {
+    let m = materials();
+    let data_key = m.data_key.clone();
+    let plaintext: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+    let options = EncryptOptions {
+        frame_length: 1024,
+        ..Default::default()
+    };
+    let message = encrypt(m, &plaintext, &options).unwrap();
+
+    // The whole message arrives before the key: set_data_key reads it all.
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    decryptor.update(&message, &mut out).unwrap();
+    assert!(decryptor.needs_data_key() && out.is_empty());
+    decryptor.set_data_key(&data_key).unwrap();
+    assert!(decryptor.is_done(), "every buffered frame was read");
+    assert!(!decryptor.needs_data_key());
+    // The plaintext it holds is not shown in Debug output.
+    assert!(format!("{decryptor:?}").contains("ready: Ready(3000 bytes)"));
+    // The next update hands out the plaintext; another one is harmless.
+    decryptor.update(&[], &mut out).unwrap();
+    assert_eq!(out, plaintext);
+    decryptor.update(&[], &mut out).unwrap();
+    assert_eq!(out, plaintext);
+    decryptor.finish().unwrap();
+
+    // Without an update, finish refuses rather than drop verified plaintext.
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    decryptor.update(&message, &mut Vec::new()).unwrap();
+    decryptor.set_data_key(&data_key).unwrap();
+    let err = decryptor.finish().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        err.to_string(),
+        "invalid argument: finish called while verified plaintext waits: call update first"
+    );
+
+    // A second key is refused and changes nothing.
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    decryptor.update(&message[..1500], &mut out).unwrap();
+    decryptor.set_data_key(&data_key).unwrap();
+    let err = decryptor.set_data_key(&data_key).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    decryptor.update(&message[1500..], &mut out).unwrap();
+    decryptor.finish().unwrap();
+    assert_eq!(out, plaintext);
+}
+
+#[test]
+fn a_failed_set_data_key_leaves_the_decryptor_failed() {
+    let m = materials();
+    let data_key = m.data_key.clone();
+    let options = EncryptOptions {
+        frame_length: 1024,
+        ..Default::default()
+    };
+    let message = encrypt(m, &[5u8; 2500], &options).unwrap();
+
+    // Wrong key: the commitment does not match.
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    decryptor.update(&message, &mut out).unwrap();
+    let err = decryptor.set_data_key(&DataKey::new([0; 32])).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert!(!decryptor.needs_data_key());
+    let again = decryptor.set_data_key(&data_key).unwrap_err();
+    assert!(again.to_string().contains("already failed"), "{again}");
+    assert!(decryptor.update(&[], &mut out).is_err());
+    assert!(decryptor.finish().is_err());
+    assert!(out.is_empty());
+
+    // A tampered buffered frame: the verified frame before it comes out
+    // first, then the error, and the decryptor stays failed.
+    // Frames 1 and 2 are 6 + 1024 + 16 bytes, frame 3 is 6 + 452 + 16.
+    let frame_2 = message.len() - (6 + 452 + 16) - (6 + 1024 + 16);
+    let mut tampered = message.clone();
+    tampered[frame_2 + 100] ^= 1;
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    decryptor.update(&tampered, &mut out).unwrap();
+    decryptor.set_data_key(&data_key).unwrap();
+    let err = decryptor.update(&[], &mut out).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "frame 2: authentication tag does not verify"
+    );
+    assert_eq!(out, [5u8; 1024]);
+    assert!(decryptor.update(&[], &mut out).is_err());
+    assert!(decryptor.finish().is_err());
 }

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use mrkenv::keyring::{DecryptResponse, KmsMrkKeyring, RawAesKeyring};
 use mrkenv::{
-    decrypt, mrk_match, parse_header, DataKey, DecryptOptions, EncryptionContext, Error, Limits,
+    decrypt, decrypt_in_place, decrypt_to_slice, mrk_match, parse_header, DataKey, DecryptOptions,
+    Decryptor, EncryptionContext, Error, Header, Limits,
 };
 use serde_json::Value;
 
@@ -25,29 +26,57 @@ fn context_field(v: &Value, key: &str) -> EncryptionContext {
     serde_json::from_value(v[key].clone()).unwrap()
 }
 
+fn options_of(v: &Value) -> DecryptOptions {
+    DecryptOptions {
+        limits: Limits::default(),
+        required_context: context_field(v, "required_encryption_context"),
+    }
+}
+
 /// Decrypts a vector the way a binding would, with a scripted KMS for aws-kms.
 fn decrypt_vector(v: &Value) -> Result<Vec<u8>, Error> {
     let message = hex_field(v, "ciphertext");
-    let data_key = hex_field(v, "data_key");
-    let keyring = v.get("decrypt_keyring").unwrap_or(&v["keyring"]);
-    let options = DecryptOptions {
-        limits: Limits::default(),
-        required_context: context_field(v, "required_encryption_context"),
-    };
+    let options = options_of(v);
     let header = parse_header(&message, &options.limits)?;
     mrkenv::check_required_context(&header.encryption_context, &options.required_context)?;
+    let key = data_key_for(v, &header)?;
+    decrypt(&message, &key, &options)
+}
+
+/// Decrypts a vector with the streaming [`Decryptor`], fed `chunk` bytes at
+/// a time; the keyring runs when the decryptor asks for the data key.
+fn stream_vector(v: &Value, chunk: usize) -> Result<Vec<u8>, Error> {
+    let message = hex_field(v, "ciphertext");
+    let mut decryptor = Decryptor::new(options_of(v));
+    let mut out = Vec::new();
+    for piece in message.chunks(chunk) {
+        decryptor.update(piece, &mut out)?;
+        if decryptor.needs_data_key() {
+            let key = data_key_for(v, decryptor.header().expect("header is read"))?;
+            decryptor.set_data_key(&key)?;
+        }
+    }
+    decryptor.update(&[], &mut out)?;
+    decryptor.finish()?;
+    Ok(out)
+}
+
+/// The data key of a vector's header, from its (decrypt) keyring.
+fn data_key_for(v: &Value, header: &Header) -> Result<DataKey, Error> {
+    let data_key = hex_field(v, "data_key");
+    let keyring = v.get("decrypt_keyring").unwrap_or(&v["keyring"]);
     let key = match keyring["type"].as_str().unwrap() {
         "raw-aes" => RawAesKeyring::new(
             keyring["key_namespace"].as_str().unwrap(),
             keyring["key_name"].as_str().unwrap(),
             &hex_field(keyring, "wrapping_key"),
         )?
-        .unwrap_data_key(&header)?,
+        .unwrap_data_key(header)?,
         "aws-kms" => {
             let ids: Vec<String> = serde_json::from_value(keyring["key_ids"].clone()).unwrap();
             let responses = keyring["kms_responses"].as_array().unwrap();
             let ring = KmsMrkKeyring::new(ids)?;
-            let plan = ring.decrypt_requests(&header)?;
+            let plan = ring.decrypt_requests(header)?;
             let mut attempts = plan.skipped.clone();
             let mut found = None;
             for request in &plan.requests {
@@ -84,7 +113,70 @@ fn decrypt_vector(v: &Value) -> Result<Vec<u8>, Error> {
         }
         other => panic!("unknown keyring type {other}"),
     };
-    decrypt(&message, &key, &options)
+    Ok(key)
+}
+
+/// The outcome as the vectors write it: "ok" or the error kind.
+fn outcome(result: Result<Vec<u8>, Error>) -> String {
+    match result {
+        Ok(_) => "ok".to_string(),
+        Err(e) => e.kind().code().to_string(),
+    }
+}
+
+#[test]
+fn one_shot_and_streaming_decrypt_agree_on_every_vector() {
+    for vector in vector_gen::all() {
+        let v = &vector.json;
+        let expected = v["error_kind"].as_str().unwrap_or("ok");
+        let one_shot = outcome(decrypt_vector(v));
+        assert_eq!(one_shot, expected, "{}: one-shot", vector.name);
+        // The binding order with the required context in its §7.1 place.
+        let message = hex_field(v, "ciphertext");
+        let options = options_of(v);
+        let checked = mrkenv::parse_header_with(&message, &options)
+            .and_then(|header| data_key_for(v, &header))
+            .and_then(|key| decrypt(&message, &key, &options));
+        assert_eq!(
+            outcome(checked),
+            expected,
+            "{}: parse_header_with",
+            vector.name
+        );
+        for chunk in [1, 7, 100, usize::MAX] {
+            let streamed = outcome(stream_vector(v, chunk));
+            assert_eq!(streamed, expected, "{}: streaming by {chunk}", vector.name);
+        }
+        // With the vector's own data key, the slice and in-place paths agree
+        // with the one-shot decrypt given that key.
+        let key = DataKey::from_slice(&hex_field(v, "data_key")).unwrap();
+        let whole = outcome(decrypt(&message, &key, &options));
+        let mut out = vec![0u8; message.len()];
+        let slice = outcome(decrypt_to_slice(&message, &key, &options, &mut out).map(|_| vec![]));
+        let mut buffer = message.clone();
+        let in_place = outcome(decrypt_in_place(&mut buffer, &key, &options).map(|()| vec![]));
+        assert_eq!(slice, whole, "{}: decrypt_to_slice", vector.name);
+        assert_eq!(in_place, whole, "{}: decrypt_in_place", vector.name);
+    }
+}
+
+#[test]
+fn no_keyring_runs_for_a_message_malformed_up_to_its_header_tag() {
+    for name in ["err-truncated-after-header", "err-header-tag-17-bytes"] {
+        let vector = vector_gen::all()
+            .into_iter()
+            .find(|v| v.name == name)
+            .unwrap();
+        let message = hex_field(&vector.json, "ciphertext");
+        let err = parse_header(&message, &Limits::default()).unwrap_err();
+        assert_eq!(err.kind().code(), "MalformedMessage", "{name}: {err}");
+        let mut decryptor = Decryptor::new(DecryptOptions::default());
+        let fed = decryptor.update(&message, &mut Vec::new());
+        assert!(!decryptor.needs_data_key(), "{name}");
+        assert!(decryptor.header().is_none(), "{name}: header handed out");
+        let err = fed.and_then(|()| decryptor.finish()).unwrap_err();
+        assert_eq!(err.kind().code(), "MalformedMessage", "{name}: {err}");
+    }
 }
 
 #[test]

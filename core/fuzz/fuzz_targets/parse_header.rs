@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
     let split = data.len() / 3;
     let mut decryptor = Decryptor::new(DecryptOptions::default());
     let mut out = Vec::new();
-    let _ = decryptor
+    let fed = decryptor
         .update(&data[..split], &mut out)
         .and_then(|()| decryptor.update(&data[split..], &mut out));
     assert!(
@@ -76,7 +76,14 @@ fuzz_target!(|data: &[u8]| {
             "Decryptor and parse_header disagree"
         );
     }
-    if decryptor.needs_data_key() {
-        assert!(parsed.is_ok());
+    // One header reader: the decryptor wants a key exactly when
+    // parse_header accepts, and fails with the same kind otherwise.
+    assert_eq!(
+        decryptor.needs_data_key(),
+        parsed.is_ok(),
+        "Decryptor and parse_header disagree on the header tag"
+    );
+    if let (Err(streamed), Err(parsed)) = (fed, &parsed) {
+        assert_eq!(streamed.kind(), parsed.kind(), "different error kinds");
     }
 });

@@ -1,8 +1,11 @@
-//! The few CBOR primitives the streaming pieces need, written and read in
-//! deterministic (shortest) form. Headers use `ciborium`; the pieces around them
-//! (byte string heads, frame heads) are parsed here so a reader can take them
-//! one byte at a time.
+//! The CBOR primitives of the format, in deterministic (shortest) form: heads
+//! written and read one at a time for the streaming pieces (byte string heads,
+//! frame heads), and the deterministic encoding of `ciborium` values shared by
+//! the header and the raw AES wrapping AAD (the encryption context map).
 
+use ciborium::value::Value;
+
+use crate::context::EncryptionContext;
 use crate::error::FormatError;
 
 /// CBOR major type 0: unsigned integer.
@@ -101,6 +104,30 @@ pub fn read_head(
         return Err(FormatError::NotDeterministic(location.to_string()));
     }
     Ok(Some((value, 1 + extra)))
+}
+
+/// Sorts text keys in CBOR deterministic order (shorter first, then bytewise).
+pub(crate) fn sorted_context(context: &EncryptionContext) -> Vec<(&String, &String)> {
+    let mut pairs: Vec<(&String, &String)> = context.iter().collect();
+    pairs.sort_by(|(a, _), (b, _)| (a.len(), a.as_bytes()).cmp(&(b.len(), b.as_bytes())));
+    pairs
+}
+
+/// The encryption context as a deterministic CBOR map value.
+pub(crate) fn context_value(context: &EncryptionContext) -> Value {
+    Value::Map(
+        sorted_context(context)
+            .into_iter()
+            .map(|(k, v)| (Value::Text(k.clone()), Value::Text(v.clone())))
+            .collect(),
+    )
+}
+
+/// Encodes a CBOR value (deterministic when the value was built in order).
+pub(crate) fn encode_value(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).expect("writing CBOR to a Vec cannot fail");
+    out
 }
 
 fn major_name(major: u8) -> &'static str {

@@ -22,6 +22,7 @@ use crate::crypto::{Suite, KEY_LEN, MESSAGE_ID_LEN};
 use crate::error::{Error, FormatError};
 use crate::limits::{check_frame_length, Limits};
 
+use super::cbor::{context_value, encode_value};
 use super::VERSION;
 
 /// One encrypted copy of the data key.
@@ -70,30 +71,6 @@ fn int(value: u64) -> Value {
     Value::Integer(Integer::from(value))
 }
 
-/// Sorts text keys in CBOR deterministic order (shorter first, then bytewise).
-pub(crate) fn sorted_context(context: &EncryptionContext) -> Vec<(&String, &String)> {
-    let mut pairs: Vec<(&String, &String)> = context.iter().collect();
-    pairs.sort_by(|(a, _), (b, _)| (a.len(), a.as_bytes()).cmp(&(b.len(), b.as_bytes())));
-    pairs
-}
-
-/// The encryption context as a deterministic CBOR map value.
-pub(crate) fn context_value(context: &EncryptionContext) -> Value {
-    Value::Map(
-        sorted_context(context)
-            .into_iter()
-            .map(|(k, v)| (Value::Text(k.clone()), Value::Text(v.clone())))
-            .collect(),
-    )
-}
-
-/// Encodes a CBOR value (deterministic when the value was built in order).
-pub(crate) fn encode_value(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    ciborium::into_writer(value, &mut out).expect("writing CBOR to a Vec cannot fail");
-    out
-}
-
 impl Header {
     /// The format version of this header (always 1).
     pub fn version(&self) -> u8 {
@@ -125,9 +102,15 @@ impl Header {
         encode_value(&map)
     }
 
-    /// Decodes header map bytes strictly, within `limits`.
+    /// Decodes header map bytes strictly, within `limits`, in the order of
+    /// `docs/FORMAT.md` §7.1 step 6: size, well-formed CBOR of the header's
+    /// types only, the seven fields present, each field in turn (with its
+    /// limits), and last the deterministic encoding.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Header, Error> {
+        // 6.1
         Limits::check("header bytes", limits.max_header_bytes, bytes.len())?;
+        // 6.2
+        check_types(bytes)?;
         let mut reader = bytes;
         let value: Value = ciborium::from_reader(&mut reader).map_err(|e| {
             FormatError::invalid("header", format!("not valid CBOR ({})", cbor_problem(&e)))
@@ -139,6 +122,7 @@ impl Header {
             )
             .into());
         }
+        // 6.3: known keys, no duplicate, all present, before any field is read.
         let Value::Map(entries) = value else {
             return Err(FormatError::invalid("header", "expected a CBOR map").into());
         };
@@ -149,9 +133,11 @@ impl Header {
                 _ => None,
             };
             let Some(index) = index else {
-                return Err(
-                    FormatError::invalid("header", format!("unknown field {key:?}")).into(),
-                );
+                return Err(FormatError::invalid(
+                    "header",
+                    format!("unknown field {}", describe_key(&key)),
+                )
+                .into());
             };
             let slot = &mut fields[index as usize - 1];
             if slot.is_some() {
@@ -161,21 +147,23 @@ impl Header {
             }
             *slot = Some(value);
         }
-        let mut take = |key: usize| {
-            fields[key - 1]
-                .take()
-                .ok_or_else(|| FormatError::invalid("header", format!("missing {}", field(key))))
-        };
-        let version = as_uint(take(1)?, 1)?;
+        if let Some(missing) = fields.iter().position(Option::is_none) {
+            return Err(
+                FormatError::invalid("header", format!("missing {}", field(missing + 1))).into(),
+            );
+        }
+        let mut take = |key: usize| fields[key - 1].take().expect("every field is present");
+        // 6.4 to 6.10
+        let version = as_uint(take(1), 1)?;
         if version != VERSION as u64 {
             return Err(FormatError::UnsupportedVersion(version).into());
         }
-        let suite_id = as_uint(take(2)?, 2)?;
+        let suite_id = as_uint(take(2), 2)?;
         let suite = Suite::from_id(suite_id).ok_or(FormatError::UnsupportedSuite(suite_id))?;
-        let message_id = as_array32(take(3)?, 3)?;
-        let encryption_context = as_context(take(4)?, limits)?;
-        let encrypted_data_keys = as_edks(take(5)?, limits)?;
-        let frame_length = as_uint(take(6)?, 6)?;
+        let message_id = as_array32(take(3), 3)?;
+        let encryption_context = as_context(take(4), limits)?;
+        let encrypted_data_keys = as_edks(take(5), limits)?;
+        let frame_length = as_uint(take(6), 6)?;
         let frame_length = u32::try_from(frame_length)
             .ok()
             .filter(|f| check_frame_length(*f).is_ok())
@@ -190,7 +178,7 @@ impl Header {
             limits.max_frame_length as usize,
             frame_length as usize,
         )?;
-        let commitment = as_array32(take(7)?, 7)?;
+        let commitment = as_array32(take(7), 7)?;
         let header = Header {
             suite,
             message_id,
@@ -199,11 +187,119 @@ impl Header {
             frame_length,
             commitment,
         };
+        // 6.11
         if header.encode() != bytes {
             return Err(FormatError::NotDeterministic("header".into()).into());
         }
         Ok(header)
     }
+}
+
+/// A map key of the header, for an error message: a number as a number, a
+/// text as quoted text (cut when long), anything else by its type.
+fn describe_key(key: &Value) -> String {
+    match key {
+        Value::Integer(i) => i128::from(*i).to_string(),
+        Value::Text(text) if text.chars().count() > 40 => {
+            format!("{:?}...", text.chars().take(40).collect::<String>())
+        }
+        Value::Text(text) => format!("{text:?}"),
+        other => type_name(other).to_string(),
+    }
+}
+
+/// The CBOR type of a value, in words.
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Integer(i) if i128::from(*i) < 0 => "a negative integer",
+        Value::Integer(_) => "an unsigned integer",
+        Value::Bytes(_) => "a byte string",
+        Value::Text(_) => "a text string",
+        Value::Array(_) => "an array",
+        Value::Map(_) => "a map",
+        Value::Tag(..) => "a tag",
+        Value::Float(_) => "a float",
+        Value::Bool(_) | Value::Null => "a simple value",
+        _ => "another CBOR type",
+    }
+}
+
+/// §7.1 step 6.2: the header is built of unsigned integers, byte and text
+/// strings, arrays and maps only. Fails at the first negative integer, tag,
+/// float or simple value (`false`, `true`, `null`, ...), wherever it is.
+/// Heads that are not well formed are left to the CBOR decoder, and
+/// non-shortest or indefinite lengths to the determinism check (6.11).
+fn check_types(bytes: &[u8]) -> Result<(), FormatError> {
+    // Items still to read in each open container; `None` = indefinite length.
+    let mut open: Vec<Option<u64>> = vec![Some(1)];
+    let mut at = 0;
+    while let Some(top) = open.last_mut() {
+        match top {
+            Some(0) => {
+                open.pop();
+                continue;
+            }
+            Some(n) => *n -= 1,
+            None if bytes.get(at) == Some(&0xff) => {
+                open.pop();
+                at += 1;
+                continue;
+            }
+            None => {}
+        }
+        let Some(&first) = bytes.get(at) else {
+            return Ok(());
+        };
+        let (major, info) = (first >> 5, first & 0x1f);
+        let unexpected = match major {
+            1 => Some("a negative integer"),
+            6 => Some("a tag"),
+            7 if (25..=27).contains(&info) => Some("a float"),
+            7 => Some("a simple value"),
+            _ => None,
+        };
+        if let Some(what) = unexpected {
+            return Err(FormatError::invalid(
+                "header",
+                format!("{what} at byte {at} is not allowed"),
+            ));
+        }
+        let extra = match info {
+            0..=23 => 0,
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
+            31 if major != 0 => {
+                at += 1;
+                open.push(None);
+                continue;
+            }
+            _ => return Ok(()),
+        };
+        let Some(argument) = bytes.get(at + 1..at + 1 + extra) else {
+            return Ok(());
+        };
+        let argument = if extra == 0 {
+            info as u64
+        } else {
+            argument.iter().fold(0u64, |v, b| (v << 8) | *b as u64)
+        };
+        at += 1 + extra;
+        match major {
+            2 | 3 => match usize::try_from(argument)
+                .ok()
+                .and_then(|n| at.checked_add(n))
+            {
+                Some(end) if end <= bytes.len() => at = end,
+                _ => return Ok(()),
+            },
+            4 => open.push(Some(argument)),
+            5 => open.push(Some(argument.saturating_mul(2))),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn cbor_problem<T: std::fmt::Debug>(error: &ciborium::de::Error<T>) -> String {
@@ -219,14 +315,15 @@ fn cbor_problem<T: std::fmt::Debug>(error: &ciborium::de::Error<T>) -> String {
 }
 
 fn as_uint(value: Value, key: usize) -> Result<u64, FormatError> {
-    match value {
-        Value::Integer(i) => u64::try_from(i)
-            .map_err(|_| FormatError::invalid(field(key), "must be an unsigned integer")),
-        _ => Err(FormatError::invalid(
-            field(key),
-            "must be an unsigned integer",
-        )),
+    if let Value::Integer(i) = value {
+        if let Ok(v) = u64::try_from(i) {
+            return Ok(v);
+        }
     }
+    Err(FormatError::invalid(
+        field(key),
+        format!("must be an unsigned integer, found {}", type_name(&value)),
+    ))
 }
 
 fn as_array32(value: Value, key: usize) -> Result<[u8; 32], FormatError> {
@@ -237,7 +334,10 @@ fn as_array32(value: Value, key: usize) -> Result<[u8; 32], FormatError> {
                 format!("must be 32 bytes, found {}", bytes.len()),
             )
         }),
-        _ => Err(FormatError::invalid(field(key), "must be a byte string")),
+        other => Err(FormatError::invalid(
+            field(key),
+            format!("must be a byte string, found {}", type_name(&other)),
+        )),
     }
 }
 
@@ -306,6 +406,7 @@ fn as_edks(value: Value, limits: &Limits) -> Result<Vec<EncryptedDataKey>, Error
 
 #[cfg(test)]
 mod tests {
+    use super::super::cbor::sorted_context;
     use super::*;
 
     fn sample() -> Header {
@@ -377,6 +478,93 @@ mod tests {
         bytes.extend_from_slice(&[0x08, 0x00]); // field 8 = 0
         let err = Header::decode(&bytes, &Limits::default()).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    /// The header map of `sample()` without field `key`, with `edks` keys.
+    fn without_field(key: u8, edks: usize) -> Vec<u8> {
+        let mut header = sample();
+        header.encrypted_data_keys = vec![header.encrypted_data_keys[0].clone(); edks];
+        let value: Value = ciborium::from_reader(&header.encode()[..]).unwrap();
+        let Value::Map(mut entries) = value else {
+            unreachable!()
+        };
+        entries.retain(|(k, _)| *k != int(key as u64));
+        encode_value(&Value::Map(entries))
+    }
+
+    #[test]
+    fn missing_fields_are_reported_before_any_limit() {
+        let limits = Limits::default();
+        for key in [6, 7] {
+            // 17 encrypted data keys: over the limit of 16, but a field is missing.
+            let err = Header::decode(&without_field(key, 17), &limits).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::MalformedMessage, "{err}");
+            let name = FIELD_NAMES[key as usize - 1];
+            assert_eq!(
+                err.to_string(),
+                format!("header: missing header field {key} ({name})")
+            );
+        }
+        let err = Header::decode(&without_field(7, 1), &limits).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "header: missing header field 7 (key commitment)"
+        );
+    }
+
+    #[test]
+    fn error_messages_name_values_in_words() {
+        let replace = |at: usize, with: &[u8]| {
+            let bytes = sample().encode();
+            let mut out = bytes[..at].to_vec();
+            out.extend_from_slice(with);
+            out.extend_from_slice(&bytes[at + 1..]);
+            Header::decode(&out, &Limits::default())
+                .unwrap_err()
+                .to_string()
+        };
+        let mut bytes = sample().encode();
+        bytes[0] = 0xa8;
+        bytes.extend_from_slice(&[0x08, 0x00]);
+        let err = Header::decode(&bytes, &Limits::default()).unwrap_err();
+        assert_eq!(err.to_string(), "header: unknown field 8");
+        let mut bytes = sample().encode();
+        bytes[0] = 0xa8;
+        bytes.extend_from_slice(&[0x61, b'x', 0x00]);
+        let err = Header::decode(&bytes, &Limits::default()).unwrap_err();
+        assert_eq!(err.to_string(), "header: unknown field \"x\"");
+        // Field 1's value (byte 2) as a negative integer, a tag, a float, `null`.
+        assert_eq!(
+            replace(2, &[0x20]),
+            "header: a negative integer at byte 2 is not allowed"
+        );
+        assert_eq!(
+            replace(2, &[0xc1, 0x01]),
+            "header: a tag at byte 2 is not allowed"
+        );
+        assert_eq!(
+            replace(2, &[0xf9, 0x3c, 0x00]),
+            "header: a float at byte 2 is not allowed"
+        );
+        assert_eq!(
+            replace(2, &[0xf6]),
+            "header: a simple value at byte 2 is not allowed"
+        );
+        // A bignum tag that a CBOR library would turn into the integer 1.
+        assert_eq!(
+            replace(2, &[0xc2, 0x41, 0x01]),
+            "header: a tag at byte 2 is not allowed"
+        );
+        // Field 3's value (message id, at byte 6) as an unsigned integer.
+        let bytes = sample().encode();
+        let mut out = bytes[..6].to_vec();
+        out.push(0x00);
+        out.extend_from_slice(&bytes[6 + 2 + 32..]);
+        let err = Header::decode(&out, &Limits::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "header field 3 (message id): must be a byte string, found an unsigned integer"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 pub mod cbor;
 pub mod frame;
 pub mod header;
+pub(crate) mod prelude;
 
 pub use frame::FrameHead;
 pub use header::{EncryptedDataKey, Header};

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use crate::context::{check_context_limits, EncryptionContext};
 use crate::crypto::{aes_gcm_open, aes_gcm_seal, fill_random, DataKey, IV_LEN, KEY_LEN, TAG_LEN};
 use crate::error::{Attempt, Error, KeyringError};
-use crate::format::header::{context_value, encode_value};
+use crate::format::cbor::{context_value, encode_value};
 use crate::format::{EncryptedDataKey, Header, AWS_KMS_PROVIDER_ID};
 use crate::limits::Limits;
 

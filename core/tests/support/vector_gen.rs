@@ -228,6 +228,41 @@ fn layout(message: &[u8]) -> (usize, usize, usize) {
     (header_start, header_end, header_end + 17)
 }
 
+/// `message` with its header bytes replaced by `header` (and the header's
+/// byte string head fixed), everything after the header unchanged.
+fn with_header(message: &[u8], header: &[u8]) -> Vec<u8> {
+    let (_, header_end, _) = layout(message);
+    let mut rebuilt = message[..5].to_vec();
+    mrkenv::format::cbor::write_head(&mut rebuilt, 2, header.len() as u64);
+    rebuilt.extend_from_slice(header);
+    rebuilt.extend_from_slice(&message[header_end..]);
+    rebuilt
+}
+
+/// The header bytes of `message` without field `key` (6, frame length 1024;
+/// or 7, the key commitment, which ends the map): a map of 6 entries.
+fn header_without_field(message: &[u8], key: u8) -> Vec<u8> {
+    let (header_start, header_end, _) = layout(message);
+    let header = &message[header_start..header_end];
+    // Field 7 is the last 35 bytes, `07 58 20` and 32 bytes; field 6 the 4
+    // bytes before, `06 19 04 00`.
+    let field7 = header.len() - 35;
+    assert_eq!(&header[field7..field7 + 3], &[0x07, 0x58, 0x20]);
+    let field6 = field7 - 4;
+    assert_eq!(&header[field6..field7], &[0x06, 0x19, 0x04, 0x00]);
+    assert_eq!(header[0], 0xa7);
+    let mut out = vec![0xa6];
+    match key {
+        6 => {
+            out.extend_from_slice(&header[1..field6]);
+            out.extend_from_slice(&header[field7..]);
+        }
+        7 => out.extend_from_slice(&header[1..field7]),
+        _ => panic!("only fields 6 and 7"),
+    }
+    out
+}
+
 /// Spans of the frames of a message, in order.
 fn frames(message: &[u8], frame_length: u32) -> Vec<(usize, usize)> {
     let (_, _, mut at) = layout(message);
@@ -503,6 +538,52 @@ pub fn all() -> Vec<Vector> {
         Err("MalformedMessage"),
         &[],
     ));
+
+    // The order of FORMAT.md §7.1: everything up to and including the header
+    // tag's framing is checked before a keyring runs. The wrong wrapping key
+    // makes a keyring that ran first fail with NoDecryptableKey instead.
+    let (_, header_end, frames_start) = layout(&one_frame.ciphertext);
+    out.push(to_json(
+        &one_frame,
+        "err-truncated-after-header",
+        "the message cut right after its header (no header tag), decrypted with the wrong \
+         wrapping key: MalformedMessage (truncated) before any keyring or KMS call",
+        &one_frame.ciphertext[..header_end],
+        Err("MalformedMessage"),
+        &[("decrypt_keyring", raw_keyring_json(&WRONG_WRAPPING_KEY))],
+    ));
+
+    let mut bytes = one_frame.ciphertext[..header_end].to_vec();
+    assert_eq!(one_frame.ciphertext[header_end], 0x50);
+    bytes.push(0x51); // a byte string of 17 bytes: the tag and one more byte
+    bytes.extend_from_slice(&one_frame.ciphertext[header_end + 1..frames_start]);
+    bytes.push(0x00);
+    bytes.extend_from_slice(&one_frame.ciphertext[frames_start..]);
+    out.push(to_json(
+        &one_frame,
+        "err-header-tag-17-bytes",
+        "the header tag is a 17-byte string (one byte added), decrypted with the wrong \
+         wrapping key: MalformedMessage before any keyring or KMS call",
+        &bytes,
+        Err("MalformedMessage"),
+        &[("decrypt_keyring", raw_keyring_json(&WRONG_WRAPPING_KEY))],
+    ));
+
+    // A missing field is found (§7.1 6.3) before any limit is checked (6.8).
+    for (key, name) in [(7, "key commitment"), (6, "frame length")] {
+        let header = header_without_field(&too_many.ciphertext, key);
+        out.push(to_json(
+            &too_many,
+            &format!("err-missing-field-{key}-too-many-edks"),
+            &format!(
+                "header field {key} ({name}) removed from a header with 17 encrypted data keys \
+                 (over the default limit of 16): MalformedMessage (missing field), not LimitExceeded"
+            ),
+            &with_header(&too_many.ciphertext, &header),
+            Err("MalformedMessage"),
+            &[],
+        ));
+    }
 
     out
 }
