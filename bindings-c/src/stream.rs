@@ -192,9 +192,8 @@ fn decryptor_update(dec: &mut decryptor, input: &[u8], produced: &mut Vec<u8>) -
     if dec.inner.needs_data_key() {
         let header = dec.inner.header().expect("the header is read");
         let data_key = dec.keyring.data_key(header)?;
-        dec.inner.set_data_key(&data_key)?;
-        // Frames that arrived with the header are buffered in the decryptor.
-        dec.inner.update(&[], produced)?;
+        // Also decrypts the frames that arrived with the header.
+        dec.inner.set_data_key(&data_key, produced)?;
     }
     Ok(())
 }

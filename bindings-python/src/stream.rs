@@ -139,8 +139,9 @@ pub fn decrypt_stream(
         PyRuntimeError::new_err("mrkenv: internal error: no header after reading the header")
     })?;
     let data_key = keyring.data_key(py, &header)?;
-    decryptor.set_data_key(&data_key).py_err(py)?;
-    py.detach(|| decryptor.update(&[], &mut out)).py_err(py)?;
+    // Also decrypts the frames that arrived with the header.
+    py.detach(|| decryptor.set_data_key(&data_key, &mut out))
+        .py_err(py)?;
     write_all(py, dst, &out)?;
     out.clear();
     loop {

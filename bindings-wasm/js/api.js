@@ -276,14 +276,15 @@ async function materialsFor(state, context, injected = {}) {
   }
 }
 
-/** Unlocks a decryptor that needs its data key. */
+/** Unlocks a decryptor that needs its data key; returns the plaintext of
+ * what it had buffered meanwhile. */
 async function unlock(state, decryptor) {
   const session = call(() => state.native.decryptSession(decryptor));
   try {
     await converse(session, state);
     const dataKey = call(() => session.dataKey());
     try {
-      call(() => decryptor.setDataKey(dataKey));
+      return call(() => decryptor.setDataKey(dataKey));
     } finally {
       dataKey.free();
     }
@@ -343,8 +344,7 @@ export async function decrypt(keyring, ciphertext, options) {
       throw new MrkenvError("MalformedMessage", "message is truncated: the header is incomplete");
     }
     const header = headerOf(call(() => decryptor.header()));
-    await unlock(state, decryptor);
-    const plaintext = call(() => decryptor.update(new Uint8Array(0)));
+    const plaintext = await unlock(state, decryptor);
     call(() => decryptor.finish());
     return { plaintext, header };
   } finally {
@@ -484,8 +484,7 @@ export function decryptStream(keyring, options) {
     const out = call(() => live().update(bytes));
     if (out.length > 0) controller.enqueue(out);
     if (live().needsDataKey()) {
-      await unlock(state, live());
-      const rest = call(() => live().update(new Uint8Array(0)));
+      const rest = await unlock(state, live());
       if (rest.length > 0) controller.enqueue(rest);
     }
   };

@@ -522,10 +522,13 @@ impl MessageDecryptor {
         Ok(summary_value(&HeaderSummary::from_header(header)))
     }
 
-    /// Checks the data key against the commitment and the header tag.
+    /// Checks the data key against the commitment and the header tag, then
+    /// decrypts what was buffered meanwhile: returns that plaintext.
     #[wasm_bindgen(js_name = setDataKey)]
-    pub fn set_data_key(&mut self, data_key: &DataKeyBox) -> JsResult<()> {
-        self.inner.set_data_key(&data_key.key).js()
+    pub fn set_data_key(&mut self, data_key: &DataKeyBox) -> JsResult<Vec<u8>> {
+        let mut out = Vec::new();
+        self.inner.set_data_key(&data_key.key, &mut out).js()?;
+        Ok(out)
     }
 
     /// Ends the input; fails unless the final frame was read.

@@ -199,8 +199,7 @@ fn large(c: &mut Criterion) {
             for piece in black_box(&message).chunks(PIECE) {
                 decryptor.update(piece, &mut out).unwrap();
                 if decryptor.needs_data_key() {
-                    decryptor.set_data_key(&data_key).unwrap();
-                    decryptor.update(&[], &mut out).unwrap();
+                    decryptor.set_data_key(&data_key, &mut out).unwrap();
                 }
             }
             decryptor.finish().unwrap();

@@ -65,7 +65,8 @@ pub fn decrypt_in_place(
         if !decryptor.needs_data_key() {
             return Err(decryptor.prelude_incomplete());
         }
-        decryptor.set_data_key(data_key)?;
+        // Nothing is buffered: `process` leaves the body in `buffer`.
+        decryptor.set_data_key(data_key, &mut Vec::new())?;
         decryptor.open_in_place(buffer, used)
     })();
     match result {
@@ -126,7 +127,8 @@ fn decrypt_into_sink(
     if !decryptor.needs_data_key() {
         return Err(decryptor.prelude_incomplete());
     }
-    decryptor.set_data_key(data_key)?;
+    // Nothing is buffered: `process_to` leaves the body in `message`.
+    decryptor.set_data_key(data_key, &mut Vec::new())?;
     // Bytes after the final frame fail in `process_to`; a message that ends
     // before its final frame fails in `finish`.
     decryptor.process_to(&message[used..], sink)?;

@@ -336,8 +336,8 @@ enum State {
 /// [`parse_header`](crate::parse_header)), and the header is available from
 /// [`header`](Self::header): find the data key and call
 /// [`set_data_key`](Self::set_data_key), which goes on by itself with the
-/// bytes that arrived meanwhile; the next [`update`](Self::update) (even with
-/// no input) hands out their plaintext. Call [`finish`](Self::finish) at the
+/// bytes that arrived meanwhile and appends their plaintext to its output.
+/// Call [`finish`](Self::finish) at the
 /// end of input. After any error the decryptor refuses further input (only
 /// a [`set_data_key`](Self::set_data_key) call at the wrong time is refused
 /// without failing it).
@@ -354,8 +354,7 @@ enum State {
 /// let mut plaintext = Vec::new();
 /// decryptor.update(&message, &mut plaintext).unwrap(); // stops for the key
 /// let data_key = keyring.unwrap_data_key(decryptor.header().unwrap()).unwrap();
-/// decryptor.set_data_key(&data_key).unwrap(); // decrypts the buffered frames
-/// decryptor.update(&[], &mut plaintext).unwrap(); // hands out their plaintext
+/// decryptor.set_data_key(&data_key, &mut plaintext).unwrap(); // decrypts what was buffered
 /// decryptor.finish().unwrap();
 /// assert_eq!(plaintext, b"hello");
 /// ```
@@ -371,12 +370,6 @@ pub struct Decryptor {
     header_tag: [u8; TAG_LEN],
     keys: Option<MessageKeys>,
     next_sequence: u64,
-    /// Verified plaintext of frames decrypted by `set_data_key`, handed out
-    /// by the next `update`.
-    ready: Ready,
-    /// An error `set_data_key` met in a buffered frame, reported by the next
-    /// `update` (after the plaintext before it) or `finish`.
-    deferred: Option<Error>,
 }
 
 impl Decryptor {
@@ -392,8 +385,6 @@ impl Decryptor {
             header_tag: [0; TAG_LEN],
             keys: None,
             next_sequence: 1,
-            ready: Ready::default(),
-            deferred: None,
         }
     }
 
@@ -417,32 +408,30 @@ impl Decryptor {
 
     /// Checks the data key against the key commitment (in constant time) and
     /// the header tag, before any frame is decrypted; then goes on by itself
-    /// with the bytes that arrived while the key was missing, verifying and
-    /// decrypting every complete frame among them. Their plaintext is handed
-    /// out by the next [`update`](Self::update) (an `update` with no input is
-    /// enough), and [`finish`](Self::finish) refuses to end while it waits.
+    /// with the bytes that arrived while the key was missing, appending the
+    /// plaintext of every complete frame among them to `out`, exactly as
+    /// [`update`](Self::update) would. No `update` call is needed after it.
     ///
-    /// A key that does not verify fails the decryptor, like any other error.
-    /// A bad frame among the buffered bytes fails it too, and is reported as
-    /// streamed input is: by the next `update`, once it has handed out the
-    /// plaintext of the verified frames before it (or by `finish`). Calling
-    /// this when no key is wanted (before the header tag is read, or a second
-    /// time) is refused with `InvalidArgument` and changes nothing.
-    pub fn set_data_key(&mut self, data_key: &DataKey) -> Result<(), Error> {
+    /// Any error fails the decryptor: a key that does not verify, or a bad
+    /// frame among the buffered bytes (after the verified frames before it
+    /// were appended, as `update` does). Calling this when no key is wanted
+    /// (before the header tag is read, or a second time) is refused with
+    /// `InvalidArgument` and changes nothing.
+    pub fn set_data_key(&mut self, data_key: &DataKey, out: &mut Vec<u8>) -> Result<(), Error> {
         self.guard()?;
         if self.state != State::NeedKey {
             return Err(Error::invalid_argument(
                 "the decryptor does not need a data key now (read the header first)",
             ));
         }
-        let result = self.set_data_key_inner(data_key);
+        let result = self.set_data_key_inner(data_key, out);
         if result.is_err() {
             self.fail();
         }
         result
     }
 
-    fn set_data_key_inner(&mut self, data_key: &DataKey) -> Result<(), Error> {
+    fn set_data_key_inner(&mut self, data_key: &DataKey, out: &mut Vec<u8>) -> Result<(), Error> {
         let header = self.header.as_ref().expect("header is read in NeedKey");
         let keys = MessageKeys::derive(header.suite, data_key, &header.message_id);
         keys.check_commitment(&header.commitment)?;
@@ -452,36 +441,23 @@ impl Decryptor {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        // Reserved up front so that no copy of plaintext is left behind by
-        // a reallocation (the plaintext is never longer than the buffer).
-        let mut ready = Zeroizing::new(Vec::with_capacity(self.buffer.len()));
+        // Reserved up front so that growing `out` leaves no copy of
+        // plaintext behind (the plaintext is never longer than the buffer).
+        out.reserve(self.buffer.len());
         let buffer = std::mem::take(&mut self.buffer);
-        match self.process(&buffer, &mut ready) {
-            Ok(used) => self.buffer = buffer[used..].to_vec(),
-            Err(e) => self.deferred = Some(e),
-        }
-        self.ready = Ready(ready);
+        let used = self.process(&buffer, out)?;
+        self.buffer = buffer[used..].to_vec();
         Ok(())
     }
 
-    /// Marks the decryptor failed and wipes plaintext it still holds.
+    /// Marks the decryptor failed: every later call is refused.
     fn fail(&mut self) {
         self.state = State::Failed;
-        self.ready.0.zeroize();
     }
 
-    /// Consumes `input`, appending verified plaintext to `out` (first any
-    /// plaintext that [`set_data_key`](Self::set_data_key) decrypted).
+    /// Consumes `input`, appending verified plaintext to `out`.
     pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         self.guard()?;
-        if !self.ready.0.is_empty() {
-            out.extend_from_slice(&self.ready.0);
-            self.ready.0.zeroize();
-        }
-        if let Some(e) = self.deferred.take() {
-            self.fail();
-            return Err(e);
-        }
         let result = self.update_inner(input, out);
         if result.is_err() {
             self.fail();
@@ -601,15 +577,10 @@ impl Decryptor {
         }
     }
 
-    /// Ends the input: fails unless the final frame was read (and its
-    /// plaintext handed out by [`update`](Self::update)).
+    /// Ends the input: fails unless the final frame was read.
     pub fn finish(&mut self) -> Result<(), Error> {
         self.guard()?;
         let result = match self.state {
-            _ if self.deferred.is_some() => Err(self.deferred.take().expect("checked")),
-            _ if !self.ready.0.is_empty() => Err(Error::invalid_argument(
-                "finish called while verified plaintext waits: call update first",
-            )),
             State::Done if self.buffer.is_empty() => Ok(()),
             State::Done => Err(FormatError::TrailingBytes(self.buffer.len()).into()),
             State::Prelude => Err(self.prelude_incomplete()),
@@ -729,17 +700,6 @@ impl Decryptor {
                 State::Failed => unreachable!("guarded in update"),
             }
         }
-    }
-}
-
-/// Plaintext a [`Decryptor`] holds for its next `update`: wiped on drop, and
-/// shown by its length only in Debug output.
-#[derive(Default)]
-struct Ready(Zeroizing<Vec<u8>>);
-
-impl std::fmt::Debug for Ready {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Ready({} bytes)", self.0.len())
     }
 }
 

@@ -148,7 +148,10 @@ fn decryptor_stops_for_the_key_and_checks_required_context_first() {
 
     let mut decryptor = Decryptor::new(DecryptOptions::default());
     let mut out = Vec::new();
-    assert!(decryptor.set_data_key(&data_key).is_err(), "no header yet");
+    assert!(
+        decryptor.set_data_key(&data_key, &mut out).is_err(),
+        "no header yet"
+    );
     for byte in &message {
         decryptor
             .update(std::slice::from_ref(byte), &mut out)
@@ -159,7 +162,9 @@ fn decryptor_stops_for_the_key_and_checks_required_context_first() {
     }
     assert!(decryptor.needs_data_key());
     assert_eq!(decryptor.header().unwrap().encryption_context, context());
-    assert!(decryptor.set_data_key(&DataKey::new([0; 32])).is_err());
+    assert!(decryptor
+        .set_data_key(&DataKey::new([0; 32]), &mut out)
+        .is_err());
 }
 
 #[test]
@@ -178,8 +183,7 @@ fn decryptor_streams_in_any_chunking_and_requires_the_final_frame() {
         for piece in message.chunks(chunk) {
             decryptor.update(piece, &mut out).unwrap();
             if decryptor.needs_data_key() {
-                decryptor.set_data_key(&data_key).unwrap();
-                decryptor.update(&[], &mut out).unwrap();
+                decryptor.set_data_key(&data_key, &mut out).unwrap();
             }
         }
         decryptor.finish().unwrap();
@@ -190,8 +194,7 @@ fn decryptor_streams_in_any_chunking_and_requires_the_final_frame() {
     let mut decryptor = Decryptor::new(DecryptOptions::default());
     let mut out = Vec::new();
     decryptor.update(short, &mut out).unwrap();
-    decryptor.set_data_key(&data_key).unwrap();
-    decryptor.update(&[], &mut out).unwrap();
+    decryptor.set_data_key(&data_key, &mut out).unwrap();
     let err = decryptor.finish().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MalformedMessage);
     assert!(
@@ -365,40 +368,27 @@ fn set_data_key_goes_on_with_what_was_buffered() {
     };
     let message = encrypt(m, &plaintext, &options).unwrap();
 
-    // The whole message arrives before the key: set_data_key reads it all.
+    // The whole message arrives before the key: set_data_key reads it all
+    // and hands out its plaintext at once, with no update after it.
     let mut decryptor = Decryptor::new(DecryptOptions::default());
     let mut out = Vec::new();
     decryptor.update(&message, &mut out).unwrap();
     assert!(decryptor.needs_data_key() && out.is_empty());
-    decryptor.set_data_key(&data_key).unwrap();
+    decryptor.set_data_key(&data_key, &mut out).unwrap();
     assert!(decryptor.is_done(), "every buffered frame was read");
     assert!(!decryptor.needs_data_key());
-    // The plaintext it holds is not shown in Debug output.
-    assert!(format!("{decryptor:?}").contains("ready: Ready(3000 bytes)"));
-    // The next update hands out the plaintext; another one is harmless.
-    decryptor.update(&[], &mut out).unwrap();
-    assert_eq!(out, plaintext);
-    decryptor.update(&[], &mut out).unwrap();
     assert_eq!(out, plaintext);
     decryptor.finish().unwrap();
 
-    // Without an update, finish refuses rather than drop verified plaintext.
-    let mut decryptor = Decryptor::new(DecryptOptions::default());
-    decryptor.update(&message, &mut Vec::new()).unwrap();
-    decryptor.set_data_key(&data_key).unwrap();
-    let err = decryptor.finish().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-    assert_eq!(
-        err.to_string(),
-        "invalid argument: finish called while verified plaintext waits: call update first"
-    );
-
-    // A second key is refused and changes nothing.
+    // Part of the body buffered: its complete frames come out, the rest
+    // waits for the next update.
     let mut decryptor = Decryptor::new(DecryptOptions::default());
     let mut out = Vec::new();
     decryptor.update(&message[..1500], &mut out).unwrap();
-    decryptor.set_data_key(&data_key).unwrap();
-    let err = decryptor.set_data_key(&data_key).unwrap_err();
+    decryptor.set_data_key(&data_key, &mut out).unwrap();
+    assert_eq!(out, plaintext[..1024]);
+    // A second key is refused and changes nothing.
+    let err = decryptor.set_data_key(&data_key, &mut out).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     decryptor.update(&message[1500..], &mut out).unwrap();
     decryptor.finish().unwrap();
@@ -419,10 +409,12 @@ fn a_failed_set_data_key_leaves_the_decryptor_failed() {
     let mut decryptor = Decryptor::new(DecryptOptions::default());
     let mut out = Vec::new();
     decryptor.update(&message, &mut out).unwrap();
-    let err = decryptor.set_data_key(&DataKey::new([0; 32])).unwrap_err();
+    let err = decryptor
+        .set_data_key(&DataKey::new([0; 32]), &mut out)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Authentication);
     assert!(!decryptor.needs_data_key());
-    let again = decryptor.set_data_key(&data_key).unwrap_err();
+    let again = decryptor.set_data_key(&data_key, &mut out).unwrap_err();
     assert!(again.to_string().contains("already failed"), "{again}");
     assert!(decryptor.update(&[], &mut out).is_err());
     assert!(decryptor.finish().is_err());
@@ -437,8 +429,7 @@ fn a_failed_set_data_key_leaves_the_decryptor_failed() {
     let mut decryptor = Decryptor::new(DecryptOptions::default());
     let mut out = Vec::new();
     decryptor.update(&tampered, &mut out).unwrap();
-    decryptor.set_data_key(&data_key).unwrap();
-    let err = decryptor.update(&[], &mut out).unwrap_err();
+    let err = decryptor.set_data_key(&data_key, &mut out).unwrap_err();
     assert_eq!(
         err.to_string(),
         "frame 2: authentication tag does not verify"

@@ -76,8 +76,7 @@ fn stream_open(
             if decryptor.needs_data_key() {
                 let header = decryptor.header().expect("header is read").clone();
                 let data_key = keyring().unwrap_data_key(&header)?;
-                decryptor.set_data_key(&data_key)?;
-                decryptor.update(&[], &mut out)?;
+                decryptor.set_data_key(&data_key, &mut out)?;
             }
             if let Some(plaintext) = check_prefix {
                 assert!(out.len() <= plaintext.len());

@@ -53,10 +53,9 @@ fn stream_vector(v: &Value, chunk: usize) -> Result<Vec<u8>, Error> {
         decryptor.update(piece, &mut out)?;
         if decryptor.needs_data_key() {
             let key = data_key_for(v, decryptor.header().expect("header is read"))?;
-            decryptor.set_data_key(&key)?;
+            decryptor.set_data_key(&key, &mut out)?;
         }
     }
-    decryptor.update(&[], &mut out)?;
     decryptor.finish()?;
     Ok(out)
 }

@@ -45,8 +45,7 @@ fn stream(message: &[u8], max_chunk: usize, seed: usize) -> (Result<(), Error>, 
             decryptor.update(&message[at..at + n], &mut out)?;
             at += n;
             if decryptor.needs_data_key() {
-                decryptor.set_data_key(&DataKey::new(DATA_KEY))?;
-                decryptor.update(&[], &mut out)?;
+                decryptor.set_data_key(&DataKey::new(DATA_KEY), &mut out)?;
             }
         }
         decryptor.finish()

@@ -22,7 +22,7 @@ use ciborium::value::{Integer, Value};
 use crate::context::{check_context_limits, EncryptionContext};
 use crate::crypto::{Suite, KEY_LEN, MESSAGE_ID_LEN};
 use crate::error::{Error, RecordError};
-use crate::format::header::{context_value, encode_value};
+use crate::format::cbor::{context_value, encode_value};
 use crate::format::EncryptedDataKey;
 use crate::limits::Limits;
 
