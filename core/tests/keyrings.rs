@@ -168,7 +168,9 @@ fn strict_decrypt_uses_the_configured_replica() {
         kms_edk(MRK_EAST, 3),
         kms_edk(OTHER_ACCOUNT_MRK, 4),
     ]);
-    let plan = keyring.decrypt_requests(&header).unwrap();
+    let plan = keyring
+        .decrypt_plan(&header.encrypted_data_keys, &header.encryption_context)
+        .unwrap();
     assert_eq!(plan.requests.len(), 1);
     let request = &plan.requests[0];
     assert_eq!(
@@ -221,7 +223,9 @@ fn strict_decrypt_fails_on_bad_provider_info() {
     let keyring = KmsMrkKeyring::new([MRK_WEST]).unwrap();
     for info in ["not-an-arn", "arn:aws:kms:us-east-1:111122223333:alias/a"] {
         let header = header_with(vec![kms_edk(MRK_EAST, 1), kms_edk(info, 2)]);
-        let err = keyring.decrypt_requests(&header).unwrap_err();
+        let err = keyring
+            .decrypt_plan(&header.encrypted_data_keys, &header.encryption_context)
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Keyring);
         assert!(
             err.to_string()
@@ -239,7 +243,9 @@ fn discovery_rewrites_mrk_regions_and_skips_foreign_single_region_keys() {
         kms_edk(MRK_EAST, 2),
         kms_edk(SRK_WEST, 3),
     ]);
-    let plan = keyring.decrypt_requests(&header).unwrap();
+    let plan = keyring
+        .decrypt_plan(&header.encrypted_data_keys, &header.encryption_context)
+        .unwrap();
     let asked: Vec<&str> = plan.requests.iter().map(|r| r.key_id.as_str()).collect();
     assert_eq!(asked, [MRK_WEST, SRK_WEST]);
     assert_eq!(plan.skipped.len(), 1);
@@ -273,7 +279,9 @@ fn discovery_filter_limits_partition_and_accounts() {
         kms_edk(cn, 2),
         kms_edk(MRK_EAST, 3),
     ]);
-    let plan = keyring.decrypt_requests(&header).unwrap();
+    let plan = keyring
+        .decrypt_plan(&header.encrypted_data_keys, &header.encryption_context)
+        .unwrap();
     assert_eq!(plan.requests.len(), 1);
     assert_eq!(plan.requests[0].key_id, MRK_WEST);
     assert!(plan.skipped[0].reason.contains("account 444455556666"));

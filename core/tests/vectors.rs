@@ -7,7 +7,10 @@ mod vector_gen;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use mrkenv::keyring::{DecryptResponse, KmsMrkKeyring, RawAesKeyring};
+use mrkenv::keyring::{
+    DecryptRequest, EncryptRequest, GenerateDataKeyRequest, Keyring, KmsMrkKeyring, RawAesKeyring,
+};
+use mrkenv::session::{driver, HostError, Kms, KmsOutput, SessionError};
 use mrkenv::{
     decrypt, decrypt_in_place, decrypt_to_slice, mrk_match, parse_header, DataKey, DecryptOptions,
     Decryptor, EncryptionContext, Error, Header, Limits,
@@ -60,6 +63,44 @@ fn stream_vector(v: &Value, chunk: usize) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
+/// The scripted KMS of tests/vectors/README.md: it knows the ciphertext blobs
+/// of the vector's responses (for any Region of their key) and answers with
+/// the vector's data key; it ignores the encryption context.
+struct ScriptedKms<'a> {
+    responses: &'a [Value],
+    data_key: &'a [u8],
+}
+
+impl Kms for ScriptedKms<'_> {
+    type Error = ();
+    fn generate_data_key(
+        &mut self,
+        _: &GenerateDataKeyRequest,
+    ) -> Result<KmsOutput, HostError<Self::Error>> {
+        unreachable!("vectors only decrypt")
+    }
+    fn encrypt(&mut self, _: &EncryptRequest) -> Result<KmsOutput, HostError<Self::Error>> {
+        unreachable!("vectors only decrypt")
+    }
+    fn decrypt(&mut self, request: &DecryptRequest) -> Result<KmsOutput, HostError<Self::Error>> {
+        let known = self.responses.iter().any(|r| {
+            hex_field(r, "ciphertext_blob") == request.ciphertext_blob
+                && mrk_match(&request.key_id, r["key_id"].as_str().unwrap()).unwrap()
+        });
+        if !known {
+            return Err(HostError::Failed {
+                message: "scripted KMS: unknown ciphertext".into(),
+                error: (),
+            });
+        }
+        Ok(KmsOutput {
+            key_id: Some(request.key_id.clone()),
+            plaintext: self.data_key.to_vec().into(),
+            ciphertext_blob: Vec::new(),
+        })
+    }
+}
+
 /// The data key of a vector's header, from its (decrypt) keyring.
 fn data_key_for(v: &Value, header: &Header) -> Result<DataKey, Error> {
     let data_key = hex_field(v, "data_key");
@@ -73,42 +114,21 @@ fn data_key_for(v: &Value, header: &Header) -> Result<DataKey, Error> {
         .unwrap_data_key(header)?,
         "aws-kms" => {
             let ids: Vec<String> = serde_json::from_value(keyring["key_ids"].clone()).unwrap();
-            let responses = keyring["kms_responses"].as_array().unwrap();
-            let ring = KmsMrkKeyring::new(ids)?;
-            let plan = ring.decrypt_requests(header)?;
-            let mut attempts = plan.skipped.clone();
-            let mut found = None;
-            for request in &plan.requests {
-                // The scripted KMS of tests/vectors/README.md.
-                let known = responses.iter().any(|r| {
-                    hex_field(r, "ciphertext_blob") == request.ciphertext_blob
-                        && mrk_match(&request.key_id, r["key_id"].as_str().unwrap()).unwrap()
-                });
-                if !known {
-                    attempts.push(mrkenv::Attempt {
-                        key_id: request.key_id.clone(),
-                        reason: "scripted KMS: unknown ciphertext".into(),
-                    });
-                    continue;
-                }
-                match ring.accept_decrypt(
-                    request,
-                    DecryptResponse {
-                        key_id: Some(&request.key_id),
-                        plaintext: &data_key,
-                    },
-                ) {
-                    Ok(key) => {
-                        found = Some(key);
-                        break;
-                    }
-                    Err(e) => attempts.push(mrkenv::Attempt {
-                        key_id: request.key_id.clone(),
-                        reason: e.to_string(),
-                    }),
-                }
-            }
-            found.ok_or_else(|| mrkenv::keyring::no_decryptable_key(attempts))?
+            let ring = Keyring::from(KmsMrkKeyring::new(ids)?);
+            let mut kms = ScriptedKms {
+                responses: keyring["kms_responses"].as_array().unwrap(),
+                data_key: &data_key,
+            };
+            driver::data_key(
+                &ring,
+                &mut kms,
+                &header.encrypted_data_keys,
+                &header.encryption_context,
+            )
+            .map_err(|e| match e {
+                SessionError::Failed { error, .. } => error,
+                SessionError::Aborted(()) => unreachable!("the scripted KMS never aborts"),
+            })?
         }
         other => panic!("unknown keyring type {other}"),
     };

@@ -6,7 +6,7 @@ use crate::arn::KmsArn;
 use crate::context::EncryptionContext;
 use crate::crypto::DataKey;
 use crate::error::{Error, KeyringError};
-use crate::format::{EncryptedDataKey, Header};
+use crate::format::EncryptedDataKey;
 use crate::limits::Limits;
 
 use super::kms::{self, DecryptPlan, DecryptRequest, DecryptResponse, GenerateDataKeyRequest};
@@ -120,13 +120,8 @@ impl KmsMrkDiscoveryKeyring {
         Err(KeyringError::DiscoveryCannotEncrypt.into())
     }
 
-    /// The ordered `Decrypt` calls for a message (see the type's docs).
-    pub fn decrypt_requests(&self, header: &Header) -> Result<DecryptPlan, Error> {
-        self.decrypt_plan(&header.encrypted_data_keys, &header.encryption_context)
-    }
-
-    /// [`Self::decrypt_requests`] for any encrypted data keys and context
-    /// (a message's header or a record's).
+    /// The ordered `Decrypt` calls for the encrypted data keys of a message's
+    /// or a record's header (see the type's docs).
     pub fn decrypt_plan(
         &self,
         encrypted_data_keys: &[EncryptedDataKey],

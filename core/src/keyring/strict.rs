@@ -4,7 +4,7 @@ use crate::arn::{check_unique_mrks, mrk_match, KeyIdentifier};
 use crate::context::{check_context_limits, EncryptionContext};
 use crate::crypto::{DataKey, Suite};
 use crate::error::{Error, KeyringError};
-use crate::format::{EncryptedDataKey, Header};
+use crate::format::EncryptedDataKey;
 use crate::limits::Limits;
 
 use super::kms::{
@@ -125,16 +125,11 @@ impl KmsMrkKeyring {
         kms_edk(OP, &request.key_id, arn, response.ciphertext_blob)
     }
 
-    /// The ordered `Decrypt` calls for a message: for each `aws-kms` encrypted
-    /// data key in header order, one call per configured key that is an MRK
-    /// match for it, with `KeyId` = the configured key. An `aws-kms` key whose
-    /// provider info is not a key ARN fails the whole decrypt.
-    pub fn decrypt_requests(&self, header: &Header) -> Result<DecryptPlan, Error> {
-        self.decrypt_plan(&header.encrypted_data_keys, &header.encryption_context)
-    }
-
-    /// [`Self::decrypt_requests`] for any encrypted data keys and context
-    /// (a message's header or a record's).
+    /// The ordered `Decrypt` calls for the encrypted data keys of a message's
+    /// or a record's header: for each `aws-kms` key in header order, one call
+    /// per configured key that is an MRK match for it, with `KeyId` = the
+    /// configured key. An `aws-kms` key whose provider info is not a key ARN
+    /// fails the whole decrypt.
     pub fn decrypt_plan(
         &self,
         encrypted_data_keys: &[EncryptedDataKey],
