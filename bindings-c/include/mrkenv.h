@@ -226,6 +226,105 @@ typedef struct mrkenv_bytes {
   size_t len;
 } mrkenv_bytes;
 
+/**
+ * One attribute's action: `attribute` is the attribute name, `action` one
+ * of `"ENCRYPT_AND_SIGN"`, `"SIGN_ONLY"`,
+ * `"SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT"` or `"DO_NOTHING"` (exactly, case
+ * included). Both are NUL-terminated UTF-8 strings, borrowed for the call.
+ */
+typedef struct mrkenv_record_action {
+  /**
+   * The attribute name.
+   */
+  const char *attribute;
+  /**
+   * The action name.
+   */
+  const char *action;
+} mrkenv_record_action;
+
+/**
+ * How to encrypt items of one table (`mrkenv_encrypt_record_json`). Every
+ * pointer is borrowed for the call only; strings are NUL-terminated UTF-8.
+ *
+ * Every attribute of the item needs an action, from `actions` or else
+ * `default_action`. The partition and sort key attributes must be
+ * `SIGN_ONLY` or `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`.
+ */
+typedef struct mrkenv_record_encrypt_options {
+  /**
+   * The DynamoDB table name (bound into the encryption context). Required.
+   */
+  const char *table_name;
+  /**
+   * The partition key attribute name. Required.
+   */
+  const char *partition_key;
+  /**
+   * The sort key attribute name, or NULL when the table has none.
+   */
+  const char *sort_key;
+  /**
+   * `actions_len` actions (NULL when `actions_len` is 0); an attribute may
+   * appear only once.
+   */
+  const struct mrkenv_record_action *actions;
+  /**
+   * How many entries `actions` holds.
+   */
+  size_t actions_len;
+  /**
+   * The action of attributes missing from `actions`, or NULL for none (an
+   * attribute without an action is then an error).
+   */
+  const char *default_action;
+  /**
+   * The caller's own encryption context: `encryption_context_len` pairs
+   * (NULL when empty); keys may not start with `aws-mrkenv:`.
+   */
+  const struct mrkenv_context_entry *encryption_context;
+  /**
+   * How many pairs `encryption_context` holds.
+   */
+  size_t encryption_context_len;
+} mrkenv_record_encrypt_options;
+
+/**
+ * How to decrypt items of one table (`mrkenv_decrypt_record_json`). Every
+ * pointer is borrowed for the call only; strings are NUL-terminated UTF-8.
+ */
+typedef struct mrkenv_record_decrypt_options {
+  /**
+   * The DynamoDB table name the record must have been written for. Required.
+   */
+  const char *table_name;
+  /**
+   * The partition key attribute name; must match the record's. Required.
+   */
+  const char *partition_key;
+  /**
+   * The sort key attribute name, or NULL for none; must match the record's.
+   */
+  const char *sort_key;
+  /**
+   * Pairs that must be in the record's encryption context with equal
+   * values: `required_context_len` entries (NULL when empty). Checked
+   * before any KMS call.
+   */
+  const struct mrkenv_context_entry *required_context;
+  /**
+   * How many pairs `required_context` holds.
+   */
+  size_t required_context_len;
+  /**
+   * When true, an item without mrkenv's reserved attributes (written
+   * before encryption was turned on) is returned unchanged instead of
+   * failing with `MRKENV_STATUS_MALFORMED_MESSAGE`. Off (false) normally:
+   * set it only while migrating a table.
+   */
+  bool allow_plaintext;
+} mrkenv_record_decrypt_options;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -386,8 +485,9 @@ enum mrkenv_status mrkenv_kms_response_set_error(struct mrkenv_kms_response *res
 void mrkenv_bytes_free(struct mrkenv_bytes *bytes);
 
 /**
- * Frees a string returned by mrkenv (e.g. by `mrkenv_inspect_json`). NULL is
- * fine.
+ * Zeroes and frees a string returned by mrkenv (e.g. by
+ * `mrkenv_inspect_json`, or a decrypted item from
+ * `mrkenv_decrypt_record_json`). NULL is fine.
  *
  * # Safety
  *
@@ -526,6 +626,102 @@ enum mrkenv_status mrkenv_is_mrk(const char *key_id, bool *out);
  * The library version, e.g. `"0.1.0"` (static: do not free).
  */
 const char *mrkenv_version(void);
+
+/**
+ * Encrypts one DynamoDB item under `keyring`, attribute by attribute as
+ * `options` says, and returns the item to store.
+ *
+ * `item_json` is the item in DynamoDB JSON, the `AttributeValue` JSON of
+ * DynamoDB's API: `{"employeeId":{"S":"1234"},"name":{"S":"Andy"}}`, with
+ * `N` as a string and `B`/`BS` elements in padded standard base64. The
+ * result is DynamoDB JSON too: `SIGN_ONLY`,
+ * `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT` and `DO_NOTHING` attributes are
+ * unchanged, each `ENCRYPT_AND_SIGN` attribute becomes a `B` value, and the
+ * reserved attributes `aws_mrkenv_header` and `aws_mrkenv_tag` are added. It
+ * is compact, with attributes in name order and sets in canonical order.
+ *
+ * On success `*out_json` is a NUL-terminated string to free with
+ * `mrkenv_string_free`; on failure it is NULL. For a KMS keyring the
+ * client's `generate_data_key` (and `encrypt`, for more than one key)
+ * callbacks are called, with the record's encryption context (the table
+ * name, key names and values, `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`
+ * values and the caller's pairs), before this returns. Malformed JSON, an
+ * unknown type or action, a missing action, a key attribute that is
+ * `ENCRYPT_AND_SIGN`, or an attribute named `aws_mrkenv_*` is
+ * `MRKENV_STATUS_INVALID_ARGUMENT` with a message naming what and where.
+ *
+ * ```c
+ * mrkenv_record_action actions[] = {{"employeeId", "SIGN_ONLY"}, {"name", "ENCRYPT_AND_SIGN"}};
+ * mrkenv_record_encrypt_options options = {
+ *     .table_name = "global-table-example", .partition_key = "employeeId",
+ *     .actions = actions, .actions_len = 2,
+ * };
+ * char *encrypted = NULL;
+ * if (mrkenv_encrypt_record_json(keyring, "{\"employeeId\":{\"S\":\"1234\"},\"name\":{\"S\":\"Andy\"}}",
+ *                                &options, &encrypted) == MRKENV_STATUS_OK) {
+ *     // ... PutItem with encrypted ...
+ *     mrkenv_string_free(encrypted);
+ * }
+ * ```
+ *
+ * # Safety
+ *
+ * `item_json` is a NUL-terminated string; `options` points to a valid
+ * struct whose pointers are NULL or valid for their lengths; `out_json` is
+ * writable.
+ */
+enum mrkenv_status mrkenv_encrypt_record_json(const struct mrkenv_keyring *keyring, const char *item_json, const struct mrkenv_record_encrypt_options *options, char **out_json);
+
+/**
+ * FOR TEST VECTORS ONLY, never for real data: `mrkenv_encrypt_record_json`
+ * with a fixed `message_id` (32 bytes) and, for a raw AES keyring, a fixed
+ * `data_key` (32 bytes) and `raw_aes_iv` (12 bytes), so that a published
+ * record vector can be reproduced byte for byte. Reusing a message id or
+ * data key across records defeats the format's guarantees. For a KMS
+ * keyring `data_key` and `raw_aes_iv` must be NULL: the data key comes from
+ * the client's `generate_data_key` callback.
+ *
+ * # Safety
+ *
+ * As for `mrkenv_encrypt_record_json`; `message_id` points to 32 bytes,
+ * `data_key` to 32 bytes or NULL, `raw_aes_iv` to 12 bytes or NULL.
+ */
+enum mrkenv_status mrkenv_testing_encrypt_record_json_with(const struct mrkenv_keyring *keyring, const char *item_json, const struct mrkenv_record_encrypt_options *options, const uint8_t *message_id, const uint8_t *data_key, const uint8_t *raw_aes_iv, char **out_json);
+
+/**
+ * Decrypts one DynamoDB item read from `options->table_name` with
+ * `keyring` and returns the plaintext item, in DynamoDB JSON (see
+ * `mrkenv_encrypt_record_json`) without the reserved attributes.
+ *
+ * The table, key schema and required context are checked first, then KMS is
+ * asked for the data key (the client's `decrypt` callback, for each
+ * eligible encrypted data key until one succeeds), then the key commitment
+ * and the record tag are verified before anything is decrypted. A changed,
+ * added or removed signed attribute, or a ciphertext moved between
+ * attributes or items, is `MRKENV_STATUS_AUTHENTICATION`; a record written
+ * for another table or key schema, or missing a required pair, is
+ * `MRKENV_STATUS_CONTEXT_MISMATCH`; an item that is not an encrypted record
+ * is `MRKENV_STATUS_MALFORMED_MESSAGE` unless `options->allow_plaintext`.
+ *
+ * On success `*out_json` is a NUL-terminated string to free with
+ * `mrkenv_string_free` (which zeroes it); on failure it is NULL.
+ *
+ * ```c
+ * mrkenv_record_decrypt_options options = {
+ *     .table_name = "global-table-example", .partition_key = "employeeId",
+ * };
+ * char *item = NULL;
+ * if (mrkenv_decrypt_record_json(keyring, encrypted, &options, &item) == MRKENV_STATUS_OK) {
+ *     // item: {"employeeId":{"S":"1234"},"name":{"S":"Andy"}}
+ *     mrkenv_string_free(item);
+ * }
+ * ```
+ *
+ * # Safety
+ *
+ * As for `mrkenv_encrypt_record_json`.
+ */
+enum mrkenv_status mrkenv_decrypt_record_json(const struct mrkenv_keyring *keyring, const char *item_json, const struct mrkenv_record_decrypt_options *options, char **out_json);
 
 /**
  * Starts a message under `keyring` with the `context_len` pairs of

@@ -15,6 +15,7 @@ use mrkenv::keyring::{
     DecryptRequest, DiscoveryFilter, EncryptRequest, GenerateDataKeyRequest, Keyring,
     KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring,
 };
+use mrkenv::record::{self, DecryptRecordOptions, EncryptRecordOptions, Item};
 use mrkenv::session::{driver, HostError, Kms, KmsOutput, SessionError};
 use mrkenv::{DataKey, EncryptionContext, EncryptionMaterials, Header, Limits};
 use zeroize::Zeroizing;
@@ -579,5 +580,40 @@ impl keyring {
             &header.encryption_context,
         )
         .map_err(session_failure)
+    }
+
+    /// Encrypts one record (a DynamoDB item) under this keyring: the core's
+    /// blocking `encrypt_record` over this keyring's callbacks, or, with
+    /// injected randomness (test vectors), the plan sealed with fixed
+    /// materials.
+    pub(crate) fn encrypt_record(
+        &self,
+        item: Item,
+        options: &EncryptRecordOptions,
+        injected: Option<Injected>,
+    ) -> Result<Item> {
+        match injected {
+            None => {
+                record::encrypt_record(item, &self.inner, &mut CallbackKms(&self.client()), options)
+                    .map_err(session_failure)
+            }
+            Some(injected) => {
+                let plan = record::encrypt_plan(item, options)?;
+                let materials =
+                    self.materials(plan.encryption_context(), &options.limits, Some(injected))?;
+                Ok(plan.seal(materials)?)
+            }
+        }
+    }
+
+    /// Decrypts one record with this keyring: the core's blocking
+    /// `decrypt_record` over this keyring's callbacks.
+    pub(crate) fn decrypt_record(
+        &self,
+        item: Item,
+        options: &DecryptRecordOptions,
+    ) -> Result<Item> {
+        record::decrypt_record(item, &self.inner, &mut CallbackKms(&self.client()), options)
+            .map_err(session_failure)
     }
 }

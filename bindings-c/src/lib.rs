@@ -18,6 +18,8 @@
 //! - [`keyring`]: raw AES and KMS MRK keyrings, the KMS callback client and
 //!   the encrypt/decrypt loops around it;
 //! - [`message`]: one-shot encrypt, decrypt, inspect and MRK matching;
+//! - [`record`]: DynamoDB items encrypted attribute by attribute, as
+//!   DynamoDB JSON;
 //! - [`stream`]: incremental encryptor and decryptor handles.
 //!
 //! Types are named without the `mrkenv_` prefix here (`keyring`, `status`);
@@ -29,8 +31,10 @@ pub mod error;
 pub mod keyring;
 pub mod memory;
 pub mod message;
+pub mod record;
 pub mod stream;
 
 pub use error::status;
 pub use keyring::{kms_client, kms_response};
 pub use memory::{bytes, context_entry};
+pub use record::{record_action, record_decrypt_options, record_encrypt_options};

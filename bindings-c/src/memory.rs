@@ -94,8 +94,9 @@ pub unsafe extern "C" fn mrkenv_bytes_free(bytes: *mut bytes) {
     })
 }
 
-/// Frees a string returned by mrkenv (e.g. by `mrkenv_inspect_json`). NULL is
-/// fine.
+/// Zeroes and frees a string returned by mrkenv (e.g. by
+/// `mrkenv_inspect_json`, or a decrypted item from
+/// `mrkenv_decrypt_record_json`). NULL is fine.
 ///
 /// # Safety
 ///
@@ -105,7 +106,8 @@ pub unsafe extern "C" fn mrkenv_string_free(string: *mut c_char) {
     boundary(|| {
         if !string.is_null() {
             // SAFETY: the string came from `CString::into_raw` in this library.
-            drop(unsafe { CString::from_raw(string) });
+            let mut bytes = unsafe { CString::from_raw(string) }.into_bytes_with_nul();
+            bytes.zeroize();
         }
     })
 }

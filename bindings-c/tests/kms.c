@@ -1,29 +1,10 @@
-/* KMS keyrings over C callbacks, against a fake KMS that simulates two
- * Regions: MRK replica decrypt (strict keyring), discovery Region rewrite,
+/* KMS keyrings over C callbacks, against a fake KMS (declared in support.h,
+ * also used by records.c) that simulates two Regions: MRK replica decrypt (strict keyring), discovery Region rewrite,
  * a callback that fails, a callback that answers with the wrong key id. */
 #include "support.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define ACCOUNT "111122223333"
-#define MRK_ID "mrk-1234abcd12ab34cd56ef1234567890ab"
-#define SRK_ID "1234abcd-12ab-34cd-56ef-1234567890ab"
-#define MRK_EAST "arn:aws:kms:us-east-1:" ACCOUNT ":key/" MRK_ID
-#define MRK_WEST "arn:aws:kms:us-west-2:" ACCOUNT ":key/" MRK_ID
-#define SRK_EAST "arn:aws:kms:us-east-1:" ACCOUNT ":key/" SRK_ID
-#define MRK2_EAST "arn:aws:kms:us-east-1:" ACCOUNT ":key/mrk-00000000000000000000000000000002"
-
-/* One Region's KMS endpoint. */
-typedef struct {
-    const char *region;
-    int fail_decrypt_calls;   /* fail this many Decrypt calls first */
-    bool fail_generate;
-    bool wrong_key_id;        /* answer Decrypt with another key's ARN */
-    int generate_calls, encrypt_calls, decrypt_calls;
-    char asked[8][256];       /* the KeyIds Decrypt was called with */
-    uint8_t next_key;
-} fake_kms;
 
 /* Splits "arn:aws:kms:REGION:ACCOUNT:key/ID". */
 static bool split_arn(const char *arn, char *region, char *account, char *id) {
@@ -138,7 +119,7 @@ static int fake_decrypt(void *user, const char *key_id, const uint8_t *blob, siz
     return 0;
 }
 
-static mrkenv_kms_client client_for(fake_kms *kms) {
+mrkenv_kms_client fake_kms_client(fake_kms *kms) {
     mrkenv_kms_client client = {kms, fake_generate, fake_encrypt, fake_decrypt};
     return client;
 }
@@ -148,7 +129,7 @@ static const char TEXT[] = "replicated row: order 42";
 
 /* Encrypts TEXT in us-east-1 under the given keys. */
 static mrkenv_status encrypt_east(fake_kms *east, const char *const *ids, size_t n, mrkenv_bytes *out) {
-    mrkenv_kms_client client = client_for(east);
+    mrkenv_kms_client client = fake_kms_client(east);
     mrkenv_keyring *keyring = NULL;
     mrkenv_status st = mrkenv_kms_mrk_keyring_new(ids, n, &client, &keyring);
     if (st == MRKENV_STATUS_OK)
@@ -169,7 +150,7 @@ static void strict_mrk_replica_decrypt(void) {
     CHECK(east.generate_calls == 1 && east.encrypt_calls == 0);
     /* A reader in us-west-2 configured with its replica. */
     const char *west_ids[] = {MRK_WEST};
-    mrkenv_kms_client client = client_for(&west);
+    mrkenv_kms_client client = fake_kms_client(&west);
     mrkenv_keyring *reader = NULL;
     CHECK_OK(mrkenv_kms_mrk_keyring_new(west_ids, 1, &client, &reader));
     CHECK_OK(mrkenv_decrypt_with_required_context(reader, message.data, message.len, CONTEXT, 1, &plain));
@@ -191,7 +172,7 @@ static void discovery_region_rewrite(void) {
     const char *ids[] = {MRK_EAST};
     mrkenv_bytes message = {0}, plain = {0};
     CHECK_OK(encrypt_east(&east, ids, 1, &message));
-    mrkenv_kms_client client = client_for(&west);
+    mrkenv_kms_client client = fake_kms_client(&west);
     mrkenv_keyring *discovery = NULL;
     const char *accounts[] = {ACCOUNT};
     CHECK_OK(mrkenv_kms_mrk_discovery_keyring_new("us-west-2", "aws", accounts, 1, &client, &discovery));
@@ -240,7 +221,7 @@ static void single_region_key_other_region_is_skipped(void) {
     const char *ids[] = {SRK_EAST};
     mrkenv_bytes message = {0}, plain = {0};
     CHECK_OK(encrypt_east(&east, ids, 1, &message));
-    mrkenv_kms_client client = client_for(&west);
+    mrkenv_kms_client client = fake_kms_client(&west);
     mrkenv_keyring *discovery = NULL;
     CHECK_OK(mrkenv_kms_mrk_discovery_keyring_new("us-west-2", NULL, NULL, 0, &client, &discovery));
     CHECK_STATUS(mrkenv_decrypt(discovery, message.data, message.len, &plain), MRKENV_STATUS_NO_DECRYPTABLE_KEY);
@@ -258,7 +239,7 @@ static void failing_callback_then_next_key(void) {
     CHECK(east.generate_calls == 1 && east.encrypt_calls == 2);
     /* First Decrypt fails; the second key succeeds. */
     east.fail_decrypt_calls = 1;
-    mrkenv_kms_client client = client_for(&east);
+    mrkenv_kms_client client = fake_kms_client(&east);
     mrkenv_keyring *discovery = NULL;
     CHECK_OK(mrkenv_kms_mrk_discovery_keyring_new("us-east-1", NULL, NULL, 0, &client, &discovery));
     CHECK_OK(mrkenv_decrypt(discovery, message.data, message.len, &plain));
@@ -295,7 +276,7 @@ static void wrong_key_id_in_response(void) {
     mrkenv_bytes message = {0}, plain = {0};
     CHECK_OK(encrypt_east(&east, ids, 1, &message));
     east.wrong_key_id = true;
-    mrkenv_kms_client client = client_for(&east);
+    mrkenv_kms_client client = fake_kms_client(&east);
     mrkenv_keyring *strict = NULL;
     CHECK_OK(mrkenv_kms_mrk_keyring_new(ids, 1, &client, &strict));
     CHECK_STATUS(mrkenv_decrypt(strict, message.data, message.len, &plain), MRKENV_STATUS_NO_DECRYPTABLE_KEY);
@@ -307,7 +288,7 @@ static void wrong_key_id_in_response(void) {
 
 static void strict_keyring_rules(void) {
     fake_kms east = {.region = "us-east-1"};
-    mrkenv_kms_client client = client_for(&east);
+    mrkenv_kms_client client = fake_kms_client(&east);
     mrkenv_keyring *k = NULL;
     /* Related MRKs cannot be configured together; the error names both. */
     const char *related[] = {MRK_EAST, MRK_WEST};

@@ -228,6 +228,111 @@ const char *json_get_string(const json *object, const char *key) {
     return v && v->type == JSON_STRING ? v->string : NULL;
 }
 
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} text;
+
+static void text_put(text *t, const char *s, size_t n) {
+    if (t->len + n + 1 > t->cap) {
+        while (t->len + n + 1 > t->cap) t->cap = t->cap ? t->cap * 2 : 256;
+        t->buf = realloc(t->buf, t->cap);
+    }
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+}
+
+static void write_string(text *t, const char *s) {
+    text_put(t, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\'; esc[1] = (char)c;
+            text_put(t, esc, 2);
+        } else if (c < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            text_put(t, esc, 6);
+        } else {
+            text_put(t, s, 1);
+        }
+    }
+    text_put(t, "\"", 1);
+}
+
+static void write_value(text *t, const json *v) {
+    char number[64];
+    switch (v->type) {
+    case JSON_NULL: text_put(t, "null", 4); break;
+    case JSON_BOOL: text_put(t, v->boolean ? "true" : "false", v->boolean ? 4 : 5); break;
+    case JSON_NUMBER:
+        snprintf(number, sizeof number, "%.17g", v->number);
+        text_put(t, number, strlen(number));
+        break;
+    case JSON_STRING: write_string(t, v->string); break;
+    case JSON_ARRAY:
+    case JSON_OBJECT:
+        text_put(t, v->type == JSON_OBJECT ? "{" : "[", 1);
+        for (size_t i = 0; i < v->count; i++) {
+            if (i) text_put(t, ",", 1);
+            if (v->type == JSON_OBJECT) {
+                write_string(t, v->keys[i]);
+                text_put(t, ":", 1);
+            }
+            write_value(t, &v->items[i]);
+        }
+        text_put(t, v->type == JSON_OBJECT ? "}" : "]", 1);
+        break;
+    }
+}
+
+char *json_write(const json *value) {
+    text t = {0};
+    text_put(&t, "", 0);
+    write_value(&t, value);
+    return t.buf;
+}
+
+static bool json_equal_as(const json *a, const json *b, bool as_set) {
+    if (a->type != b->type) return false;
+    switch (a->type) {
+    case JSON_NULL: return true;
+    case JSON_BOOL: return a->boolean == b->boolean;
+    case JSON_NUMBER: return a->number == b->number;
+    case JSON_STRING: return strcmp(a->string, b->string) == 0;
+    case JSON_OBJECT:
+        if (a->count != b->count) return false;
+        for (size_t i = 0; i < a->count; i++) {
+            const json *other = json_get(b, a->keys[i]);
+            bool set = strcmp(a->keys[i], "SS") == 0 || strcmp(a->keys[i], "NS") == 0 ||
+                       strcmp(a->keys[i], "BS") == 0;
+            if (!other || !json_equal_as(&a->items[i], other, set)) return false;
+        }
+        return true;
+    case JSON_ARRAY:
+        if (a->count != b->count) return false;
+        if (!as_set) {
+            for (size_t i = 0; i < a->count; i++)
+                if (!json_equal_as(&a->items[i], &b->items[i], false)) return false;
+            return true;
+        }
+        /* Sets hold no duplicates: every element of a is somewhere in b. */
+        for (size_t i = 0; i < a->count; i++) {
+            bool found = false;
+            for (size_t j = 0; j < b->count && !found; j++)
+                found = json_equal_as(&a->items[i], &b->items[j], false);
+            if (!found) return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+bool json_equal_item(const json *a, const json *b) {
+    return a && b && json_equal_as(a, b, false);
+}
+
 /* ---- helpers ----------------------------------------------------------- */
 
 char *read_file(const char *path, size_t *len) {

@@ -64,6 +64,11 @@ void json_free(json *value);
 const json *json_get(const json *object, const char *key);
 /* The string member `key` of an object, or NULL. */
 const char *json_get_string(const json *object, const char *key);
+/* Writes `value` as compact JSON text (malloc'd; free with free()). */
+char *json_write(const json *value);
+/* Whether two values are equal as DynamoDB JSON: objects ignore member
+ * order, and the arrays of "SS", "NS" and "BS" are compared as sets. */
+bool json_equal_item(const json *a, const json *b);
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -75,6 +80,32 @@ uint8_t *hex_decode(const char *hex, size_t *len);
 mrkenv_context_entry *context_from_json(const json *object, size_t *len);
 /* A deterministic pseudo-random byte pattern. */
 void fill_pattern(uint8_t *buf, size_t len, uint32_t seed);
+
+/* ---- the fake KMS of kms.c ------------------------------------------- */
+
+#define ACCOUNT "111122223333"
+#define MRK_ID "mrk-1234abcd12ab34cd56ef1234567890ab"
+#define SRK_ID "1234abcd-12ab-34cd-56ef-1234567890ab"
+#define MRK_EAST "arn:aws:kms:us-east-1:" ACCOUNT ":key/" MRK_ID
+#define MRK_WEST "arn:aws:kms:us-west-2:" ACCOUNT ":key/" MRK_ID
+#define SRK_EAST "arn:aws:kms:us-east-1:" ACCOUNT ":key/" SRK_ID
+#define MRK2_EAST "arn:aws:kms:us-east-1:" ACCOUNT ":key/mrk-00000000000000000000000000000002"
+
+/* One Region's KMS endpoint. A key's blob is bound to its account, key id,
+ * home Region ("*" for an MRK, so any replica unwraps it) and encryption
+ * context. */
+typedef struct {
+    const char *region;
+    int fail_decrypt_calls;   /* fail this many Decrypt calls first */
+    bool fail_generate;
+    bool wrong_key_id;        /* answer Decrypt with another key's ARN */
+    int generate_calls, encrypt_calls, decrypt_calls;
+    char asked[8][256];       /* the KeyIds Decrypt was called with */
+    uint8_t next_key;
+} fake_kms;
+
+/* A client whose callbacks are this fake KMS endpoint (`user` = kms). */
+mrkenv_kms_client fake_kms_client(fake_kms *kms);
 
 /* ---- the test groups --------------------------------------------------- */
 
@@ -92,5 +123,8 @@ TEST_GROUP(api_tests)
 void run_vector_tests(int *passed, int *failed);
 TEST_GROUP(kms_tests)
 TEST_GROUP(stream_tests)
+TEST_GROUP(record_tests)
+/* One check per record vector and aspect (decrypt, re-encrypt, encrypt). */
+void run_record_vector_tests(int *passed, int *failed);
 
 #endif
