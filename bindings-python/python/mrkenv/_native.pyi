@@ -182,7 +182,7 @@ def inspect(ciphertext: _Bytes) -> Dict[str, Any]:
 _Item = Dict[str, Dict[str, Any]]
 
 def encrypt_record(
-    item: Mapping[str, Mapping[str, Any]],
+    item: Mapping[str, Any],
     keyring: _Keyring,
     actions: Mapping[str, str],
     *,
@@ -205,7 +205,7 @@ def encrypt_record(
     attributes, your ``encryption_context``) is passed to KMS."""
 
 def decrypt_record(
-    item: Mapping[str, Mapping[str, Any]],
+    item: Mapping[str, Any],
     keyring: _Keyring,
     *,
     table_name: str,
@@ -243,7 +243,7 @@ def _testing_encrypt_with(
 ) -> bytes: ...
 
 def _testing_encrypt_record_with(
-    item: Mapping[str, Mapping[str, Any]],
+    item: Mapping[str, Any],
     keyring: _Keyring,
     actions: Mapping[str, str],
     *,

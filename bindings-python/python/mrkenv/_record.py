@@ -8,6 +8,7 @@ action is.
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
 
 class Action(str, enum.Enum):
@@ -26,3 +27,8 @@ class Action(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    if TYPE_CHECKING:
+        # What runs is Enum's ``__new__(cls, value)`` (a lookup by value), not
+        # ``str.__new__``, which type checkers would otherwise assume.
+        def __new__(cls, value: str) -> "Action": ...

@@ -45,7 +45,7 @@ def encrypt_with(
 
 
 def encrypt_record_with(
-    item: Mapping[str, Mapping[str, Any]],
+    item: Mapping[str, Any],
     keyring: _Keyring,
     actions: Mapping[str, str],
     *,
