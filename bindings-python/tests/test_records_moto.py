@@ -78,7 +78,7 @@ def test_tampered_items_in_west_are_refused(east, west, mrk, global_table):
     with pytest.raises(mrkenv.AuthenticationError):
         decrypt_west(west, west_arn, get(west_ddb, "2001"))
 
-    # Andy's record stored under another employee id.
+    # Bob's record stored under another employee id.
     moved = dict(get(west_ddb, "2002"), employeeId={"S": "2003"})
     west_ddb.put_item(TableName=GLOBAL_TABLE, Item=moved)
     with pytest.raises(mrkenv.AuthenticationError):
