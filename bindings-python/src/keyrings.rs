@@ -10,6 +10,7 @@
 use mrkenv::keyring::{
     self as core_keyring, DecryptRequest, EncryptRequest, GenerateDataKeyRequest,
 };
+use mrkenv::record::{self as core_record, DecryptRecordOptions, EncryptRecordOptions, Item};
 use mrkenv::session::{driver, HostError, Kms, KmsOutput};
 use mrkenv::{DataKey, EncryptionContext, EncryptionMaterials, Header, Keyring, Limits};
 use pyo3::exceptions::{PyException, PyTypeError};
@@ -264,7 +265,7 @@ impl RawAesKeyring {
     }
 }
 
-fn type_name(value: &Bound<'_, PyAny>) -> String {
+pub(crate) fn type_name(value: &Bound<'_, PyAny>) -> String {
     value
         .get_type()
         .name()
@@ -337,6 +338,32 @@ impl<'a> KeyringArg<'a> {
         let mut kms = ClientKms { py, kms: self.kms };
         let edks = &header.encrypted_data_keys;
         driver::data_key(self.keyring, &mut kms, edks, &header.encryption_context)
+            .map_err(|e| session_error(py, e))
+    }
+
+    /// Encrypts a record: the core's [`core_record::encrypt_record`], its KMS
+    /// session over this keyring's client.
+    pub fn encrypt_record(
+        &self,
+        py: Python<'_>,
+        item: Item,
+        options: &EncryptRecordOptions,
+    ) -> PyResult<Item> {
+        let mut kms = ClientKms { py, kms: self.kms };
+        core_record::encrypt_record(item, self.keyring, &mut kms, options)
+            .map_err(|e| session_error(py, e))
+    }
+
+    /// Decrypts a record: the core's [`core_record::decrypt_record`], its KMS
+    /// session over this keyring's client.
+    pub fn decrypt_record(
+        &self,
+        py: Python<'_>,
+        item: Item,
+        options: &DecryptRecordOptions,
+    ) -> PyResult<Item> {
+        let mut kms = ClientKms { py, kms: self.kms };
+        core_record::decrypt_record(item, self.keyring, &mut kms, options)
             .map_err(|e| session_error(py, e))
     }
 }

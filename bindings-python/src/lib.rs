@@ -15,6 +15,7 @@
 
 mod errors;
 mod keyrings;
+mod record;
 mod stream;
 
 use mrkenv::{DataKey, DecryptOptions, EncryptOptions, EncryptionContext, Limits};
@@ -179,10 +180,41 @@ fn encrypt<'py>(
     )
 }
 
-/// What only the test-vector hook injects: message id, data key, raw AES IV.
+/// What only the test-vector hooks inject: message id, data key, raw AES IV.
 pub(crate) struct Injected {
-    message_id: [u8; 32],
-    raw_aes: Option<(DataKey, [u8; 12])>,
+    pub(crate) message_id: [u8; 32],
+    pub(crate) raw_aes: Option<(DataKey, [u8; 12])>,
+}
+
+impl Injected {
+    /// Reads the hooks' arguments: a 32-byte message id, and a data key with
+    /// a 12-byte IV (both or neither).
+    pub(crate) fn from_py(
+        py: Python<'_>,
+        message_id: &Bound<'_, PyAny>,
+        data_key: Option<&Bound<'_, PyAny>>,
+        raw_aes_iv: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Injected> {
+        let message_id: [u8; 32] = bytes_arg(message_id, "message_id")?
+            .as_slice()
+            .try_into()
+            .map_err(|_| PyValueError::new_err("message_id must be 32 bytes"))?;
+        let raw_aes = match (data_key, raw_aes_iv) {
+            (Some(k), Some(iv)) => {
+                let key = DataKey::from_slice(bytes_arg(k, "data_key")?.as_slice()).py_err(py)?;
+                let iv: [u8; 12] = bytes_arg(iv, "raw_aes_iv")?
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| PyValueError::new_err("raw_aes_iv must be 12 bytes"))?;
+                Some((key, iv))
+            }
+            _ => None,
+        };
+        Ok(Injected {
+            message_id,
+            raw_aes,
+        })
+    }
 }
 
 fn encrypt_impl<'py>(
@@ -345,31 +377,14 @@ fn _testing_encrypt_with<'py>(
     data_key: Option<&Bound<'py, PyAny>>,
     raw_aes_iv: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let message_id: [u8; 32] = bytes_arg(message_id, "message_id")?
-        .as_slice()
-        .try_into()
-        .map_err(|_| PyValueError::new_err("message_id must be 32 bytes"))?;
-    let raw_aes = match (data_key, raw_aes_iv) {
-        (Some(k), Some(iv)) => {
-            let key = DataKey::from_slice(bytes_arg(k, "data_key")?.as_slice()).py_err(py)?;
-            let iv: [u8; 12] = bytes_arg(iv, "raw_aes_iv")?
-                .as_slice()
-                .try_into()
-                .map_err(|_| PyValueError::new_err("raw_aes_iv must be 12 bytes"))?;
-            Some((key, iv))
-        }
-        _ => None,
-    };
+    let injected = Injected::from_py(py, message_id, data_key, raw_aes_iv)?;
     encrypt_impl(
         py,
         plaintext,
         keyring,
         encryption_context,
         frame_length,
-        Some(Injected {
-            message_id,
-            raw_aes,
-        }),
+        Some(injected),
     )
 }
 
@@ -389,7 +404,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_arn, m)?)?;
     m.add_function(wrap_pyfunction!(is_mrk, m)?)?;
     m.add_function(wrap_pyfunction!(mrk_match, m)?)?;
+    m.add_function(wrap_pyfunction!(record::encrypt_record, m)?)?;
+    m.add_function(wrap_pyfunction!(record::decrypt_record, m)?)?;
     m.add_function(wrap_pyfunction!(_testing_encrypt_with, m)?)?;
+    m.add_function(wrap_pyfunction!(record::_testing_encrypt_record_with, m)?)?;
     // pyo3 lists every name added above in `__all__`; the package's public
     // names are listed once, in `mrkenv.__all__` (python/mrkenv/__init__.py).
     m.delattr("__all__")?;

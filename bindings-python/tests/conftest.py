@@ -117,3 +117,48 @@ class CountingClient:
 @pytest.fixture
 def counting() -> Any:
     return CountingClient
+
+
+# ---------------------------------------------------------------- DynamoDB (records)
+
+GLOBAL_TABLE = "global-table-example"  # the seed's table: partition key employeeId (S)
+
+
+def make_dynamodb(endpoint: str, region: str) -> Any:
+    """A DynamoDB client on the moto server (one port serves every service)."""
+    import boto3
+
+    return boto3.client(
+        "dynamodb",
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture(scope="session")
+def global_table(kms_endpoint: str) -> Tuple[Any, Any]:
+    """(us-east-1, us-west-2) DynamoDB clients, with GLOBAL_TABLE created in both Regions."""
+    clients = make_dynamodb(kms_endpoint, EAST), make_dynamodb(kms_endpoint, WEST)
+    for client in clients:
+        client.create_table(
+            TableName=GLOBAL_TABLE,
+            KeySchema=[{"AttributeName": "employeeId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "employeeId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.get_waiter("table_exists").wait(TableName=GLOBAL_TABLE)
+    return clients
+
+
+def replicate(global_table: Tuple[Any, Any]) -> int:
+    """Copies every item of GLOBAL_TABLE from us-east-1 to us-west-2.
+
+    moto does not replicate global tables: this copy stands in for DynamoDB's
+    replication (items go across unchanged, as DynamoDB copies them)."""
+    east_ddb, west_ddb = global_table
+    items = east_ddb.scan(TableName=GLOBAL_TABLE)["Items"]
+    for item in items:
+        west_ddb.put_item(TableName=GLOBAL_TABLE, Item=item)
+    return len(items)

@@ -34,6 +34,10 @@ SIGNATURES = {
     "KmsMrkDiscoveryKeyring": "(client, region, *, discovery_filter=None, grant_tokens=None)",
     "DiscoveryFilter": "(partition, account_ids)",
     "RawAesKeyring": "(key_namespace, key_name, wrapping_key)",
+    "encrypt_record": ("(item, keyring, actions, *, table_name, partition_key, sort_key=None, "
+                       "default_action=None, encryption_context=None)"),
+    "decrypt_record": ("(item, keyring, *, table_name, partition_key, sort_key=None, "
+                       "encryption_context=None, allow_plaintext=False)"),
 }
 
 
@@ -62,15 +66,16 @@ def test_stub_matches_runtime(tmp_path):
 def test_all_is_the_one_public_list():
     # mrkenv.__all__ is written once; the private modules keep no list, and
     # every public name of the extension and of the errors is in it.
-    from mrkenv import _errors, _native, _testing
+    from mrkenv import _errors, _native, _record, _testing
 
-    for module in (_native, _errors, _testing):
+    for module in (_native, _errors, _record, _testing):
         assert not hasattr(module, "__all__"), module.__name__
-    public = {n for m in (_native, _errors) for n in vars(m)
+    public = {n for m in (_native, _errors, _record) for n in vars(m)
               if not n.startswith("_") and getattr(vars(m)[n], "__module__", "").startswith("mrkenv")}
     assert public | {"__version__"} == set(mrkenv.__all__)
     assert len(mrkenv.__all__) == len(set(mrkenv.__all__))
     assert mrkenv.KeyringError.__module__ == "mrkenv"
+    assert mrkenv.Action.__module__ == "mrkenv"
 
 
 USAGE = '''
@@ -103,6 +108,13 @@ except mrkenv.NoDecryptableKeyError as exc:
     for attempt in exc.errors:
         key_id: str = attempt.key_id
         error: mrkenv.MrkenvError = attempt.error
+item = {"employeeId": {"S": "1234"}, "name": {"S": "Andy"}, "photo": {"B": b"x"}}
+actions = {"employeeId": mrkenv.Action.SIGN_ONLY, "name": "ENCRYPT_AND_SIGN"}
+record = mrkenv.encrypt_record(item, keyring, actions, table_name="t", partition_key="employeeId",
+                               default_action=mrkenv.Action.DO_NOTHING, encryption_context={"a": "b"})
+back = mrkenv.decrypt_record(record, keyring, table_name="t", partition_key="employeeId",
+                             encryption_context={"a": "b"}, allow_plaintext=False)
+name: str = back["name"]["S"]
 '''
 
 

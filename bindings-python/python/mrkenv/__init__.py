@@ -16,7 +16,7 @@ All the rules (identifiers, multi-Region key matching, the format, the crypto)
 live in the Rust core; this package calls your KMS client and maps errors.
 """
 
-from . import _errors
+from . import _errors, _record
 from ._errors import (
     AuthenticationError,
     ContextMismatchError,
@@ -37,14 +37,17 @@ from ._native import (
     RawAesKeyring,
     __version__,
     decrypt,
+    decrypt_record,
     decrypt_stream,
     encrypt,
+    encrypt_record,
     encrypt_stream,
     inspect,
     is_mrk,
     mrk_match,
     parse_arn,
 )
+from ._record import Action
 
 # The public names, listed here only (the private modules keep no list).
 __all__ = [
@@ -54,6 +57,9 @@ __all__ = [
     "encrypt_stream",
     "decrypt_stream",
     "inspect",
+    "encrypt_record",
+    "decrypt_record",
+    "Action",
     "parse_arn",
     "is_mrk",
     "mrk_match",
@@ -77,6 +83,6 @@ __all__ = [
 # Show the public names (``mrkenv.KeyringError``) in tracebacks and reprs.
 for _name in __all__:
     _obj = globals()[_name]
-    if getattr(_obj, "__module__", None) == _errors.__name__:
+    if getattr(_obj, "__module__", None) in (_errors.__name__, _record.__name__):
         _obj.__module__ = __name__
 del _name, _obj

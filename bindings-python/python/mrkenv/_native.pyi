@@ -177,6 +177,49 @@ def inspect(ciphertext: _Bytes) -> Dict[str, Any]:
     ``provider_info``, ``ciphertext_len``, and for ``aws-kms`` keys
     ``key_arn``, ``region``, ``is_mrk``). A prefix holding the header is enough."""
 
+# A DynamoDB item in boto3's low-level client format:
+# ``{"name": {"S": "Andy"}, "age": {"N": "42"}, "photo": {"B": b"..."}}``.
+_Item = Dict[str, Dict[str, Any]]
+
+def encrypt_record(
+    item: Mapping[str, Any],
+    keyring: _Keyring,
+    actions: Mapping[str, str],
+    *,
+    table_name: str,
+    partition_key: str,
+    sort_key: Optional[str] = None,
+    default_action: Optional[str] = None,
+    encryption_context: Optional[Mapping[str, str]] = None,
+) -> _Item:
+    """Encrypt a DynamoDB item attribute by attribute, ready for ``put_item``.
+
+    ``actions`` maps attribute names to ``"ENCRYPT_AND_SIGN"``,
+    ``"SIGN_ONLY"``, ``"SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT"`` or
+    ``"DO_NOTHING"`` (or :class:`mrkenv.Action`); an attribute without one
+    takes ``default_action``, and without that is an ``InvalidArgumentError``.
+    Key attributes must be ``SIGN_ONLY`` or
+    ``SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT``. Each ``ENCRYPT_AND_SIGN`` value
+    becomes a ``B``; the attributes ``aws_mrkenv_header`` and
+    ``aws_mrkenv_tag`` are added. The encryption context (the table, the key
+    attributes, your ``encryption_context``) is passed to KMS."""
+
+def decrypt_record(
+    item: Mapping[str, Any],
+    keyring: _Keyring,
+    *,
+    table_name: str,
+    partition_key: str,
+    sort_key: Optional[str] = None,
+    encryption_context: Optional[Mapping[str, str]] = None,
+    allow_plaintext: bool = False,
+) -> _Item:
+    """Verify and decrypt a DynamoDB item (as ``get_item`` returns it) written
+    by :func:`encrypt_record` for this table and key schema. Every pair of
+    ``encryption_context`` must be in the record's context. With
+    ``allow_plaintext``, an item without mrkenv's attributes (written before
+    encryption was turned on) is returned unchanged."""
+
 def parse_arn(s: str) -> KmsArn:
     """Parse a KMS ARN; ``InvalidArnError`` when malformed."""
 
@@ -198,3 +241,18 @@ def _testing_encrypt_with(
     data_key: Optional[_Bytes] = None,
     raw_aes_iv: Optional[_Bytes] = None,
 ) -> bytes: ...
+
+def _testing_encrypt_record_with(
+    item: Mapping[str, Any],
+    keyring: _Keyring,
+    actions: Mapping[str, str],
+    *,
+    table_name: str,
+    partition_key: str,
+    sort_key: Optional[str],
+    default_action: Optional[str],
+    encryption_context: Optional[Mapping[str, str]],
+    message_id: _Bytes,
+    data_key: Optional[_Bytes] = None,
+    raw_aes_iv: Optional[_Bytes] = None,
+) -> _Item: ...

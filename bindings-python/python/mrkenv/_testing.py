@@ -6,15 +6,16 @@ the format).
 ``mrkenv_testing_encrypt_with``) reproduces the shared test vectors byte for byte: the
 message id is injected, and for a raw AES keyring also the data key and the IV
 that wraps it. With a KMS keyring the data key is whatever the (scripted)
-client's GenerateDataKey returns.
+client's GenerateDataKey returns. ``encrypt_record_with`` does the same for
+records (``tests/vectors/records``).
 """
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 from ._native import KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring
-from ._native import _testing_encrypt_with
+from ._native import _testing_encrypt_record_with, _testing_encrypt_with
 
 _Keyring = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
 
@@ -37,6 +38,38 @@ def encrypt_with(
         keyring,
         encryption_context=encryption_context,
         frame_length=frame_length,
+        message_id=message_id,
+        data_key=data_key,
+        raw_aes_iv=raw_aes_iv,
+    )
+
+
+def encrypt_record_with(
+    item: Mapping[str, Any],
+    keyring: _Keyring,
+    actions: Mapping[str, str],
+    *,
+    table_name: str,
+    partition_key: str,
+    message_id: bytes,
+    sort_key: Optional[str] = None,
+    default_action: Optional[str] = None,
+    encryption_context: Optional[Mapping[str, str]] = None,
+    data_key: Optional[bytes] = None,
+    raw_aes_iv: Optional[bytes] = None,
+) -> Dict[str, Dict[str, Any]]:
+    """``encrypt_record`` with injected randomness (testing only)."""
+    if isinstance(keyring, RawAesKeyring) and (data_key is None or raw_aes_iv is None):
+        raise ValueError("a raw AES keyring needs data_key and raw_aes_iv to be deterministic")
+    return _testing_encrypt_record_with(
+        item,
+        keyring,
+        actions,
+        table_name=table_name,
+        partition_key=partition_key,
+        sort_key=sort_key,
+        default_action=default_action,
+        encryption_context=encryption_context,
         message_id=message_id,
         data_key=data_key,
         raw_aes_iv=raw_aes_iv,

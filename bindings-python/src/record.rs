@@ -1,0 +1,508 @@
+//! Records (DynamoDB items) for Python: boto3's low-level client item format
+//! (`{"name": {"S": "Andy"}}`, `N` as `str`, `B` as bytes) to the core's
+//! [`Item`] and back, and the two record functions.
+//!
+//! Every rule (actions, key attributes, reserved names, sets, numbers, the
+//! format) is the core's; this module only converts. The KMS session runs in
+//! the core ([`mrkenv::record::encrypt_record`], [`mrkenv::record::decrypt_record`])
+//! over the binding's one KMS adapter ([`KeyringArg`]).
+//!
+//! A value of the wrong Python type raises `TypeError`; a value that breaks a
+//! DynamoDB rule (unknown or several type keys, a bad number, an empty or
+//! duplicate set) raises the core's `InvalidArgumentError`; both name the
+//! attribute and the path inside it, e.g. `attribute "tags"[2]["k"]`.
+
+use std::collections::BTreeMap;
+
+use mrkenv::error::LimitError;
+use mrkenv::record::{
+    self as core_record, Action, AttributeValue, DecryptRecordOptions, EncryptRecordOptions, Item,
+    Number,
+};
+use mrkenv::{Limits, RecordError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyBytes, PyDict, PyFrozenSet, PyList, PyMapping, PySet, PyString, PyTuple,
+};
+
+use crate::errors::{to_py, IntoPyResult};
+use crate::keyrings::{type_name, KeyringArg};
+use crate::{context_arg, Injected};
+
+/// Encrypts one DynamoDB item attribute by attribute.
+#[pyfunction]
+#[pyo3(signature = (item, keyring, actions, *, table_name, partition_key, sort_key=None, default_action=None, encryption_context=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn encrypt_record<'py>(
+    py: Python<'py>,
+    item: &Bound<'py, PyAny>,
+    keyring: &Bound<'py, PyAny>,
+    actions: &Bound<'py, PyAny>,
+    table_name: String,
+    partition_key: String,
+    sort_key: Option<String>,
+    default_action: Option<&Bound<'py, PyAny>>,
+    encryption_context: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let keyring = KeyringArg::from_py(keyring)?;
+    let mut options = EncryptRecordOptions::new(table_name, partition_key);
+    options.sort_key = sort_key;
+    configure(
+        py,
+        &mut options,
+        actions,
+        default_action,
+        encryption_context,
+    )?;
+    let item = item_from_py(py, item, &options.limits)?;
+    let encrypted = keyring.encrypt_record(py, item, &options)?;
+    item_to_py(py, &encrypted)
+}
+
+/// Decrypts one DynamoDB item written by [`encrypt_record`].
+#[pyfunction]
+#[pyo3(signature = (item, keyring, *, table_name, partition_key, sort_key=None, encryption_context=None, allow_plaintext=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn decrypt_record<'py>(
+    py: Python<'py>,
+    item: &Bound<'py, PyAny>,
+    keyring: &Bound<'py, PyAny>,
+    table_name: String,
+    partition_key: String,
+    sort_key: Option<String>,
+    encryption_context: Option<&Bound<'py, PyAny>>,
+    allow_plaintext: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let keyring = KeyringArg::from_py(keyring)?;
+    let mut options = DecryptRecordOptions::new(table_name, partition_key);
+    options.sort_key = sort_key;
+    options.required_context = context_arg(encryption_context)?;
+    options.allow_plaintext = allow_plaintext;
+    let item = item_from_py(py, item, &options.limits)?;
+    let decrypted = keyring.decrypt_record(py, item, &options)?;
+    item_to_py(py, &decrypted)
+}
+
+/// Testing only: [`encrypt_record`] with an injected message id (and, for a
+/// raw AES keyring, data key and IV) to reproduce the record vectors.
+#[pyfunction]
+#[pyo3(signature = (item, keyring, actions, *, table_name, partition_key, sort_key, default_action, encryption_context, message_id, data_key=None, raw_aes_iv=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn _testing_encrypt_record_with<'py>(
+    py: Python<'py>,
+    item: &Bound<'py, PyAny>,
+    keyring: &Bound<'py, PyAny>,
+    actions: &Bound<'py, PyAny>,
+    table_name: String,
+    partition_key: String,
+    sort_key: Option<String>,
+    default_action: Option<&Bound<'py, PyAny>>,
+    encryption_context: Option<&Bound<'py, PyAny>>,
+    message_id: &Bound<'py, PyAny>,
+    data_key: Option<&Bound<'py, PyAny>>,
+    raw_aes_iv: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let injected = Injected::from_py(py, message_id, data_key, raw_aes_iv)?;
+    let keyring = KeyringArg::from_py(keyring)?;
+    let mut options = EncryptRecordOptions::new(table_name, partition_key);
+    options.sort_key = sort_key;
+    options.message_id = Some(injected.message_id);
+    configure(
+        py,
+        &mut options,
+        actions,
+        default_action,
+        encryption_context,
+    )?;
+    let item = item_from_py(py, item, &options.limits)?;
+    let plan = core_record::encrypt_plan(item, &options).py_err(py)?;
+    let materials = keyring.encryption_materials(
+        py,
+        plan.encryption_context(),
+        &options.limits,
+        injected.raw_aes,
+    )?;
+    let encrypted = plan.seal(materials).py_err(py)?;
+    item_to_py(py, &encrypted)
+}
+
+/// The actions, default action and caller context of an encrypt.
+fn configure(
+    py: Python<'_>,
+    options: &mut EncryptRecordOptions,
+    actions: &Bound<'_, PyAny>,
+    default_action: Option<&Bound<'_, PyAny>>,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    let items = actions.call_method0("items").map_err(|_| {
+        PyTypeError::new_err(format!(
+            "actions must be a mapping of attribute name to action, got {}",
+            type_name(actions)
+        ))
+    })?;
+    for entry in items.try_iter()? {
+        let (name, action): (Bound<'_, PyAny>, Bound<'_, PyAny>) = entry?.extract()?;
+        let name = text(&name).ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "actions keys must be attribute names (str), got {}",
+                type_name(&name)
+            ))
+        })??;
+        let action = action_arg(py, &action, &format!("actions[{name:?}]"))?;
+        options.actions.insert(name, action);
+    }
+    options.default_action = match default_action {
+        Some(a) if !a.is_none() => Some(action_arg(py, a, "default_action")?),
+        _ => None,
+    };
+    options.encryption_context = context_arg(encryption_context)?;
+    Ok(())
+}
+
+/// An action from a `str` (an `mrkenv.Action` is one), parsed by the core.
+fn action_arg(py: Python<'_>, value: &Bound<'_, PyAny>, what: &str) -> PyResult<Action> {
+    let name = text(value).ok_or_else(|| {
+        PyTypeError::new_err(format!(
+            "{what} must be an action name (str or mrkenv.Action), got {}",
+            type_name(value)
+        ))
+    })??;
+    name.parse::<Action>().py_err(py)
+}
+
+/// `Some(text)` for a `str` (or a subclass), `None` for anything else. A
+/// `str` that is not valid Unicode (a lone surrogate) is a `ValueError`.
+fn text(value: &Bound<'_, PyAny>) -> Option<PyResult<String>> {
+    let s = value.cast::<PyString>().ok()?;
+    Some(
+        s.extract::<String>()
+            .map_err(|_| PyValueError::new_err("a str holds a lone surrogate (not valid Unicode)")),
+    )
+}
+
+// ------------------------------------------------------------ Python -> core
+
+/// Why a value could not be read, and where below its attribute.
+struct Bad {
+    path: String,
+    problem: Problem,
+}
+
+enum Problem {
+    /// The wrong Python type: `TypeError`.
+    Type(String),
+    /// A DynamoDB rule is broken: the core's `InvalidValue` (`InvalidArgumentError`).
+    Rule(String),
+    /// `L`/`M` nested deeper than the limit: the core's `LimitExceeded`.
+    TooDeep,
+    /// Python raised while the value was read (a mapping's `items()`): as is.
+    Raised(PyErr),
+}
+
+impl Bad {
+    fn at(problem: Problem) -> Self {
+        Bad {
+            path: String::new(),
+            problem,
+        }
+    }
+
+    fn within(mut self, step: String) -> Self {
+        self.path.insert_str(0, &step);
+        self
+    }
+}
+
+impl From<PyErr> for Bad {
+    fn from(e: PyErr) -> Self {
+        Bad::at(Problem::Raised(e))
+    }
+}
+
+/// [`text`] inside a value: a lone surrogate is a rule error at its path.
+fn text_in(value: &Bound<'_, PyAny>, what: &str) -> Option<Result<String, Bad>> {
+    text(value).map(|r| {
+        r.map_err(|_| rule_error(format!("{what} holds a lone surrogate (not valid Unicode)")))
+    })
+}
+
+fn type_error(problem: String) -> Bad {
+    Bad::at(Problem::Type(problem))
+}
+
+fn rule_error(problem: String) -> Bad {
+    Bad::at(Problem::Rule(problem))
+}
+
+/// The (key, value) pairs of a mapping.
+type Entries<'py> = Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>;
+
+/// The entries of a dict or other mapping; `None` when `value` is not one.
+fn mapping_entries<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Entries<'py>>> {
+    if let Ok(dict) = value.cast::<PyDict>() {
+        return Ok(Some(dict.iter().collect()));
+    }
+    if value.cast::<PyMapping>().is_err() {
+        return Ok(None);
+    }
+    let mut entries = Vec::new();
+    for entry in value.call_method0("items")?.try_iter()? {
+        entries.push(entry?.extract()?);
+    }
+    Ok(Some(entries))
+}
+
+/// Reads an item: a dict (or mapping) of attribute name -> AttributeValue dict.
+pub fn item_from_py(py: Python<'_>, item: &Bound<'_, PyAny>, limits: &Limits) -> PyResult<Item> {
+    let entries = mapping_entries(item)?.ok_or_else(|| {
+        PyTypeError::new_err(format!(
+            "item must be a dict of attribute name -> AttributeValue (boto3's client format, e.g. {{\"name\": {{\"S\": \"Andy\"}}}}), got {}",
+            type_name(item)
+        ))
+    })?;
+    let mut out = Item::new();
+    for (name, value) in entries {
+        let name = text(&name).ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "item keys must be attribute names (str), got {}",
+                type_name(&name)
+            ))
+        })??;
+        let parsed = value_from_py(&value, 0, limits.max_record_depth)
+            .map_err(|bad| located_error(py, &name, bad, limits))?;
+        out.insert(name, parsed);
+    }
+    Ok(out)
+}
+
+fn located_error(py: Python<'_>, attribute: &str, bad: Bad, limits: &Limits) -> PyErr {
+    let Bad { path, problem } = bad;
+    match problem {
+        Problem::Type(problem) => {
+            PyTypeError::new_err(format!("attribute {attribute:?}{path}: {problem}"))
+        }
+        Problem::Rule(problem) => to_py(
+            py,
+            RecordError::InvalidValue {
+                attribute: attribute.to_string(),
+                path,
+                problem,
+            }
+            .into(),
+        ),
+        Problem::TooDeep => to_py(
+            py,
+            LimitError {
+                what: "record nesting depth",
+                limit: limits.max_record_depth as u64,
+                found: limits.max_record_depth as u64 + 1,
+            }
+            .into(),
+        ),
+        Problem::Raised(e) => e,
+    }
+}
+
+/// Reads one AttributeValue dict. `level` is the number of `L`/`M` values
+/// around it; an `L` or `M` deeper than `max_depth` stops the reading, so a
+/// hostile structure cannot exhaust the stack.
+fn value_from_py(
+    value: &Bound<'_, PyAny>,
+    level: usize,
+    max_depth: usize,
+) -> Result<AttributeValue, Bad> {
+    let entries = mapping_entries(value)?.ok_or_else(|| {
+        type_error(format!(
+            "an AttributeValue must be a dict like {{\"S\": \"...\"}}, got {}",
+            type_name(value)
+        ))
+    })?;
+    let [(tag, inner)]: [_; 1] = entries.try_into().map_err(|e: Vec<_>| {
+        rule_error(format!(
+            "an AttributeValue must have exactly one type key, found {}",
+            e.len()
+        ))
+    })?;
+    let tag = match text_in(&tag, "the type key") {
+        Some(t) => t?,
+        None => {
+            return Err(type_error(format!(
+                "an AttributeValue's type key must be a str, got {}",
+                type_name(&tag)
+            )))
+        }
+    };
+    let tag = tag.as_str();
+    let string = |v: &Bound<'_, PyAny>| -> Result<String, Bad> {
+        match text_in(v, tag) {
+            Some(t) => t,
+            None => Err(type_error(format!(
+                "{tag} must be a str, got {}",
+                type_name(v)
+            ))),
+        }
+    };
+    let number = |v: &Bound<'_, PyAny>| -> Result<Number, Bad> {
+        let s = match text_in(v, tag) {
+            Some(t) => t?,
+            None => {
+                return Err(type_error(format!(
+                "{tag} must be a str holding a decimal number (as boto3's client sends it), got {}",
+                type_name(v)
+            )))
+            }
+        };
+        Number::parse(&s).map_err(|e| rule_error(format!("number {e}")))
+    };
+    let binary = |v: &Bound<'_, PyAny>| -> Result<Vec<u8>, Bad> {
+        crate::bytes_arg(v, tag)
+            .map(crate::ByteArg::into_vec)
+            .map_err(|_| {
+                type_error(format!(
+                    "{tag} must be bytes, bytearray or memoryview, got {}",
+                    type_name(v)
+                ))
+            })
+    };
+    let parsed = match tag {
+        "S" => AttributeValue::S(string(&inner)?),
+        "N" => AttributeValue::N(number(&inner)?),
+        "B" => AttributeValue::B(binary(&inner)?),
+        "BOOL" => match inner.cast::<PyBool>() {
+            Ok(b) => AttributeValue::Bool(b.is_true()),
+            Err(_) => {
+                return Err(type_error(format!(
+                    "BOOL must be True or False, got {}",
+                    type_name(&inner)
+                )))
+            }
+        },
+        "NULL" => match inner.cast::<PyBool>() {
+            Ok(b) if b.is_true() => AttributeValue::Null,
+            Ok(_) => return Err(rule_error("NULL must be True".into())),
+            Err(_) => {
+                return Err(type_error(format!(
+                    "NULL must be True, got {}",
+                    type_name(&inner)
+                )))
+            }
+        },
+        "L" | "M" if level >= max_depth => return Err(Bad::at(Problem::TooDeep)),
+        "L" => {
+            let items = elements(&inner, tag, false)?;
+            let mut list = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                list.push(
+                    value_from_py(item, level + 1, max_depth)
+                        .map_err(|b| b.within(format!("[{i}]")))?,
+                );
+            }
+            AttributeValue::L(list)
+        }
+        "M" => {
+            let entries = mapping_entries(&inner)?.ok_or_else(|| {
+                type_error(format!("M must be a dict, got {}", type_name(&inner)))
+            })?;
+            let mut map = BTreeMap::new();
+            for (key, item) in entries {
+                let key = match text_in(&key, "an M key") {
+                    Some(k) => k?,
+                    None => {
+                        return Err(type_error(format!(
+                            "M keys must be str, got {}",
+                            type_name(&key)
+                        )))
+                    }
+                };
+                let parsed = value_from_py(&item, level + 1, max_depth)
+                    .map_err(|b| b.within(format!("[{key:?}]")))?;
+                map.insert(key, parsed);
+            }
+            AttributeValue::M(map)
+        }
+        "SS" => AttributeValue::Ss(collect(&elements(&inner, tag, true)?, string)?),
+        "NS" => AttributeValue::Ns(collect(&elements(&inner, tag, true)?, number)?),
+        "BS" => AttributeValue::Bs(collect(&elements(&inner, tag, true)?, binary)?),
+        other => {
+            return Err(rule_error(format!(
+                "unknown AttributeValue type {other:?} (expected S, N, B, BOOL, NULL, L, M, SS, NS or BS)"
+            )))
+        }
+    };
+    if matches!(
+        parsed,
+        AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
+    ) {
+        // Empty sets and duplicates (a set checks no deeper than itself).
+        parsed.check().map_err(|(_, problem)| rule_error(problem))?;
+    }
+    Ok(parsed)
+}
+
+/// The elements of a list (or tuple; for sets also a set or frozenset).
+fn elements<'py>(
+    value: &Bound<'py, PyAny>,
+    tag: &str,
+    set: bool,
+) -> Result<Vec<Bound<'py, PyAny>>, Bad> {
+    let ok = value.cast::<PyList>().is_ok()
+        || value.cast::<PyTuple>().is_ok()
+        || (set && (value.cast::<PySet>().is_ok() || value.cast::<PyFrozenSet>().is_ok()));
+    if !ok {
+        return Err(type_error(format!(
+            "{tag} must be a list, got {}",
+            type_name(value)
+        )));
+    }
+    let mut out = Vec::new();
+    for element in value.try_iter()? {
+        out.push(element?);
+    }
+    Ok(out)
+}
+
+fn collect<T>(
+    items: &[Bound<'_, PyAny>],
+    read: impl Fn(&Bound<'_, PyAny>) -> Result<T, Bad>,
+) -> Result<Vec<T>, Bad> {
+    items.iter().map(read).collect()
+}
+
+// ------------------------------------------------------------ core -> Python
+
+/// Writes an item in boto3's client format.
+pub fn item_to_py<'py>(py: Python<'py>, item: &Item) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    for (name, value) in item {
+        out.set_item(name, value_to_py(py, value)?)?;
+    }
+    Ok(out)
+}
+
+fn value_to_py<'py>(py: Python<'py>, value: &AttributeValue) -> PyResult<Bound<'py, PyDict>> {
+    let inner: Bound<'py, PyAny> = match value {
+        AttributeValue::S(s) => PyString::new(py, s).into_any(),
+        AttributeValue::N(n) => PyString::new(py, n.as_str()).into_any(),
+        AttributeValue::B(b) => PyBytes::new(py, b).into_any(),
+        AttributeValue::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        AttributeValue::Null => PyBool::new(py, true).to_owned().into_any(),
+        AttributeValue::L(items) => PyList::new(
+            py,
+            items
+                .iter()
+                .map(|v| value_to_py(py, v))
+                .collect::<PyResult<Vec<_>>>()?,
+        )?
+        .into_any(),
+        AttributeValue::M(map) => item_to_py(py, map)?.into_any(),
+        AttributeValue::Ss(set) => PyList::new(py, set)?.into_any(),
+        AttributeValue::Ns(set) => PyList::new(py, set.iter().map(Number::as_str))?.into_any(),
+        AttributeValue::Bs(set) => {
+            PyList::new(py, set.iter().map(|b| PyBytes::new(py, b)))?.into_any()
+        }
+    };
+    let out = PyDict::new(py);
+    out.set_item(value.type_name(), inner)?;
+    Ok(out)
+}

@@ -1,0 +1,455 @@
+"""Records (DynamoDB items) from Python: every vector of tests/vectors/records
+(decrypt, encrypt-side errors, byte-identical re-encryption with injected
+randomness), the rules of issue 9 part 1, and the conversion of boto3's
+client item format (every type in, every type out, clear errors naming the
+attribute path)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Dict, List
+
+import pytest
+
+import mrkenv
+from mrkenv._testing import encrypt_record_with
+from conftest import VECTORS
+
+RECORD_VECTORS = sorted((VECTORS / "records").glob("*.json"))
+
+ERROR_CLASSES = {
+    "InvalidArn": mrkenv.InvalidArnError,
+    "MalformedMessage": mrkenv.MalformedMessageError,
+    "Authentication": mrkenv.AuthenticationError,
+    "NoDecryptableKey": mrkenv.NoDecryptableKeyError,
+    "Keyring": mrkenv.KeyringError,
+    "LimitExceeded": mrkenv.LimitExceededError,
+    "ContextMismatch": mrkenv.ContextMismatchError,
+    "InvalidArgument": mrkenv.InvalidArgumentError,
+}
+
+KEYRING = mrkenv.RawAesKeyring("my-app", "key-1", bytes(range(32)))
+TABLE = "global-table-example"
+SEED = {"employeeId": {"S": "1234"}, "name": {"S": "Andy"}}
+SEED_ACTIONS = {"employeeId": mrkenv.Action.SIGN_ONLY, "name": mrkenv.Action.ENCRYPT_AND_SIGN}
+
+
+# ------------------------------------------------------------------ helpers
+
+def from_dynamodb_json(value: Any) -> Any:
+    """A vector's DynamoDB JSON (B and BS in base64) in boto3's client format."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, inner),) = value.items()
+        if tag == "B":
+            return {"B": base64.b64decode(inner, validate=True)}
+        if tag == "BS":
+            return {"BS": [base64.b64decode(b, validate=True) for b in inner]}
+        if tag == "L":
+            return {"L": [from_dynamodb_json(v) for v in inner]}
+        if tag == "M":
+            return {"M": item_from_json(inner)}
+        return {tag: inner}
+    raise AssertionError(f"not an AttributeValue: {value!r}")
+
+
+def item_from_json(item: Dict[str, Any]) -> Dict[str, Any]:
+    return {name: from_dynamodb_json(v) for name, v in item.items()}
+
+
+def normal(value: Any) -> Any:
+    """An item with set elements sorted (DynamoDB sets are unordered)."""
+    if isinstance(value, dict):
+        return {k: (sorted(v) if k in ("SS", "NS", "BS") else normal(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normal(v) for v in value]
+    return value
+
+
+def vector_keyring(spec: Dict[str, Any]) -> mrkenv.RawAesKeyring:
+    assert spec["type"] == "raw-aes"
+    return mrkenv.RawAesKeyring(spec["key_namespace"], spec["key_name"], bytes.fromhex(spec["wrapping_key"]))
+
+
+def load(path: Any) -> Dict[str, Any]:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def encrypt_vector(v: Dict[str, Any]) -> Dict[str, Any]:
+    return encrypt_record_with(
+        item_from_json(v["plaintext_item"]),
+        vector_keyring(v["keyring"]),
+        v["actions"],
+        table_name=v["table_name"],
+        partition_key=v["partition_key"],
+        sort_key=v["sort_key"],
+        default_action=v["default_action"],
+        encryption_context=v["encryption_context"],
+        message_id=bytes.fromhex(v["message_id"]),
+        data_key=bytes.fromhex(v["data_key"]),
+        raw_aes_iv=bytes.fromhex(v["raw_aes_iv"]),
+    )
+
+
+def decrypt_vector(v: Dict[str, Any]) -> Dict[str, Any]:
+    d = v["decrypt"]
+    return mrkenv.decrypt_record(
+        item_from_json(v["encrypted_item"]),
+        vector_keyring(d["keyring"]),
+        table_name=d["table_name"],
+        partition_key=d["partition_key"],
+        sort_key=d["sort_key"],
+        encryption_context=d["required_encryption_context"],
+        allow_plaintext=d["allow_plaintext"],
+    )
+
+
+def seed_encrypt(item: Any = None, **kwargs: Any) -> Dict[str, Any]:
+    kwargs.setdefault("table_name", TABLE)
+    kwargs.setdefault("partition_key", "employeeId")
+    actions = kwargs.pop("actions", SEED_ACTIONS)
+    return mrkenv.encrypt_record(SEED if item is None else item, KEYRING, actions, **kwargs)
+
+
+def seed_decrypt(item: Dict[str, Any], **kwargs: Any) -> Dict[str, Any]:
+    kwargs.setdefault("table_name", TABLE)
+    kwargs.setdefault("partition_key", "employeeId")
+    return mrkenv.decrypt_record(item, KEYRING, **kwargs)
+
+
+# ------------------------------------------------------------------ vectors
+
+def test_record_vectors_are_present():
+    vectors = [load(p) for p in RECORD_VECTORS]
+    assert sum(v["result"] == "ok" for v in vectors) >= 5
+    assert {v["error_kind"] for v in vectors if v["result"] == "error"} >= {
+        "Authentication", "MalformedMessage", "ContextMismatch", "NoDecryptableKey", "LimitExceeded",
+        "InvalidArgument"}
+    assert any(v["operation"] == "encrypt" for v in vectors)
+
+
+@pytest.mark.parametrize("path", RECORD_VECTORS, ids=[p.stem for p in RECORD_VECTORS])
+def test_record_vector(path):
+    v = load(path)
+    run = {"decrypt": decrypt_vector, "encrypt": encrypt_vector}[v["operation"]]
+    if v["result"] == "ok":
+        out = run(v)
+        assert normal(out) == normal(item_from_json(v["decrypted_item"]))
+    else:
+        expected = ERROR_CLASSES[v["error_kind"]]
+        with pytest.raises(mrkenv.MrkenvError) as info:
+            run(v)
+        assert type(info.value) is expected, f"{type(info.value).__name__}: {info.value}"
+        assert info.value.code == v["error_kind"]
+    if v["reencrypt"]:
+        again = encrypt_vector(v)
+        assert normal(again) == normal(item_from_json(v["encrypted_item"]))
+
+
+def test_seed_vector_reencrypts_byte_for_byte():
+    v = load(VECTORS / "records" / "ok-seed-item.json")
+    again = encrypt_vector(v)
+    assert again["aws_mrkenv_header"]["B"] == base64.b64decode(v["encrypted_item"]["aws_mrkenv_header"]["B"])
+    assert again["aws_mrkenv_tag"]["B"] == base64.b64decode(v["encrypted_item"]["aws_mrkenv_tag"]["B"])
+    assert again["name"]["B"] == base64.b64decode(v["encrypted_item"]["name"]["B"])
+
+
+# ------------------------------------------------------------------ the rules
+
+def test_seed_round_trip_and_shape():
+    encrypted = seed_encrypt()
+    assert set(encrypted) == {"employeeId", "name", "aws_mrkenv_header", "aws_mrkenv_tag"}
+    assert encrypted["employeeId"] == {"S": "1234"}  # SIGN_ONLY: unchanged
+    assert set(encrypted["name"]) == {"B"} and isinstance(encrypted["name"]["B"], bytes)
+    assert b"Andy" not in encrypted["name"]["B"]
+    assert seed_decrypt(encrypted) == SEED
+
+
+def test_actions_as_strings_or_enum():
+    assert mrkenv.Action.SIGN_ONLY == "SIGN_ONLY" and isinstance(mrkenv.Action.SIGN_ONLY, str)
+    assert str(mrkenv.Action.ENCRYPT_AND_SIGN) == "ENCRYPT_AND_SIGN"
+    assert [a.value for a in mrkenv.Action] == [
+        "ENCRYPT_AND_SIGN", "SIGN_ONLY", "SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT", "DO_NOTHING"]
+    encrypted = seed_encrypt(actions={"employeeId": "SIGN_ONLY", "name": "ENCRYPT_AND_SIGN"})
+    assert seed_decrypt(encrypted) == SEED
+    encrypted = seed_encrypt(actions={"employeeId": mrkenv.Action.SIGN_ONLY},
+                             default_action=mrkenv.Action.ENCRYPT_AND_SIGN)
+    assert seed_decrypt(encrypted) == SEED
+    with pytest.raises(mrkenv.InvalidArgumentError, match="unknown attribute action \"encrypt_and_sign\""):
+        seed_encrypt(actions={"employeeId": "SIGN_ONLY", "name": "encrypt_and_sign"})
+    with pytest.raises(TypeError, match=r"actions\[\"name\"\] must be an action name"):
+        seed_encrypt(actions={"employeeId": "SIGN_ONLY", "name": 1})
+    with pytest.raises(TypeError, match="default_action must be an action name"):
+        seed_encrypt(actions={}, default_action=1)
+    with pytest.raises(TypeError, match="actions must be a mapping"):
+        seed_encrypt(actions=["SIGN_ONLY"])
+
+
+def test_reserved_attribute_is_refused():
+    item = dict(SEED, aws_mrkenv_header={"B": b"x"})
+    with pytest.raises(mrkenv.InvalidArgumentError, match="\"aws_mrkenv_header\" is reserved"):
+        seed_encrypt(item, default_action="DO_NOTHING")
+    with pytest.raises(mrkenv.InvalidArgumentError, match="\"aws-mrkenv:table\" is reserved"):
+        seed_encrypt(encryption_context={"aws-mrkenv:table": "other"})
+
+
+@pytest.mark.parametrize("action", ["ENCRYPT_AND_SIGN", "DO_NOTHING"])
+def test_key_attribute_must_be_signed_in_the_clear(action):
+    with pytest.raises(mrkenv.InvalidArgumentError,
+                       match=f"partition key attribute \"employeeId\" cannot be {action}"):
+        seed_encrypt(actions={"employeeId": action, "name": "ENCRYPT_AND_SIGN"})
+    item = dict(SEED, version={"N": "1"})
+    with pytest.raises(mrkenv.InvalidArgumentError, match=f"sort key attribute \"version\" cannot be {action}"):
+        seed_encrypt(item, sort_key="version", actions=dict(SEED_ACTIONS, version=action))
+    with pytest.raises(mrkenv.InvalidArgumentError, match="partition key attribute \"employeeId\""):
+        seed_encrypt(actions={}, default_action=action)
+
+
+def test_missing_action_without_default_is_refused():
+    item = dict(SEED, title={"S": "Engineer"})
+    with pytest.raises(mrkenv.InvalidArgumentError, match="attribute \"title\": no action configured"):
+        seed_encrypt(item)
+    encrypted = seed_encrypt(item, default_action="ENCRYPT_AND_SIGN")
+    assert set(encrypted["title"]) == {"B"}
+    assert seed_decrypt(encrypted) == item
+
+
+def test_missing_key_attribute_is_refused():
+    with pytest.raises(mrkenv.InvalidArgumentError, match="partition key attribute \"id\" is not in the item"):
+        seed_encrypt(partition_key="id", default_action="SIGN_ONLY")
+
+
+def test_do_nothing_may_change():
+    item = dict(SEED, note={"S": "draft"})
+    encrypted = seed_encrypt(item, actions=dict(SEED_ACTIONS, note="DO_NOTHING"))
+    assert encrypted["note"] == {"S": "draft"}
+    changed = dict(encrypted, note={"N": "2"}, added={"BOOL": True})
+    assert seed_decrypt(changed) == dict(SEED, note={"N": "2"}, added={"BOOL": True})
+    removed = {k: v for k, v in encrypted.items() if k != "note"}
+    assert seed_decrypt(removed) == SEED
+
+
+def test_tampering_is_refused():
+    item = dict(SEED, title={"S": "Engineer"}, level={"N": "3"})
+    actions = dict(SEED_ACTIONS, title="ENCRYPT_AND_SIGN", level="SIGN_ONLY")
+    encrypted = seed_encrypt(item, actions=actions)
+    other = seed_encrypt(dict(item, name={"S": "Bob"}), actions=actions)
+    tampered = [
+        dict(encrypted, employeeId={"S": "9999"}),             # changed signed key
+        dict(encrypted, level={"N": "4"}),                     # changed SIGN_ONLY value
+        dict(encrypted, name=encrypted["title"], title=encrypted["name"]),  # swapped ciphertexts
+        dict(encrypted, name=other["name"]),                   # ciphertext from another item
+        {k: v for k, v in encrypted.items() if k != "level"},  # removed signed attribute
+        dict(encrypted, aws_mrkenv_tag={"B": bytes(16)}),      # changed tag
+    ]
+    name_bytes = bytearray(encrypted["name"]["B"])
+    name_bytes[-1] ^= 1
+    tampered.append(dict(encrypted, name={"B": bytes(name_bytes)}))  # flipped ciphertext bit
+    for t in tampered:
+        with pytest.raises(mrkenv.AuthenticationError):
+            seed_decrypt(t)
+    header = bytearray(encrypted["aws_mrkenv_header"]["B"])
+    header[-1] ^= 1
+    with pytest.raises((mrkenv.AuthenticationError, mrkenv.MalformedMessageError)):
+        seed_decrypt(dict(encrypted, aws_mrkenv_header={"B": bytes(header)}))
+    assert seed_decrypt(encrypted) == item
+
+
+def test_table_and_context_are_checked():
+    encrypted = seed_encrypt(encryption_context={"purpose": "test"})
+    assert seed_decrypt(encrypted, encryption_context={"purpose": "test"}) == SEED
+    with pytest.raises(mrkenv.ContextMismatchError):
+        seed_decrypt(encrypted, encryption_context={"purpose": "other"})
+    with pytest.raises(mrkenv.ContextMismatchError, match="for table"):
+        seed_decrypt(encrypted, table_name="other-table")
+    with pytest.raises(mrkenv.ContextMismatchError):
+        seed_decrypt(encrypted, partition_key="name")
+    with pytest.raises(mrkenv.ContextMismatchError):
+        seed_decrypt(encrypted, sort_key="name")
+    with pytest.raises(mrkenv.NoDecryptableKeyError):
+        mrkenv.decrypt_record(encrypted, mrkenv.RawAesKeyring("my-app", "key-1", bytes(32)),
+                              table_name=TABLE, partition_key="employeeId")
+
+
+def test_allow_plaintext_migration():
+    with pytest.raises(mrkenv.MalformedMessageError, match="allow_plaintext"):
+        seed_decrypt(SEED)
+    assert seed_decrypt(SEED, allow_plaintext=True) == SEED
+    encrypted = seed_encrypt()
+    assert seed_decrypt(encrypted, allow_plaintext=True) == SEED  # encrypted items still verified
+    with pytest.raises(mrkenv.AuthenticationError):
+        seed_decrypt(dict(encrypted, employeeId={"S": "1"}), allow_plaintext=True)
+    # Only one of the two reserved attributes: not a plaintext item.
+    half = {k: v for k, v in encrypted.items() if k != "aws_mrkenv_tag"}
+    with pytest.raises(mrkenv.MrkenvError):
+        seed_decrypt(half, allow_plaintext=True)
+
+
+def test_sign_and_include_in_encryption_context_reaches_kms():
+    calls: List[Dict[str, Any]] = []
+
+    class Kms:
+        def generate_data_key(self, **kwargs: Any) -> Dict[str, Any]:
+            calls.append(kwargs)
+            return {"KeyId": kwargs["KeyId"], "Plaintext": bytes(32), "CiphertextBlob": b"blob"}
+
+        def decrypt(self, **kwargs: Any) -> Dict[str, Any]:
+            calls.append(kwargs)
+            return {"KeyId": kwargs["KeyId"], "Plaintext": bytes(32)}
+
+        encrypt = decrypt
+
+    arn = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    keyring = mrkenv.KmsMrkKeyring(Kms(), [arn])
+    item = dict(SEED, tenant={"S": "acme"})
+    encrypted = mrkenv.encrypt_record(item, keyring, dict(SEED_ACTIONS, tenant="SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT"),
+                                      table_name=TABLE, partition_key="employeeId",
+                                      encryption_context={"purpose": "test"})
+    assert calls[0]["EncryptionContext"] == {
+        "aws-mrkenv:table": TABLE,
+        "aws-mrkenv:partition-key": "employeeId",
+        "aws-mrkenv:attr:employeeId": "1234",
+        "aws-mrkenv:attr:tenant": "acme",
+        "purpose": "test",
+    }
+    out = mrkenv.decrypt_record(encrypted, keyring, table_name=TABLE, partition_key="employeeId",
+                                encryption_context={"aws-mrkenv:attr:tenant": "acme"})
+    assert out == item
+    assert calls[1]["EncryptionContext"] == calls[0]["EncryptionContext"]
+
+
+def test_discovery_keyring_cannot_encrypt_records():
+    class NeverCalled:
+        def decrypt(self, **kwargs: Any) -> Any:  # pragma: no cover - must not run
+            raise AssertionError("KMS must not be called")
+
+        encrypt = generate_data_key = decrypt
+
+    with pytest.raises(mrkenv.KeyringError, match="cannot encrypt"):
+        mrkenv.encrypt_record(
+            SEED, mrkenv.KmsMrkDiscoveryKeyring(NeverCalled(), "us-west-2"), SEED_ACTIONS,
+            table_name=TABLE, partition_key="employeeId")
+
+
+def test_bad_configuration_fails_before_kms():
+    class NeverCalled:
+        def decrypt(self, **kwargs: Any) -> Any:  # pragma: no cover - must not run
+            raise AssertionError("KMS must not be called")
+
+        encrypt = generate_data_key = decrypt
+
+    arn = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    keyring = mrkenv.KmsMrkKeyring(NeverCalled(), [arn])
+    with pytest.raises(mrkenv.InvalidArgumentError):
+        mrkenv.encrypt_record(dict(SEED, x={"S": "y"}), keyring, SEED_ACTIONS, table_name=TABLE,
+                              partition_key="employeeId")
+    with pytest.raises(mrkenv.ContextMismatchError):
+        mrkenv.decrypt_record(seed_encrypt(), keyring, table_name="other", partition_key="employeeId")
+
+
+# ------------------------------------------------------------------ conversion
+
+EVERY_TYPE = {
+    "employeeId": {"S": "1234"},
+    "s": {"S": "grüße"},
+    "n": {"N": "-1.50"},
+    "b": {"B": b"\x00\x01\xff"},
+    "t": {"BOOL": True},
+    "f": {"BOOL": False},
+    "z": {"NULL": True},
+    "l": {"L": [{"S": "x"}, {"N": "1"}, {"L": []}, {"M": {"k": {"NULL": True}}}]},
+    "m": {"M": {"aaa": {"BOOL": False}, "bb": {"SS": ["b", "a"]}, "c": {"M": {}}}},
+    "ss": {"SS": ["zeta", "alpha"]},
+    "ns": {"NS": ["10", "9", "1E+2"]},
+    "bs": {"BS": [b"\x01", b"\x00\x00"]},
+}
+
+
+@pytest.mark.parametrize("action", ["ENCRYPT_AND_SIGN", "SIGN_ONLY", "DO_NOTHING"])
+def test_every_type_round_trips(action):
+    encrypted = seed_encrypt(EVERY_TYPE, actions={"employeeId": "SIGN_ONLY"}, default_action=action)
+    out = seed_decrypt(encrypted)
+    expected = dict(EVERY_TYPE, n={"N": "-1.5"}, ns={"NS": ["10", "9", "100"]})  # canonical numbers
+    assert normal(out) == normal(expected)
+    assert isinstance(out["b"]["B"], bytes) and out["t"]["BOOL"] is True and out["z"]["NULL"] is True
+
+
+def test_bytes_like_tuples_and_sets_are_accepted():
+    item = {
+        "employeeId": {"B": bytearray(b"\x01\x02")},
+        "mv": {"B": memoryview(b"abc")},
+        "tl": {"L": ({"S": "x"},)},
+        "ss": {"SS": {"a", "b"}},
+        "bs": {"BS": frozenset({b"a", b"b"})},
+    }
+    encrypted = seed_encrypt(item, actions={"employeeId": "SIGN_ONLY"}, default_action="ENCRYPT_AND_SIGN")
+    assert encrypted["employeeId"] == {"B": b"\x01\x02"}
+    out = seed_decrypt(encrypted)
+    assert normal(out) == normal({
+        "employeeId": {"B": b"\x01\x02"}, "mv": {"B": b"abc"}, "tl": {"L": [{"S": "x"}]},
+        "ss": {"SS": ["a", "b"]}, "bs": {"BS": [b"a", b"b"]},
+    })
+
+
+@pytest.mark.parametrize("item, error, message", [
+    ([("a", {"S": "x"})], TypeError, "item must be a dict"),
+    ({1: {"S": "x"}}, TypeError, "item keys must be attribute names"),
+    ({"a": "x"}, TypeError, "attribute \"a\": an AttributeValue must be a dict"),
+    ({"a": {"S": 1}}, TypeError, "attribute \"a\": S must be a str, got int"),
+    ({"a": {"N": 1}}, TypeError, "attribute \"a\": N must be a str"),
+    ({"a": {"B": "text"}}, TypeError, "attribute \"a\": B must be bytes"),
+    ({"a": {"BOOL": 1}}, TypeError, "attribute \"a\": BOOL must be True or False"),
+    ({"a": {"NULL": None}}, TypeError, "attribute \"a\": NULL must be True"),
+    ({"a": {"L": "x"}}, TypeError, "attribute \"a\": L must be a list"),
+    ({"a": {"M": []}}, TypeError, "attribute \"a\": M must be a dict"),
+    ({"a": {"SS": "x"}}, TypeError, "attribute \"a\": SS must be a list"),
+    ({"a": {"L": [{"M": {"k": {"BS": [1]}}}]}}, TypeError, r"attribute \"a\"\[0\]\[\"k\"\]: BS must be bytes"),
+    ({"a": {"M": {1: {"S": "x"}}}}, TypeError, "attribute \"a\": M keys must be str"),
+    ({"a": {}}, mrkenv.InvalidArgumentError, "attribute \"a\": an AttributeValue must have exactly one type key, found 0"),
+    ({"a": {"S": "x", "N": "1"}}, mrkenv.InvalidArgumentError, "exactly one type key, found 2"),
+    ({"a": {"X": 1}}, mrkenv.InvalidArgumentError, "attribute \"a\": unknown AttributeValue type \"X\""),
+    ({"a": {"L": [{"M": {"k": {"Q": 1}}}]}}, mrkenv.InvalidArgumentError,
+     r"attribute \"a\"\[0\]\[\"k\"\]: unknown AttributeValue type \"Q\""),
+    ({"a": {"NULL": False}}, mrkenv.InvalidArgumentError, "attribute \"a\": NULL must be True"),
+    ({"a": {"N": "1e200"}}, mrkenv.InvalidArgumentError, "attribute \"a\": number is out of range"),
+    ({"a": {"N": "abc"}}, mrkenv.InvalidArgumentError, "attribute \"a\": number"),
+    ({"a": {"SS": []}}, mrkenv.InvalidArgumentError, "attribute \"a\": SS set is empty"),
+    ({"a": {"NS": ["1", "1.0"]}}, mrkenv.InvalidArgumentError, "attribute \"a\": NS set holds duplicates"),
+    ({"a": {"L": [{"BS": []}]}}, mrkenv.InvalidArgumentError, r"attribute \"a\"\[0\]: BS set is empty"),
+    ({"a": {"S": "\ud800"}}, mrkenv.InvalidArgumentError, "attribute \"a\": S holds a lone surrogate"),
+])
+def test_malformed_items_name_the_attribute(item, error, message):
+    for run in (
+        lambda: mrkenv.encrypt_record(item, KEYRING, {}, table_name="t", partition_key="a",
+                                      default_action="SIGN_ONLY"),
+        lambda: mrkenv.decrypt_record(item, KEYRING, table_name="t", partition_key="a", allow_plaintext=True),
+    ):
+        with pytest.raises(error, match=message):
+            run()
+
+
+def test_deep_nesting_is_a_limit_not_a_crash():
+    deep: Dict[str, Any] = {"L": []}
+    inner = deep
+    for _ in range(100_000):
+        child: Dict[str, Any] = {"L": []}
+        inner["L"].append(child)
+        inner = child
+    with pytest.raises(mrkenv.LimitExceededError, match="record nesting depth"):
+        seed_encrypt(dict(SEED, deep=deep), default_action="ENCRYPT_AND_SIGN")
+    # 32 levels (DynamoDB's limit) are fine.
+    ok: Dict[str, Any] = {"S": "leaf"}
+    for _ in range(32):
+        ok = {"L": [ok]}
+    item = dict(SEED, deep=ok)
+    assert seed_decrypt(seed_encrypt(item, default_action="ENCRYPT_AND_SIGN")) == item
+    with pytest.raises(mrkenv.LimitExceededError):
+        seed_encrypt(dict(SEED, deep={"M": {"k": ok}}), default_action="ENCRYPT_AND_SIGN")
+
+
+def test_other_mappings_are_accepted():
+    from types import MappingProxyType
+
+    item = MappingProxyType({"employeeId": MappingProxyType({"S": "1234"}), "name": {"S": "Andy"}})
+    assert seed_decrypt(seed_encrypt(item)) == SEED
