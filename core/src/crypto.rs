@@ -261,12 +261,11 @@ pub fn frame_aad(
 
 /// AES-256-GCM with a caller-chosen key and IV, for the raw AES keyring.
 pub(crate) fn aes_gcm_seal(
-    key: &[u8; KEY_LEN],
+    cipher: &Aes256Gcm,
     iv: &[u8; IV_LEN],
     aad: &[u8],
     buffer: &mut [u8],
 ) -> [u8; TAG_LEN] {
-    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
     cipher
         .encrypt_inout_detached(&Nonce::from(*iv), aad, buffer.into())
         .expect("a data key is within AES-GCM limits")
@@ -275,13 +274,12 @@ pub(crate) fn aes_gcm_seal(
 
 /// Opens [`aes_gcm_seal`]'s output in place; `false` when the tag fails.
 pub(crate) fn aes_gcm_open(
-    key: &[u8; KEY_LEN],
+    cipher: &Aes256Gcm,
     iv: &[u8; IV_LEN],
     aad: &[u8],
     buffer: &mut [u8],
     tag: &[u8; TAG_LEN],
 ) -> bool {
-    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
     cipher
         .decrypt_inout_detached(&Nonce::from(*iv), aad, buffer.into(), &Tag::from(*tag))
         .is_ok()

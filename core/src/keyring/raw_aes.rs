@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use aes_gcm::{Aes256Gcm, KeyInit};
 use ciborium::value::Value;
 use zeroize::Zeroizing;
 
@@ -43,7 +44,9 @@ pub const RAW_AES_EDK_LEN: usize = IV_LEN + KEY_LEN + TAG_LEN;
 pub struct RawAesKeyring {
     namespace: String,
     name: String,
-    wrapping_key: Zeroizing<[u8; KEY_LEN]>,
+    /// The wrapping key's AES-256-GCM key schedule, made once, on the heap
+    /// so that moves leave no copy (zeroized on drop by aes-gcm).
+    wrapping_key: Box<Aes256Gcm>,
 }
 
 impl fmt::Debug for RawAesKeyring {
@@ -72,16 +75,20 @@ impl RawAesKeyring {
         if name.is_empty() {
             return Err(KeyringError::RawAes("key name is empty".into()).into());
         }
-        let key: [u8; KEY_LEN] = wrapping_key.try_into().map_err(|_| {
-            KeyringError::RawAes(format!(
-                "wrapping key must be {KEY_LEN} bytes, got {} bytes",
-                wrapping_key.len()
-            ))
-        })?;
+        // The key schedule is made straight from the caller's bytes: no
+        // copy of the key is left behind.
+        let wrapping_key = Aes256Gcm::new_from_slice(wrapping_key)
+            .map(Box::new)
+            .map_err(|_| {
+                KeyringError::RawAes(format!(
+                    "wrapping key must be {KEY_LEN} bytes, got {} bytes",
+                    wrapping_key.len()
+                ))
+            })?;
         Ok(RawAesKeyring {
             namespace: namespace.to_string(),
             name: name.to_string(),
-            wrapping_key: Zeroizing::new(key),
+            wrapping_key,
         })
     }
 
