@@ -15,14 +15,12 @@
 //! identical byte string: this rejects every non-deterministic encoding
 //! (non-shortest integers, indefinite lengths, unsorted or duplicate map keys).
 
-use ciborium::value::{Integer, Value};
-
-use crate::context::{check_context_limits, EncryptionContext};
+use crate::context::EncryptionContext;
 use crate::crypto::{Suite, KEY_LEN, MESSAGE_ID_LEN};
 use crate::error::{Error, FormatError};
 use crate::limits::{check_frame_length, Limits};
 
-use super::cbor::{context_value, encode_value};
+use super::fields::{int, Problem, Schema};
 use super::VERSION;
 
 /// One encrypted copy of the data key.
@@ -53,22 +51,25 @@ pub struct Header {
     pub commitment: [u8; KEY_LEN],
 }
 
-const FIELD_NAMES: [&str; 7] = [
-    "version",
-    "suite",
-    "message id",
-    "encryption context",
-    "encrypted data keys",
-    "frame length",
-    "key commitment",
-];
+/// The message header's way of using the shared field codec.
+const SCHEMA: Schema = Schema {
+    location: "header",
+    field6: "frame length",
+    edk_location: "encrypted data key",
+    version: VERSION,
+    max_depth: 256,
+    error,
+};
 
-fn field(key: usize) -> String {
-    format!("header field {key} ({})", FIELD_NAMES[key - 1])
-}
-
-fn int(value: u64) -> Value {
-    Value::Integer(Integer::from(value))
+/// A message header problem as a [`FormatError`].
+fn error(problem: Problem) -> Error {
+    match problem {
+        Problem::Invalid(location, problem) => FormatError::invalid(location, problem),
+        Problem::UnsupportedVersion(version) => FormatError::UnsupportedVersion(version),
+        Problem::UnsupportedSuite(suite) => FormatError::UnsupportedSuite(suite),
+        Problem::NotDeterministic => FormatError::NotDeterministic(SCHEMA.location.into()),
+    }
+    .into()
 }
 
 impl Header {
@@ -79,27 +80,14 @@ impl Header {
 
     /// The deterministic CBOR encoding of the header map.
     pub fn encode(&self) -> Vec<u8> {
-        let edks = self
-            .encrypted_data_keys
-            .iter()
-            .map(|edk| {
-                Value::Array(vec![
-                    Value::Text(edk.provider_id.clone()),
-                    Value::Text(edk.provider_info.clone()),
-                    Value::Bytes(edk.ciphertext.clone()),
-                ])
-            })
-            .collect();
-        let map = Value::Map(vec![
-            (int(1), int(VERSION as u64)),
-            (int(2), int(self.suite.id() as u64)),
-            (int(3), Value::Bytes(self.message_id.to_vec())),
-            (int(4), context_value(&self.encryption_context)),
-            (int(5), Value::Array(edks)),
-            (int(6), int(self.frame_length as u64)),
-            (int(7), Value::Bytes(self.commitment.to_vec())),
-        ]);
-        encode_value(&map)
+        SCHEMA.encode(
+            self.suite,
+            &self.message_id,
+            &self.encryption_context,
+            &self.encrypted_data_keys,
+            int(self.frame_length.into()),
+            &self.commitment,
+        )
     }
 
     /// Decodes header map bytes strictly, within `limits`, in the order of
@@ -111,65 +99,20 @@ impl Header {
         Limits::check("header bytes", limits.max_header_bytes, bytes.len())?;
         // 6.2
         check_types(bytes)?;
-        let mut reader = bytes;
-        let value: Value = ciborium::from_reader(&mut reader).map_err(|e| {
-            FormatError::invalid("header", format!("not valid CBOR ({})", cbor_problem(&e)))
-        })?;
-        if !reader.is_empty() {
-            return Err(FormatError::invalid(
-                "header",
-                format!("{} byte(s) after the header map", reader.len()),
-            )
-            .into());
-        }
-        // 6.3: known keys, no duplicate, all present, before any field is read.
-        let Value::Map(entries) = value else {
-            return Err(FormatError::invalid("header", "expected a CBOR map").into());
-        };
-        let mut fields: [Option<Value>; 7] = Default::default();
-        for (key, value) in entries {
-            let index = match &key {
-                Value::Integer(i) => u64::try_from(*i).ok().filter(|k| (1..=7).contains(k)),
-                _ => None,
-            };
-            let Some(index) = index else {
-                return Err(FormatError::invalid(
-                    "header",
-                    format!("unknown field {}", describe_key(&key)),
-                )
-                .into());
-            };
-            let slot = &mut fields[index as usize - 1];
-            if slot.is_some() {
-                return Err(
-                    FormatError::invalid("header", format!("duplicate field {index}")).into(),
-                );
-            }
-            *slot = Some(value);
-        }
-        if let Some(missing) = fields.iter().position(Option::is_none) {
-            return Err(
-                FormatError::invalid("header", format!("missing {}", field(missing + 1))).into(),
-            );
-        }
-        let mut take = |key: usize| fields[key - 1].take().expect("every field is present");
-        // 6.4 to 6.10
-        let version = as_uint(take(1), 1)?;
-        if version != VERSION as u64 {
-            return Err(FormatError::UnsupportedVersion(version).into());
-        }
-        let suite_id = as_uint(take(2), 2)?;
-        let suite = Suite::from_id(suite_id).ok_or(FormatError::UnsupportedSuite(suite_id))?;
-        let message_id = as_array32(take(3), 3)?;
-        let encryption_context = as_context(take(4), limits)?;
-        let encrypted_data_keys = as_edks(take(5), limits)?;
-        let frame_length = as_uint(take(6), 6)?;
+        // 6.2 (one CBOR map) and 6.3: known keys, no duplicate, all present,
+        // before any field is read.
+        let mut fields = SCHEMA.read(bytes)?;
+        fields.require_all()?;
+        // 6.4 to 6.8
+        let leading = fields.leading(limits)?;
+        // 6.9
+        let frame_length = fields.uint(6)?;
         let frame_length = u32::try_from(frame_length)
             .ok()
             .filter(|f| check_frame_length(*f).is_ok())
             .ok_or_else(|| {
-                FormatError::invalid(
-                    field(6),
+                SCHEMA.invalid(
+                    SCHEMA.field(6),
                     format!("{frame_length} is outside 1024..=16777216"),
                 )
             })?;
@@ -178,49 +121,19 @@ impl Header {
             limits.max_frame_length as usize,
             frame_length as usize,
         )?;
-        let commitment = as_array32(take(7), 7)?;
+        // 6.10
+        let commitment = fields.commitment()?;
         let header = Header {
-            suite,
-            message_id,
-            encryption_context,
-            encrypted_data_keys,
+            suite: leading.suite,
+            message_id: leading.message_id,
+            encryption_context: leading.encryption_context,
+            encrypted_data_keys: leading.encrypted_data_keys,
             frame_length,
             commitment,
         };
         // 6.11
-        if header.encode() != bytes {
-            return Err(FormatError::NotDeterministic("header".into()).into());
-        }
+        SCHEMA.check_deterministic(&header.encode(), bytes)?;
         Ok(header)
-    }
-}
-
-/// A map key of the header, for an error message: a number as a number, a
-/// text as quoted text (cut when long), anything else by its type.
-fn describe_key(key: &Value) -> String {
-    match key {
-        Value::Integer(i) => i128::from(*i).to_string(),
-        Value::Text(text) if text.chars().count() > 40 => {
-            format!("{:?}...", text.chars().take(40).collect::<String>())
-        }
-        Value::Text(text) => format!("{text:?}"),
-        other => type_name(other).to_string(),
-    }
-}
-
-/// The CBOR type of a value, in words.
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Integer(i) if i128::from(*i) < 0 => "a negative integer",
-        Value::Integer(_) => "an unsigned integer",
-        Value::Bytes(_) => "a byte string",
-        Value::Text(_) => "a text string",
-        Value::Array(_) => "an array",
-        Value::Map(_) => "a map",
-        Value::Tag(..) => "a tag",
-        Value::Float(_) => "a float",
-        Value::Bool(_) | Value::Null => "a simple value",
-        _ => "another CBOR type",
     }
 }
 
@@ -302,111 +215,11 @@ fn check_types(bytes: &[u8]) -> Result<(), FormatError> {
     Ok(())
 }
 
-fn cbor_problem<T: std::fmt::Debug>(error: &ciborium::de::Error<T>) -> String {
-    match error {
-        ciborium::de::Error::Io(_) => "ends early".to_string(),
-        ciborium::de::Error::Syntax(offset) => format!("syntax error at byte {offset}"),
-        ciborium::de::Error::Semantic(offset, message) => match offset {
-            Some(offset) => format!("{message} at byte {offset}"),
-            None => message.clone(),
-        },
-        ciborium::de::Error::RecursionLimitExceeded => "nested too deeply".to_string(),
-    }
-}
-
-fn as_uint(value: Value, key: usize) -> Result<u64, FormatError> {
-    if let Value::Integer(i) = value {
-        if let Ok(v) = u64::try_from(i) {
-            return Ok(v);
-        }
-    }
-    Err(FormatError::invalid(
-        field(key),
-        format!("must be an unsigned integer, found {}", type_name(&value)),
-    ))
-}
-
-fn as_array32(value: Value, key: usize) -> Result<[u8; 32], FormatError> {
-    match value {
-        Value::Bytes(bytes) => bytes.as_slice().try_into().map_err(|_| {
-            FormatError::invalid(
-                field(key),
-                format!("must be 32 bytes, found {}", bytes.len()),
-            )
-        }),
-        other => Err(FormatError::invalid(
-            field(key),
-            format!("must be a byte string, found {}", type_name(&other)),
-        )),
-    }
-}
-
-fn as_context(value: Value, limits: &Limits) -> Result<EncryptionContext, Error> {
-    let Value::Map(entries) = value else {
-        return Err(FormatError::invalid(field(4), "must be a map of text to text").into());
-    };
-    Limits::check(
-        "encryption context entries",
-        limits.max_context_entries,
-        entries.len(),
-    )?;
-    let mut context = EncryptionContext::new();
-    for (key, value) in entries {
-        let (Value::Text(key), Value::Text(value)) = (key, value) else {
-            return Err(FormatError::invalid(field(4), "must be a map of text to text").into());
-        };
-        if context.insert(key.clone(), value).is_some() {
-            return Err(FormatError::invalid(field(4), format!("duplicate key {key:?}")).into());
-        }
-    }
-    check_context_limits(&context, limits)?;
-    Ok(context)
-}
-
-fn as_edks(value: Value, limits: &Limits) -> Result<Vec<EncryptedDataKey>, Error> {
-    let Value::Array(items) = value else {
-        return Err(FormatError::invalid(field(5), "must be an array").into());
-    };
-    if items.is_empty() {
-        return Err(FormatError::invalid(field(5), "must hold at least one key").into());
-    }
-    limits.check_encrypted_data_keys(items.len())?;
-    let mut edks = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let location = format!("encrypted data key {}", i + 1);
-        let Value::Array(parts) = item else {
-            return Err(FormatError::invalid(location, "must be an array of 3 items").into());
-        };
-        let Ok::<[Value; 3], _>([provider_id, provider_info, ciphertext]) = parts.try_into() else {
-            return Err(FormatError::invalid(location, "must be an array of 3 items").into());
-        };
-        let (Value::Text(provider_id), Value::Text(provider_info), Value::Bytes(ciphertext)) =
-            (provider_id, provider_info, ciphertext)
-        else {
-            return Err(FormatError::invalid(
-                location,
-                "must be [provider id (text), provider info (text), ciphertext (bytes)]",
-            )
-            .into());
-        };
-        if provider_id.is_empty() {
-            return Err(FormatError::invalid(location, "provider id is empty").into());
-        }
-        if ciphertext.is_empty() {
-            return Err(FormatError::invalid(location, "ciphertext is empty").into());
-        }
-        edks.push(EncryptedDataKey {
-            provider_id,
-            provider_info,
-            ciphertext,
-        });
-    }
-    Ok(edks)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::cbor::sorted_context;
+    use ciborium::value::Value;
+
+    use super::super::cbor::{encode_value, sorted_context};
     use super::*;
 
     fn sample() -> Header {
@@ -499,7 +312,7 @@ mod tests {
             // 17 encrypted data keys: over the limit of 16, but a field is missing.
             let err = Header::decode(&without_field(key, 17), &limits).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::MalformedMessage, "{err}");
-            let name = FIELD_NAMES[key as usize - 1];
+            let name = ["frame length", "key commitment"][key as usize - 6];
             assert_eq!(
                 err.to_string(),
                 format!("header: missing header field {key} ({name})")

@@ -10,6 +10,7 @@
 //!    ([`frame`]); the last one has `final = true`.
 
 pub mod cbor;
+pub(crate) mod fields;
 pub mod frame;
 pub mod header;
 pub(crate) mod prelude;

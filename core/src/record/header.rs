@@ -17,12 +17,12 @@
 
 use std::collections::BTreeMap;
 
-use ciborium::value::{Integer, Value};
+use ciborium::value::Value;
 
-use crate::context::{check_context_limits, EncryptionContext};
+use crate::context::EncryptionContext;
 use crate::crypto::{Suite, KEY_LEN, MESSAGE_ID_LEN};
 use crate::error::{Error, RecordError};
-use crate::format::cbor::{context_value, encode_value};
+use crate::format::fields::{int, Problem, Schema};
 use crate::format::EncryptedDataKey;
 use crate::limits::Limits;
 
@@ -53,22 +53,39 @@ pub struct RecordHeader {
     pub commitment: [u8; KEY_LEN],
 }
 
-const FIELD_NAMES: [&str; 7] = [
-    "version",
-    "suite",
-    "message id",
-    "encryption context",
-    "encrypted data keys",
-    "signed attributes",
-    "key commitment",
-];
+/// The record header's way of using the shared field codec.
+const SCHEMA: Schema = Schema {
+    location: "record header",
+    field6: "signed attributes",
+    edk_location: "record header: encrypted data key",
+    version: RECORD_VERSION,
+    // The deepest legitimate item is an EDK: map -> array -> array -> leaf.
+    max_depth: 6,
+    error,
+};
 
-fn field(key: usize) -> String {
-    format!("record header field {key} ({})", FIELD_NAMES[key - 1])
+/// A record header problem as a malformed record.
+fn error(problem: Problem) -> Error {
+    let (location, problem) = match problem {
+        Problem::Invalid(location, problem) => (location, problem),
+        Problem::UnsupportedVersion(version) => (
+            field(1),
+            format!("unsupported record version {version} (this library reads version 1)"),
+        ),
+        Problem::UnsupportedSuite(suite) => (
+            field(2),
+            format!("unsupported algorithm suite {suite} (this library knows suite 1)"),
+        ),
+        Problem::NotDeterministic => (
+            SCHEMA.location.to_string(),
+            "not deterministically encoded CBOR".to_string(),
+        ),
+    };
+    malformed(location, problem)
 }
 
-fn int(value: u64) -> Value {
-    Value::Integer(Integer::from(value))
+fn field(key: usize) -> String {
+    SCHEMA.field(key)
 }
 
 fn malformed(location: impl Into<String>, problem: impl Into<String>) -> Error {
@@ -78,17 +95,6 @@ fn malformed(location: impl Into<String>, problem: impl Into<String>) -> Error {
 impl RecordHeader {
     /// The deterministic CBOR encoding of the header map.
     pub fn encode(&self) -> Vec<u8> {
-        let edks = self
-            .encrypted_data_keys
-            .iter()
-            .map(|edk| {
-                Value::Array(vec![
-                    Value::Text(edk.provider_id.clone()),
-                    Value::Text(edk.provider_info.clone()),
-                    Value::Bytes(edk.ciphertext.clone()),
-                ])
-            })
-            .collect();
         let signed = sorted_entries(&self.signed_attributes)
             .into_iter()
             .map(|(name, action)| {
@@ -96,96 +102,34 @@ impl RecordHeader {
                 (Value::Text(name.clone()), int(code.into()))
             })
             .collect();
-        encode_value(&Value::Map(vec![
-            (int(1), int(RECORD_VERSION.into())),
-            (int(2), int(self.suite.id().into())),
-            (int(3), Value::Bytes(self.message_id.to_vec())),
-            (int(4), context_value(&self.encryption_context)),
-            (int(5), Value::Array(edks)),
-            (int(6), Value::Map(signed)),
-            (int(7), Value::Bytes(self.commitment.to_vec())),
-        ]))
+        SCHEMA.encode(
+            self.suite,
+            &self.message_id,
+            &self.encryption_context,
+            &self.encrypted_data_keys,
+            Value::Map(signed),
+            &self.commitment,
+        )
     }
 
     /// Decodes header bytes strictly, within `limits`, and checks that the
-    /// reserved context entries agree with the signed attributes.
+    /// reserved context entries agree with the signed attributes. A missing
+    /// field is reported when its turn comes.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RecordHeader, Error> {
         Limits::check("record header bytes", limits.max_header_bytes, bytes.len())?;
-        let mut reader = bytes;
-        // The deepest legitimate item is an EDK: map -> array -> array -> leaf.
-        let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, 6).map_err(
-            |e| match e {
-                ciborium::de::Error::RecursionLimitExceeded => {
-                    malformed("record header", "nested too deeply")
-                }
-                _ => malformed("record header", "not valid CBOR"),
-            },
-        )?;
-        if !reader.is_empty() {
-            return Err(malformed(
-                "record header",
-                format!("{} byte(s) after the header map", reader.len()),
-            ));
-        }
-        let Value::Map(entries) = value else {
-            return Err(malformed("record header", "expected a CBOR map"));
-        };
-        let mut fields: [Option<Value>; 7] = Default::default();
-        for (key, value) in entries {
-            let index = match &key {
-                Value::Integer(i) => u64::try_from(*i).ok().filter(|k| (1..=7).contains(k)),
-                _ => None,
-            };
-            let Some(index) = index else {
-                return Err(malformed("record header", "unknown field"));
-            };
-            let slot = &mut fields[index as usize - 1];
-            if slot.is_some() {
-                return Err(malformed(
-                    "record header",
-                    format!("duplicate field {index}"),
-                ));
-            }
-            *slot = Some(value);
-        }
-        let mut take = |key: usize| {
-            fields[key - 1]
-                .take()
-                .ok_or_else(|| malformed("record header", format!("missing {}", field(key))))
-        };
-        let version = as_uint(take(1)?, 1)?;
-        if version != u64::from(RECORD_VERSION) {
-            return Err(malformed(
-                field(1),
-                format!("unsupported record version {version} (this library reads version 1)"),
-            ));
-        }
-        let suite_id = as_uint(take(2)?, 2)?;
-        let suite = Suite::from_id(suite_id).ok_or_else(|| {
-            malformed(
-                field(2),
-                format!("unsupported algorithm suite {suite_id} (this library knows suite 1)"),
-            )
-        })?;
-        let message_id = as_array32(take(3)?, 3)?;
-        let encryption_context = as_context(take(4)?, limits)?;
-        let encrypted_data_keys = as_edks(take(5)?, limits)?;
-        let signed_attributes = as_signed(take(6)?, limits)?;
-        let commitment = as_array32(take(7)?, 7)?;
+        let mut fields = SCHEMA.read(bytes)?;
+        let leading = fields.leading(limits)?;
+        let signed_attributes = as_signed(fields.take(6)?, limits)?;
+        let commitment = fields.commitment()?;
         let header = RecordHeader {
-            suite,
-            message_id,
-            encryption_context,
-            encrypted_data_keys,
+            suite: leading.suite,
+            message_id: leading.message_id,
+            encryption_context: leading.encryption_context,
+            encrypted_data_keys: leading.encrypted_data_keys,
             signed_attributes,
             commitment,
         };
-        if header.encode() != bytes {
-            return Err(malformed(
-                "record header",
-                "not deterministically encoded CBOR",
-            ));
-        }
+        SCHEMA.check_deterministic(&header.encode(), bytes)?;
         header.check_reserved_context()?;
         Ok(header)
     }
@@ -248,84 +192,6 @@ impl RecordHeader {
     }
 }
 
-fn as_uint(value: Value, key: usize) -> Result<u64, Error> {
-    match value {
-        Value::Integer(i) => u64::try_from(i).ok(),
-        _ => None,
-    }
-    .ok_or_else(|| malformed(field(key), "must be an unsigned integer"))
-}
-
-fn as_array32(value: Value, key: usize) -> Result<[u8; 32], Error> {
-    match value {
-        Value::Bytes(bytes) => bytes.as_slice().try_into().map_err(|_| {
-            malformed(
-                field(key),
-                format!("must be 32 bytes, found {}", bytes.len()),
-            )
-        }),
-        _ => Err(malformed(field(key), "must be a byte string")),
-    }
-}
-
-fn as_context(value: Value, limits: &Limits) -> Result<EncryptionContext, Error> {
-    let Value::Map(entries) = value else {
-        return Err(malformed(field(4), "must be a map of text to text"));
-    };
-    Limits::check(
-        "encryption context entries",
-        limits.max_context_entries,
-        entries.len(),
-    )?;
-    let mut context = EncryptionContext::new();
-    for (key, value) in entries {
-        let (Value::Text(key), Value::Text(value)) = (key, value) else {
-            return Err(malformed(field(4), "must be a map of text to text"));
-        };
-        if context.insert(key, value).is_some() {
-            return Err(malformed(field(4), "duplicate key"));
-        }
-    }
-    check_context_limits(&context, limits)?;
-    Ok(context)
-}
-
-fn as_edks(value: Value, limits: &Limits) -> Result<Vec<EncryptedDataKey>, Error> {
-    let Value::Array(items) = value else {
-        return Err(malformed(field(5), "must be an array"));
-    };
-    if items.is_empty() {
-        return Err(malformed(field(5), "must hold at least one key"));
-    }
-    limits.check_encrypted_data_keys(items.len())?;
-    let mut edks = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let location = format!("record header: encrypted data key {}", i + 1);
-        let shape = "must be [provider id (text), provider info (text), ciphertext (bytes)]";
-        let Value::Array(parts) = item else {
-            return Err(malformed(location, shape));
-        };
-        let Ok::<[Value; 3], _>(
-            [Value::Text(provider_id), Value::Text(provider_info), Value::Bytes(ciphertext)],
-        ) = parts.try_into()
-        else {
-            return Err(malformed(location, shape));
-        };
-        if provider_id.is_empty() {
-            return Err(malformed(location, "provider id is empty"));
-        }
-        if ciphertext.is_empty() {
-            return Err(malformed(location, "ciphertext is empty"));
-        }
-        edks.push(EncryptedDataKey {
-            provider_id,
-            provider_info,
-            ciphertext,
-        });
-    }
-    Ok(edks)
-}
-
 fn as_signed(value: Value, limits: &Limits) -> Result<BTreeMap<String, Action>, Error> {
     let Value::Map(entries) = value else {
         return Err(malformed(field(6), "must be a map of text to action codes"));
@@ -360,4 +226,72 @@ fn as_signed(value: Value, limits: &Limits) -> Result<BTreeMap<String, Action>, 
         }
     }
     Ok(signed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(edks: usize) -> RecordHeader {
+        let mut context = EncryptionContext::new();
+        context.insert(CONTEXT_TABLE.into(), "t".into());
+        context.insert(CONTEXT_PARTITION_KEY.into(), "pk".into());
+        context.insert(format!("{CONTEXT_ATTRIBUTE_PREFIX}pk"), "1".into());
+        let edk = EncryptedDataKey {
+            provider_id: "aws-kms".into(),
+            provider_info: "arn:aws:kms:us-east-1:111122223333:key/mrk-1".into(),
+            ciphertext: vec![1, 2, 3],
+        };
+        RecordHeader {
+            suite: Suite::Aes256GcmHkdfSha512Committed,
+            message_id: [7; 32],
+            encryption_context: context,
+            encrypted_data_keys: vec![edk; edks],
+            signed_attributes: BTreeMap::from([("pk".to_string(), Action::SignOnly)]),
+            commitment: [9; 32],
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Result<RecordHeader, Error> {
+        RecordHeader::decode(bytes, &Limits::default())
+    }
+
+    #[test]
+    fn record_header_round_trips() {
+        let header = sample(1);
+        assert_eq!(decode(&header.encode()).unwrap(), header);
+    }
+
+    #[test]
+    fn shared_fields_are_worded_like_the_message_header() {
+        let mut bytes = sample(1).encode();
+        bytes[0] = 0xa8; // one more entry
+        bytes.extend_from_slice(&[0x08, 0x00]); // field 8 = 0
+        let err = decode(&bytes).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::MalformedMessage);
+        assert_eq!(err.to_string(), "record header: unknown field 8");
+        // Field 3's value (message id, at byte 6) as an unsigned integer.
+        let bytes = sample(1).encode();
+        let mut out = bytes[..6].to_vec();
+        out.push(0x00);
+        out.extend_from_slice(&bytes[6 + 2 + 32..]);
+        assert_eq!(
+            decode(&out).unwrap_err().to_string(),
+            "record header field 3 (message id): must be a byte string, found an unsigned integer"
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_reported_when_its_turn_comes() {
+        // 17 encrypted data keys (over the limit of 16) and no field 7: the
+        // limit on field 5 is met first.
+        let value: Value = ciborium::from_reader(&sample(17).encode()[..]).unwrap();
+        let Value::Map(mut entries) = value else {
+            unreachable!()
+        };
+        entries.retain(|(k, _)| *k != int(7));
+        let bytes = crate::format::cbor::encode_value(&Value::Map(entries));
+        let err = decode(&bytes).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+    }
 }
