@@ -519,6 +519,159 @@ export function decryptStream(keyring, options) {
   });
 }
 
+// ------------------------------------------------------------------ records
+
+/**
+ * The action of an attribute of a record: what `encryptRecord` does with it.
+ * Key attributes (partition and sort key) must be `SIGN_ONLY` or
+ * `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`.
+ */
+export const Action = Object.freeze({
+  /** Encrypt the value; the record tag covers the ciphertext. */
+  ENCRYPT_AND_SIGN: "ENCRYPT_AND_SIGN",
+  /** Keep the value in the clear; the record tag covers it. */
+  SIGN_ONLY: "SIGN_ONLY",
+  /** Like SIGN_ONLY, and put the value (S, N or B) in the encryption context, so it reaches KMS. */
+  SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT: "SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT",
+  /** Keep the value in the clear, unauthenticated: it may change freely. */
+  DO_NOTHING: "DO_NOTHING",
+});
+
+const ENCRYPT_RECORD_OPTIONS = ["actions", "tableName", "partitionKey", "sortKey", "defaultAction", "encryptionContext"];
+const DECRYPT_RECORD_OPTIONS = ["tableName", "partitionKey", "sortKey", "encryptionContext", "allowPlaintext"];
+const INJECTED_OPTIONS = ["messageId", "dataKey", "rawAesIv"];
+
+/** Options object with only `accepted` keys: a misspelled option must never be ignored. */
+function recordOptions(options, what, accepted) {
+  checkObject(options, what);
+  for (const key of Object.keys(options)) {
+    if (!accepted.includes(key)) {
+      throw new TypeError(`${what}: unknown option ${JSON.stringify(key)} (accepted: ${accepted.join(", ")})`);
+    }
+  }
+  return options;
+}
+
+const optionalString = (value, what) => (value === undefined || value === null ? undefined : checkString(value, what));
+
+/** Attribute name -> action (plain object or Map) as a flat list; the core checks the names. */
+function actionsList(actions) {
+  if (actions === undefined || actions === null || Array.isArray(actions) || typeof actions !== "object") {
+    throw new TypeError(`actions must be a plain object or a Map of attribute name -> action, got ${typeName(actions)}`);
+  }
+  const entries = actions instanceof Map ? [...actions.entries()] : Object.entries(actions);
+  const flat = [];
+  for (const [name, action] of entries) {
+    checkString(name, "actions key");
+    checkString(action, `actions[${JSON.stringify(name)}]`);
+    flat.push(name, action);
+  }
+  return flat;
+}
+
+function tableOf(options) {
+  return {
+    tableName: checkString(options.tableName, "tableName"),
+    partitionKey: checkString(options.partitionKey, "partitionKey"),
+    sortKey: optionalString(options.sortKey, "sortKey"),
+  };
+}
+
+/** Materials for a record's context (a wasm `Materials`); the caller frees them. */
+async function recordMaterials(state, plan, injected) {
+  if (injected.dataKey !== undefined) {
+    return call(() => state.native.recordMaterialsWith(plan, injected.dataKey, injected.rawAesIv));
+  }
+  const session = call(() => state.native.recordEncryptSession(plan));
+  try {
+    await converse(session, state);
+    return call(() => session.materials());
+  } finally {
+    session.free();
+  }
+}
+
+async function encryptRecordOf(keyring, item, options, injected) {
+  ready();
+  const state = stateOf(keyring);
+  const { tableName, partitionKey, sortKey } = tableOf(options);
+  const actions = actionsList(options.actions);
+  const defaultAction = optionalString(options.defaultAction, "defaultAction");
+  const context = contextList(options.encryptionContext);
+  // Every check of the item and the options runs here, before any KMS call.
+  const plan = call(
+    () => new wasm.RecordEncryptPlan(item, tableName, partitionKey, sortKey, actions, defaultAction, context, injected.messageId),
+  );
+  try {
+    const materials = await recordMaterials(state, plan, injected);
+    try {
+      return call(() => plan.seal(materials));
+    } finally {
+      materials.free();
+    }
+  } finally {
+    plan.free();
+  }
+}
+
+/**
+ * Encrypts a DynamoDB item (AWS SDK v3 `AttributeValue` shapes, as
+ * `PutItemCommand` takes) attribute by attribute: each `ENCRYPT_AND_SIGN`
+ * attribute becomes a `B` value, the others stay as they are, and two
+ * reserved attributes (`aws_mrkenv_header`, `aws_mrkenv_tag`) are added.
+ * Every attribute needs an action in `actions` unless `defaultAction` is
+ * given. The encryption context passed to KMS holds the table name, the key
+ * names and values and `encryptionContext`.
+ *
+ * @example
+ * const encrypted = await encryptRecord(keyring, { employeeId: { S: "1234" }, name: { S: "Andy" } }, {
+ *   tableName: "global-table-example",
+ *   partitionKey: "employeeId",
+ *   actions: { employeeId: Action.SIGN_ONLY, name: Action.ENCRYPT_AND_SIGN },
+ * });
+ */
+export async function encryptRecord(keyring, item, options) {
+  return encryptRecordOf(keyring, item, recordOptions(options, "encryptRecord options", ENCRYPT_RECORD_OPTIONS), {});
+}
+
+/**
+ * Decrypts an item written by `encryptRecord` (as `GetItemCommand` returns
+ * it): checks the table and key schema, the required `encryptionContext`,
+ * the key commitment and the record tag over every signed attribute before
+ * anything is decrypted, and returns the item without the reserved
+ * attributes. An item without them is refused unless `allowPlaintext` is
+ * true (then it is returned as it is: for migrating a table).
+ */
+export async function decryptRecord(keyring, item, options) {
+  ready();
+  const state = stateOf(keyring);
+  recordOptions(options, "decryptRecord options", DECRYPT_RECORD_OPTIONS);
+  const { tableName, partitionKey, sortKey } = tableOf(options);
+  const required = contextList(options.encryptionContext);
+  const { allowPlaintext = false } = options;
+  if (typeof allowPlaintext !== "boolean") {
+    throw new TypeError(`allowPlaintext must be a boolean, got ${typeName(allowPlaintext)}`);
+  }
+  const plan = call(() => new wasm.RecordDecryptPlan(item, tableName, partitionKey, sortKey, required, allowPlaintext));
+  try {
+    if (plan.isPlaintext()) return call(() => plan.plaintextItem());
+    const session = call(() => state.native.recordDecryptSession(plan));
+    try {
+      await converse(session, state);
+      const dataKey = call(() => session.dataKey());
+      try {
+        return call(() => plan.open(dataKey));
+      } finally {
+        dataKey.free();
+      }
+    } finally {
+      session.free();
+    }
+  } finally {
+    plan.free();
+  }
+}
+
 // ------------------------------------------------------ testing (internal)
 
 function injectedOf(options) {
@@ -548,6 +701,16 @@ export async function encryptWith(keyring, plaintext, options) {
 export function encryptStreamWith(keyring, options) {
   const { encryptionContext, frameLength } = checkOptions(options, "options");
   return encryptStreamOf(keyring, { encryptionContext, frameLength }, injectedOf(options));
+}
+
+/**
+ * INTERNAL, for test vectors only (exported from `mrkenv/testing`):
+ * `encryptRecord` with an injected message id and, for raw AES keyrings, an
+ * injected data key and wrapping IV. Reusing these values destroys security.
+ */
+export async function encryptRecordWith(keyring, item, options) {
+  recordOptions(options, "encryptRecordWith options", [...ENCRYPT_RECORD_OPTIONS, ...INJECTED_OPTIONS]);
+  return encryptRecordOf(keyring, item, options, injectedOf(options));
 }
 
 /** INTERNAL: whether the wasm linear memory holds `needle` anywhere (for key-hygiene tests). */

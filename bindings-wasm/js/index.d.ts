@@ -229,3 +229,121 @@ export function isMrk(identifier: string): boolean;
 
 /** MRK match: identical, or both MRKs equal in everything but the Region; throws `InvalidArn` when malformed. */
 export function mrkMatch(a: string, b: string): boolean;
+
+// ------------------------------------------------------------------ records
+
+/**
+ * The action of an attribute of a record. Key attributes (partition and sort
+ * key) must be `SIGN_ONLY` or `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`.
+ */
+export declare const Action: Readonly<{
+  /** Encrypt the value; the record tag covers the ciphertext. */
+  ENCRYPT_AND_SIGN: "ENCRYPT_AND_SIGN";
+  /** Keep the value in the clear; the record tag covers it. */
+  SIGN_ONLY: "SIGN_ONLY";
+  /** Like SIGN_ONLY, and put the value (S, N or B) in the encryption context, so it reaches KMS. */
+  SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT: "SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT";
+  /** Keep the value in the clear, unauthenticated: it may change freely. */
+  DO_NOTHING: "DO_NOTHING";
+}>;
+export type Action = (typeof Action)[keyof typeof Action];
+
+/**
+ * A DynamoDB value in the shape of the AWS SDK v3 `AttributeValue` (what
+ * `PutItemCommand` takes and `GetItemCommand` returns): `N` is a decimal
+ * string, `B` a `Uint8Array`, `NULL` always `true`; sets are non-empty and
+ * without duplicates.
+ */
+export type AttributeValue =
+  | { S: string }
+  | { N: string }
+  | { B: Uint8Array }
+  | { BOOL: boolean }
+  | { NULL: true }
+  | { L: AttributeValue[] }
+  | { M: Record<string, AttributeValue> }
+  | { SS: string[] }
+  | { NS: string[] }
+  | { BS: Uint8Array[] };
+
+/** A DynamoDB item: attribute name -> value. */
+export type Item = Record<string, AttributeValue>;
+
+/**
+ * What the functions accept: an {@link Item}, or an item typed by
+ * `@aws-sdk/client-dynamodb` (whose `AttributeValue` union also has an
+ * `$unknown` member, at any depth, for types newer than the SDK; such a value
+ * is refused with a TypeError at run time).
+ */
+export type AttributeValueInput =
+  | { S: string }
+  | { N: string }
+  | { B: Uint8Array }
+  | { BOOL: boolean }
+  | { NULL: boolean } // the SDK types it so; anything but true is refused at run time
+  | { L: AttributeValueInput[] }
+  | { M: Record<string, AttributeValueInput> }
+  | { SS: string[] }
+  | { NS: string[] }
+  | { BS: Uint8Array[] }
+  | { $unknown: [string, unknown] };
+
+/** An item as the functions accept it (see {@link AttributeValueInput}). */
+export type ItemInput = Record<string, AttributeValueInput>;
+
+/** Attribute name -> action. */
+export type Actions = Record<string, Action> | Map<string, Action>;
+
+export interface EncryptRecordOptions {
+  /** The action of each attribute. */
+  actions: Actions;
+  /** The table name (bound into the encryption context). */
+  tableName: string;
+  /** The partition key attribute name. */
+  partitionKey: string;
+  /** The sort key attribute name, if the table has one. */
+  sortKey?: string | null;
+  /** The action of attributes missing from `actions` (else such an attribute is an error). */
+  defaultAction?: Action | null;
+  /** Your own encryption context (keys may not start with `aws-mrkenv:`). */
+  encryptionContext?: EncryptionContext;
+}
+
+export interface DecryptRecordOptions {
+  /** The table name; the record must have been written for it. */
+  tableName: string;
+  /** The partition key attribute name; must be the record's. */
+  partitionKey: string;
+  /** The sort key attribute name; must be the record's (both absent, or equal). */
+  sortKey?: string | null;
+  /** Pairs that must be present, with equal values, in the record's context. */
+  encryptionContext?: EncryptionContext;
+  /** Return an item without the reserved attributes unchanged instead of failing (migration). Default false. */
+  allowPlaintext?: boolean;
+}
+
+/**
+ * Encrypts a DynamoDB item attribute by attribute: `ENCRYPT_AND_SIGN`
+ * attributes become `B` values, the others stay, and `aws_mrkenv_header` and
+ * `aws_mrkenv_tag` are added. Unknown option names throw a TypeError.
+ *
+ * @example
+ * const encrypted = await encryptRecord(keyring, { employeeId: { S: "1234" }, name: { S: "Andy" } }, {
+ *   tableName: "global-table-example",
+ *   partitionKey: "employeeId",
+ *   actions: { employeeId: Action.SIGN_ONLY, name: Action.ENCRYPT_AND_SIGN },
+ * });
+ * await dynamodb.send(new PutItemCommand({ TableName: "global-table-example", Item: encrypted }));
+ */
+export function encryptRecord(keyring: Keyring, item: ItemInput, options: EncryptRecordOptions): Promise<Item>;
+
+/**
+ * Decrypts an item written by {@link encryptRecord}; nothing is decrypted
+ * unless the commitment and the tag over every signed attribute verify.
+ * Unknown option names throw a TypeError.
+ *
+ * @example
+ * const { Item } = await dynamodb.send(new GetItemCommand({ TableName, Key: { employeeId: { S: "1234" } } }));
+ * const item = await decryptRecord(keyring, Item!, { tableName: TableName, partitionKey: "employeeId" });
+ */
+export function decryptRecord(keyring: Keyring, item: ItemInput, options: DecryptRecordOptions): Promise<Item>;

@@ -14,4 +14,7 @@ export {
   parseArn,
   isMrk,
   mrkMatch,
+  Action,
+  encryptRecord,
+  decryptRecord,
 } from "./api.js";

@@ -1,7 +1,7 @@
 // INTERNAL test hooks of `mrkenv/testing`: for reproducing test vectors only.
 // Injected message ids, data keys and IVs destroy security in real messages.
 
-import type { EncryptionContext, Keyring } from "./index.js";
+import type { EncryptRecordOptions, EncryptionContext, Item, ItemInput, Keyring } from "./index.js";
 
 export interface InjectedOptions {
   encryptionContext?: EncryptionContext;
@@ -26,6 +26,20 @@ export function encryptStreamWith(
   keyring: Keyring,
   options: InjectedOptions,
 ): TransformStream<Uint8Array, Uint8Array>;
+
+/** @internal encryptRecord with injected randomness. */
+export function encryptRecordWith(
+  keyring: Keyring,
+  item: ItemInput,
+  options: EncryptRecordOptions & {
+    /** 32 bytes. */
+    messageId: Uint8Array;
+    /** Raw AES keyrings only: 32 bytes, given together with `rawAesIv`. */
+    dataKey?: Uint8Array;
+    /** Raw AES keyrings only: 12 bytes. */
+    rawAesIv?: Uint8Array;
+  },
+): Promise<Item>;
 
 /** @internal Bytes of wasm linear memory now. */
 export function _wasmMemoryBytes(): number;

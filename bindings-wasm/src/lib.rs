@@ -13,6 +13,8 @@
 //! - [`Materials`]: a data key and its encrypted copies, ready to seal;
 //! - [`MessageEncryptor`] / [`MessageDecryptor`]: the incremental format;
 //! - [`DataKeyBox`]: an unwrapped data key, kept inside wasm memory;
+//! - [`RecordEncryptPlan`] / [`RecordDecryptPlan`]: records (DynamoDB
+//!   items), whose KMS sessions the same [`Keyring`] makes (module `record`);
 //! - free functions for identifiers and `inspect`.
 //!
 //! Every fallible export returns `Result<_, JsValue>`; the error value is a
@@ -31,6 +33,10 @@ use mrkenv::{
     Attempt, DataKey, DecryptOptions, Decryptor, EncryptOptions, EncryptionContext,
     EncryptionMaterials, Encryptor, Error, HeaderSummary, KmsArn,
 };
+
+mod record;
+
+pub use record::{RecordDecryptPlan, RecordEncryptPlan};
 
 type JsResult<T> = Result<T, JsValue>;
 

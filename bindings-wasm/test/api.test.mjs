@@ -68,13 +68,16 @@ function fakeKms({ behave = {}, dataKey = new Uint8Array(32).fill(9) } = {}) {
 
 test("exports exactly the public names", () => {
   assert.deepEqual(Object.keys(mrkenv).sort(), [
+    "Action",
     "KmsMrkDiscoveryKeyring",
     "KmsMrkKeyring",
     "MrkenvError",
     "RawAesKeyring",
     "decrypt",
+    "decryptRecord",
     "decryptStream",
     "encrypt",
+    "encryptRecord",
     "encryptStream",
     "inspect",
     "isMrk",

@@ -11,7 +11,7 @@ const PKG = path.join(ROOT, "bindings-wasm");
 const readme = readFileSync(path.join(PKG, "README.md"), "utf8");
 
 test("README quick starts are the example files, verbatim", () => {
-  for (const file of ["examples/quickstart.mjs", "examples/browser/index.html"]) {
+  for (const file of ["examples/quickstart.mjs", "examples/browser/index.html", "examples/records.mjs"]) {
     const source = readFileSync(path.join(PKG, file), "utf8");
     assert.ok(readme.includes(source), `${file} is not in README.md as written`);
   }
@@ -48,7 +48,7 @@ test("the package folder: package.json exports, types and files", () => {
   }
   readFileSync(path.join(dist, "mrkenv_wasm_bg.wasm"));
   const types = readFileSync(path.join(dist, "index.d.ts"), "utf8");
-  for (const name of ["encrypt", "decrypt", "encryptStream", "decryptStream", "inspect", "parseArn", "isMrk", "mrkMatch"]) {
+  for (const name of ["encrypt", "decrypt", "encryptStream", "decryptStream", "inspect", "parseArn", "isMrk", "mrkMatch", "encryptRecord", "decryptRecord"]) {
     assert.match(types, new RegExp(`export function ${name}\\(`), name);
   }
   for (const name of ["KmsMrkKeyring", "KmsMrkDiscoveryKeyring", "RawAesKeyring", "MrkenvError"]) {

@@ -19,3 +19,13 @@ test("index.d.ts and testing.d.ts type-check a strict usage file", () => {
   );
   assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
 });
+
+test("record items type-check against @aws-sdk/client-dynamodb's AttributeValue, both ways", () => {
+  const result = spawnSync(
+    process.execPath,
+    [tsc, "--noEmit", "--strict", "--skipLibCheck", "--target", "es2022", "--module", "nodenext",
+      "--moduleResolution", "nodenext", "--lib", "es2022,dom", path.join(HERE, "types", "sdk-records.ts")],
+    { encoding: "utf8", timeout: 120000 },
+  );
+  assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+});

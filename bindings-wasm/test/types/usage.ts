@@ -61,3 +61,59 @@ export async function usage(): Promise<void> {
   new RawAesKeyring({ keyNamespace: "a", keyName: "b" });
   void header, arnRegion, flags, enc, dec;
 }
+
+// Records (the interplay with @aws-sdk/client-dynamodb's own types is in sdk-records.ts).
+import {
+  Action,
+  decryptRecord,
+  encryptRecord,
+  type AttributeValue,
+  type Item,
+} from "mrkenv";
+import { encryptRecordWith } from "mrkenv/testing";
+
+export async function records(keyring: RawAesKeyring): Promise<void> {
+  const item: Item = {
+    employeeId: { S: "1234" },
+    name: { S: "Andy" },
+    age: { N: "42" },
+    photo: { B: new Uint8Array(1) },
+    active: { BOOL: true },
+    nothing: { NULL: true },
+    list: { L: [{ S: "a" }, { M: { k: { NS: ["1"] } } }] },
+    tags: { SS: ["a"] },
+    blobs: { BS: [new Uint8Array(1)] },
+  };
+  const encrypted: Item = await encryptRecord(keyring, item, {
+    tableName: "global-table-example",
+    partitionKey: "employeeId",
+    actions: { employeeId: Action.SIGN_ONLY, name: "ENCRYPT_AND_SIGN" },
+    defaultAction: Action.DO_NOTHING,
+    encryptionContext: { tenant: "acme" },
+  });
+  const decrypted: Item = await decryptRecord(keyring, encrypted, {
+    tableName: "global-table-example",
+    partitionKey: "employeeId",
+    sortKey: null,
+    allowPlaintext: true,
+  });
+  const action: Action = Action.SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT;
+  const value: AttributeValue = decrypted.name;
+  await encryptRecordWith(keyring, item, {
+    tableName: "t",
+    partitionKey: "employeeId",
+    actions: new Map([["employeeId", Action.SIGN_ONLY]]),
+    messageId: new Uint8Array(32),
+  });
+  // @ts-expect-error not an action
+  await encryptRecord(keyring, item, { tableName: "t", partitionKey: "p", actions: { p: "ENCRYPT" } });
+  // @ts-expect-error tableName is required
+  await decryptRecord(keyring, item, { partitionKey: "p" });
+  // @ts-expect-error a misspelled option is an error
+  await decryptRecord(keyring, item, { tableName: "t", partitionKey: "p", allowPlainText: true });
+  // @ts-expect-error N is a string, as in the SDK
+  await encryptRecord(keyring, { n: { N: 1 } }, { tableName: "t", partitionKey: "n", actions: {} });
+  // @ts-expect-error the Action object is read-only
+  Action.SIGN_ONLY = "DO_NOTHING";
+  void action, value;
+}

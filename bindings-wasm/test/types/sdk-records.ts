@@ -1,0 +1,17 @@
+// Compiled by types.test.mjs (with --skipLibCheck: the SDK's declarations
+// need @types/node, which this package does not install; usage.ts checks
+// mrkenv's own declarations strictly): records go straight into
+// @aws-sdk/client-dynamodb's PutItem input and come straight from its
+// GetItem output, with no cast.
+import { decryptRecord, encryptRecord, type Item, type Keyring } from "mrkenv";
+import type { GetItemCommandOutput, PutItemCommandInput } from "@aws-sdk/client-dynamodb";
+
+declare const keyring: Keyring;
+declare const got: GetItemCommandOutput;
+
+export async function sdk(): Promise<PutItemCommandInput> {
+  const options = { tableName: "global-table-example", partitionKey: "employeeId" };
+  const decrypted: Item = await decryptRecord(keyring, got.Item ?? {}, options);
+  const encrypted = await encryptRecord(keyring, decrypted, { ...options, actions: { employeeId: "SIGN_ONLY" } });
+  return { TableName: "global-table-example", Item: encrypted };
+}
