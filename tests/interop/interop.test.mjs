@@ -1,5 +1,5 @@
-// Cross-binding: a message made by the Python package decrypts in Node and
-// the reverse, with a raw AES keyring and with KMS keyrings (moto, MRK in
+// Cross-binding: a message or a record (DynamoDB item) made by the Python
+// package decrypts in Node and the reverse, with a raw AES keyring and with KMS keyrings (moto, MRK in
 // us-east-1 replicated to us-west-2). Run by `make -C bindings-wasm test`
 // (target test-interop), which installs the wheel into .venv first. Python
 // missing is a failure, not a skip.
@@ -15,7 +15,9 @@ import {
   MrkenvError,
   RawAesKeyring,
   decrypt,
+  decryptRecord,
   encrypt,
+  encryptRecord,
   inspect,
 } from "mrkenv";
 import { hex, kmsClient, startMoto, toHex, PYTHON } from "../../bindings-wasm/test/helpers.mjs";
@@ -60,6 +62,51 @@ const rawKeyring = () =>
 const PLAINTEXT = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256);
 const CONTEXT = { tenant: "acme", "ünïcode": "välue" };
 
+// A record with every DynamoDB type, as the SDK shapes it and as DynamoDB JSON.
+const ITEM = {
+  pk: { S: "tenant#1" },
+  sk: { N: "42" },
+  name: { S: "Andy" },
+  blob: { B: Uint8Array.of(0, 1, 2, 255) },
+  ok: { BOOL: true },
+  nothing: { NULL: true },
+  list: { L: [{ S: "a" }, { N: "-1.5" }, { M: { inner: { BS: [Uint8Array.of(9), Uint8Array.of(7, 7)] } } }] },
+  tags: { SS: ["x", "y"] },
+  scores: { NS: ["1", "2.25"] },
+  tenant: { S: "acme" },
+  note: { S: "not signed" },
+};
+const ACTIONS = {
+  pk: "SIGN_ONLY",
+  sk: "SIGN_ONLY",
+  tenant: "SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT",
+  note: "DO_NOTHING",
+};
+const RECORD = { tableName: "interop-table", partitionKey: "pk", sortKey: "sk" };
+const PY_RECORD = { table_name: "interop-table", partition_key: "pk", sort_key: "sk" };
+
+const b64 = (bytes) => Buffer.from(bytes).toString("base64");
+const unb64 = (text) => new Uint8Array(Buffer.from(text, "base64"));
+/** An SDK-shaped attribute value as DynamoDB JSON, and back. */
+function toJson(value) {
+  const [[kind, inner]] = Object.entries(value);
+  if (kind === "B") return { B: b64(inner) };
+  if (kind === "BS") return { BS: inner.map(b64) };
+  if (kind === "L") return { L: inner.map(toJson) };
+  if (kind === "M") return { M: Object.fromEntries(Object.entries(inner).map(([k, v]) => [k, toJson(v)])) };
+  return { [kind]: inner };
+}
+function fromJson(value) {
+  const [[kind, inner]] = Object.entries(value);
+  if (kind === "B") return { B: unb64(inner) };
+  if (kind === "BS") return { BS: inner.map(unb64) };
+  if (kind === "L") return { L: inner.map(fromJson) };
+  if (kind === "M") return { M: Object.fromEntries(Object.entries(inner).map(([k, v]) => [k, fromJson(v)])) };
+  return { [kind]: inner };
+}
+const itemToJson = (item) => Object.fromEntries(Object.entries(item).map(([k, v]) => [k, toJson(v)]));
+const itemFromJson = (item) => Object.fromEntries(Object.entries(item).map(([k, v]) => [k, fromJson(v)]));
+
 test("the Python package is importable from the venv", () => {
   const result = spawnSync(PYTHON, ["-c", "import mrkenv, boto3; print('ok')"], { encoding: "utf8" });
   assert.equal(result.status, 0, `${PYTHON}: ${result.error?.message ?? result.stderr}`);
@@ -86,6 +133,32 @@ test("raw AES: Python encrypts, Node decrypts", async () => {
   const tampered = message.slice();
   tampered[tampered.length - 3] ^= 0x80;
   await assert.rejects(decrypt(rawKeyring(), tampered), (e) => e instanceof MrkenvError && e.code === "Authentication");
+});
+
+test("records, raw AES: Python encrypts, Node decrypts, and the reverse (every type, sort key, context)", async () => {
+  const answer = python({
+    op: "encrypt_record", keyring: RAW, item: itemToJson(ITEM), actions: ACTIONS,
+    default_action: "ENCRYPT_AND_SIGN", ...PY_RECORD, context: { app: "interop" },
+  });
+  assert.equal(answer.error, undefined, answer.message);
+  const stored = itemFromJson(answer.item);
+  assert.ok(stored.name.B && stored.aws_mrkenv_header && stored.aws_mrkenv_tag);
+  assert.deepEqual(stored.pk, ITEM.pk);
+  const plain = await decryptRecord(rawKeyring(), stored, { ...RECORD, encryptionContext: { app: "interop" } });
+  assert.deepEqual(plain, ITEM);
+
+  const fromNode = await encryptRecord(rawKeyring(), ITEM, {
+    ...RECORD, actions: ACTIONS, defaultAction: "ENCRYPT_AND_SIGN",
+    encryptionContext: { app: "interop" },
+  });
+  const back = python({ op: "decrypt_record", keyring: RAW, item: itemToJson(fromNode), ...PY_RECORD, context: { app: "interop" } });
+  assert.equal(back.error, undefined, back.message);
+  assert.deepEqual(itemFromJson(back.item), ITEM);
+
+  // A signed attribute changed in storage is refused on the other side too.
+  const tampered = itemToJson({ ...fromNode, tenant: { S: "evil" } });
+  const refused = python({ op: "decrypt_record", keyring: RAW, item: tampered, ...PY_RECORD });
+  assert.equal(refused.error, "AuthenticationError", refused.message);
 });
 
 test("KMS (moto)", async (t) => {
@@ -122,6 +195,22 @@ test("KMS (moto)", async (t) => {
       const other = (await west.createKey({ MultiRegion: true })).KeyMetadata.Arn;
       const answer = python({ op: "decrypt", keyring: py("us-west-2", [other]), ciphertext: toHex(message) });
       assert.equal(answer.error, "NoDecryptableKeyError", answer.message);
+    });
+
+    await t.test("records: Python encrypts in us-east-1, Node decrypts in us-west-2, and the reverse", async () => {
+      const answer = python({ op: "encrypt_record", keyring: py("us-east-1", [eastArn]), item: itemToJson(ITEM), actions: ACTIONS, default_action: "ENCRYPT_AND_SIGN", ...PY_RECORD });
+      assert.equal(answer.error, undefined, answer.message);
+      const plain = await decryptRecord(new KmsMrkKeyring({ client: west, keyIds: [westArn] }), itemFromJson(answer.item), RECORD);
+      assert.deepEqual(plain, ITEM);
+
+      const fromNode = await encryptRecord(new KmsMrkKeyring({ client: east, keyIds: [eastArn] }), ITEM, {
+        ...RECORD, actions: ACTIONS, defaultAction: "ENCRYPT_AND_SIGN",
+      });
+      for (const keyring of [py("us-west-2", [westArn]), py("us-west-2")]) {
+        const back = python({ op: "decrypt_record", keyring, item: itemToJson(fromNode), ...PY_RECORD });
+        assert.equal(back.error, undefined, back.message);
+        assert.deepEqual(itemFromJson(back.item), ITEM);
+      }
     });
   } finally {
     await moto.stop();
