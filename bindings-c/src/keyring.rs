@@ -537,6 +537,45 @@ pub(crate) struct Injected {
     pub(crate) raw_aes_iv: [u8; 12],
 }
 
+impl Injected {
+    /// The test hooks' arguments: a 32-byte message id (required), and a
+    /// 32-byte data key and 12-byte IV for a raw AES keyring, given together
+    /// or both NULL.
+    ///
+    /// # Safety
+    ///
+    /// Each pointer is NULL or points to as many bytes as said above.
+    pub(crate) unsafe fn from_c(
+        message_id: *const u8,
+        data_key: *const u8,
+        raw_aes_iv: *const u8,
+    ) -> Result<([u8; 32], Option<Injected>)> {
+        if message_id.is_null() {
+            return Err(Failure::null("message_id"));
+        }
+        let mut id = [0u8; 32];
+        id.copy_from_slice(unsafe { slice(message_id, 32, "message_id") }?);
+        let injected = match (data_key.is_null(), raw_aes_iv.is_null()) {
+            (true, true) => None,
+            (false, false) => {
+                let mut iv = [0u8; 12];
+                iv.copy_from_slice(unsafe { slice(raw_aes_iv, 12, "raw_aes_iv") }?);
+                let key = unsafe { slice(data_key, 32, "data_key") }?;
+                Some(Injected {
+                    data_key: DataKey::from_slice(key)?,
+                    raw_aes_iv: iv,
+                })
+            }
+            _ => {
+                return Err(Failure::invalid(
+                    "data_key and raw_aes_iv are given together or not at all",
+                ))
+            }
+        };
+        Ok((id, injected))
+    }
+}
+
 impl keyring {
     /// The callbacks (none for a raw AES keyring, which never calls them).
     fn client(&self) -> kms_client {

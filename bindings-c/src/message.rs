@@ -3,9 +3,7 @@
 
 use std::ffi::{c_char, CString};
 
-use mrkenv::{
-    check_required_context, DataKey, DecryptOptions, EncryptOptions, EncryptionContext, Limits,
-};
+use mrkenv::{check_required_context, DecryptOptions, EncryptOptions, EncryptionContext, Limits};
 
 use crate::error::{boundary, status, Failure, Result};
 use crate::keyring::{keyring, keyring_ref, Injected};
@@ -145,29 +143,9 @@ pub unsafe extern "C" fn mrkenv_testing_encrypt_with(
 ) -> status {
     boundary(|| unsafe {
         clear_out(out);
-        if message_id.is_null() {
-            return Err(Failure::null("message_id"));
-        }
         let mut options = encrypt_options(frame_length);
-        let mut id = [0u8; 32];
-        id.copy_from_slice(slice(message_id, 32, "message_id")?);
-        options.message_id = Some(id);
-        let injected = match (data_key.is_null(), raw_aes_iv.is_null()) {
-            (true, true) => None,
-            (false, false) => {
-                let mut iv = [0u8; 12];
-                iv.copy_from_slice(slice(raw_aes_iv, 12, "raw_aes_iv")?);
-                Some(Injected {
-                    data_key: DataKey::from_slice(slice(data_key, 32, "data_key")?)?,
-                    raw_aes_iv: iv,
-                })
-            }
-            _ => {
-                return Err(Failure::invalid(
-                    "data_key and raw_aes_iv are given together or not at all",
-                ))
-            }
-        };
+        let (message_id, injected) = Injected::from_c(message_id, data_key, raw_aes_iv)?;
+        options.message_id = Some(message_id);
         encrypt_impl(
             keyring,
             plaintext,

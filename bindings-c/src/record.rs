@@ -13,12 +13,11 @@ use std::ffi::{c_char, CString};
 
 use mrkenv::record::json::{item_from_dynamodb_json, item_to_dynamodb_json};
 use mrkenv::record::{Action, DecryptRecordOptions, EncryptRecordOptions, Item};
-use mrkenv::DataKey;
 use zeroize::Zeroizing;
 
 use crate::error::{boundary, status, Failure, Result};
 use crate::keyring::{keyring, keyring_ref, Injected};
-use crate::memory::{context, context_entry, put, slice, string};
+use crate::memory::{context, context_entry, put, string};
 
 /// One attribute's action: `attribute` is the attribute name, `action` one
 /// of `"ENCRYPT_AND_SIGN"`, `"SIGN_ONLY"`,
@@ -311,28 +310,8 @@ pub unsafe extern "C" fn mrkenv_testing_encrypt_record_json_with(
     boundary(|| unsafe {
         clear_out_json(out_json)?;
         let mut options = encrypt_options(options)?;
-        if message_id.is_null() {
-            return Err(Failure::null("message_id"));
-        }
-        let mut id = [0u8; 32];
-        id.copy_from_slice(slice(message_id, 32, "message_id")?);
-        options.message_id = Some(id);
-        let injected = match (data_key.is_null(), raw_aes_iv.is_null()) {
-            (true, true) => None,
-            (false, false) => {
-                let mut iv = [0u8; 12];
-                iv.copy_from_slice(slice(raw_aes_iv, 12, "raw_aes_iv")?);
-                Some(Injected {
-                    data_key: DataKey::from_slice(slice(data_key, 32, "data_key")?)?,
-                    raw_aes_iv: iv,
-                })
-            }
-            _ => {
-                return Err(Failure::invalid(
-                    "data_key and raw_aes_iv are given together or not at all",
-                ))
-            }
-        };
+        let (message_id, injected) = Injected::from_c(message_id, data_key, raw_aes_iv)?;
+        options.message_id = Some(message_id);
         encrypt_impl(keyring, item_json, options, injected, out_json)
     })
 }

@@ -241,14 +241,25 @@ impl Keyring {
         data_key: &[u8],
         iv: &[u8],
     ) -> JsResult<Materials> {
-        let context = context_from(context)?;
+        self.injected_materials(&context_from(context)?, data_key, iv)
+    }
+}
+
+impl Keyring {
+    /// Materials for `context` with an injected data key and raw AES IV.
+    pub(crate) fn injected_materials(
+        &self,
+        context: &EncryptionContext,
+        data_key: &[u8],
+        iv: &[u8],
+    ) -> JsResult<Materials> {
         let data_key = data_key_from(data_key, "data key")?;
         let iv: [u8; 12] = iv
             .try_into()
             .map_err(|_| invalid_argument("raw AES IV must be 12 bytes"))?;
         let inner = self
             .inner
-            .encryption_materials_with(&context, &Default::default(), data_key, iv)
+            .encryption_materials_with(context, &Default::default(), data_key, iv)
             .js()?;
         Ok(Materials { inner })
     }

@@ -32,8 +32,8 @@ use mrkenv::record::{
 use mrkenv::{Error, Limits, RecordError};
 
 use crate::{
-    context_from, context_value, data_key_from, error_value, invalid_argument, set, Conv,
-    DataKeyBox, IntoJs, JsResult, Keyring, KmsSession, Materials,
+    context_from, context_value, error_value, invalid_argument, set, Conv, DataKeyBox, IntoJs,
+    JsResult, Keyring, KmsSession, Materials,
 };
 
 #[wasm_bindgen]
@@ -543,19 +543,6 @@ impl Keyring {
         data_key: &[u8],
         iv: &[u8],
     ) -> JsResult<Materials> {
-        let data_key = data_key_from(data_key, "data key")?;
-        let iv: [u8; 12] = iv
-            .try_into()
-            .map_err(|_| invalid_argument("raw AES IV must be 12 bytes"))?;
-        let inner = self
-            .inner
-            .encryption_materials_with(
-                plan.plan()?.encryption_context(),
-                &Default::default(),
-                data_key,
-                iv,
-            )
-            .js()?;
-        Ok(Materials { inner })
+        self.injected_materials(plan.plan()?.encryption_context(), data_key, iv)
     }
 }
