@@ -177,6 +177,20 @@ pub fn encryption_materials<K: Kms>(
     drive(&mut session, kms)
 }
 
+/// The encryption materials for an existing `data_key` wrapped under every
+/// key of `keyring` (a re-key: `Encrypt` calls only), calling `kms` as the
+/// session asks.
+pub fn wrap_data_key<K: Kms>(
+    keyring: &Keyring,
+    kms: &mut K,
+    data_key: &DataKey,
+    encryption_context: &EncryptionContext,
+    limits: &Limits,
+) -> Result<EncryptionMaterials, SessionError<K::Error>> {
+    let mut session = keyring.wrap_session(data_key, encryption_context, limits)?;
+    drive(&mut session, kms)
+}
+
 /// The data key among `encrypted_data_keys` (a message's header or a
 /// record's) under `keyring`, calling `kms` as the session asks.
 pub fn data_key<K: Kms>(
