@@ -114,6 +114,17 @@ impl<E> SessionError<E> {
     }
 }
 
+impl SessionError<Error> {
+    /// The core error, for hosts whose own error type is the core's (such
+    /// as [`NoKms`]): the session's error, or the one the host aborted with.
+    pub fn into_error(self) -> Error {
+        match self {
+            SessionError::Failed { error, .. } => error,
+            SessionError::Aborted(error) => error,
+        }
+    }
+}
+
 impl<E> From<Error> for SessionError<E> {
     fn from(error: Error) -> Self {
         SessionError::Failed {

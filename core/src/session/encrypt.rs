@@ -100,6 +100,18 @@ impl EncryptSession {
         })
     }
 
+    /// A session that is over before it starts, with these materials.
+    pub(crate) fn finished(materials: EncryptionMaterials) -> EncryptSession {
+        EncryptSession {
+            encryption_context: materials.encryption_context.clone(),
+            progress: Progress::Finished(Ok(materials)),
+            keyring: None,
+            data_key: None,
+            encrypted_data_keys: Vec::new(),
+            cause_attempt: None,
+        }
+    }
+
     /// What to do next: a KMS call to make, the materials, or the error.
     /// Calling it again before `answer` returns the same call.
     // Not an Iterator: each step borrows the session until it is answered.
