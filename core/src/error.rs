@@ -4,7 +4,8 @@
 //! layers of the design: identifiers ([`ArnError`]), the byte format
 //! ([`FormatError`]), authentication ([`AuthenticationError`]), keyrings
 //! ([`KeyringError`]), configured limits ([`LimitError`]), the encryption
-//! context ([`ContextError`]), records ([`RecordError`]) and bad arguments. Bindings map an error to their
+//! context ([`ContextError`]), records ([`RecordError`]), re-keying
+//! ([`RekeyError`]) and bad arguments. Bindings map an error to their
 //! own types through [`Error::kind`], whose names are stable.
 //!
 //! Messages are short, lowercase, and say what was wrong and where. They never
@@ -102,6 +103,9 @@ pub enum Error {
     /// A record (a DynamoDB item) is misconfigured, malformed or does not verify.
     #[error(transparent)]
     Record(#[from] RecordError),
+    /// A re-key was asked for something it cannot do.
+    #[error(transparent)]
+    Rekey(#[from] RekeyError),
     /// An argument is invalid.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -119,6 +123,7 @@ impl Error {
             Error::Limit(_) => ErrorKind::LimitExceeded,
             Error::Context(_) => ErrorKind::ContextMismatch,
             Error::Record(e) => e.kind(),
+            Error::Rekey(_) => ErrorKind::InvalidArgument,
             Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
         }
     }
@@ -519,6 +524,21 @@ impl RecordError {
             problem: problem.into(),
         }
     }
+}
+
+/// A re-key was asked for something it cannot do (kind
+/// [`ErrorKind::InvalidArgument`]). Checked before any KMS call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RekeyError {
+    /// The new header would hold no encrypted data key.
+    #[error("re-key would leave no encrypted data key: add a key or remove fewer")]
+    NoKeyLeft,
+    /// A key to remove has no encrypted data key in the message.
+    #[error("cannot remove {0:?}: no encrypted data key of the message is for this key")]
+    NotInMessage(String),
+    /// The re-key steps were called out of order.
+    #[error("re-key: {0}")]
+    Order(&'static str),
 }
 
 /// Shorthand for results of this crate.

@@ -15,6 +15,7 @@
 //!   blocking driver over a small [`session::Kms`] trait;
 //! - [`stream`]: incremental [`Encryptor`] and [`Decryptor`];
 //! - [`record`]: DynamoDB items encrypted attribute by attribute;
+//! - [`rekey`]: change which keys open a message, header only, frames untouched;
 //! - [`message`]: one-shot [`encrypt`] / [`decrypt`], [`parse_header`];
 //! - [`inspect`](mod@inspect): a key-free [`HeaderSummary`] of a header;
 //! - [`error`]: the one [`Error`] enum and its stable [`ErrorKind`].
@@ -49,13 +50,14 @@ pub mod keyring;
 pub mod limits;
 pub mod message;
 pub mod record;
+pub mod rekey;
 pub mod session;
 pub mod stream;
 
 pub use arn::{check_unique_mrks, is_mrk, mrk_match, parse_arn, KeyIdentifier, KmsArn};
 pub use context::{check_required_context, EncryptionContext};
 pub use crypto::{DataKey, Suite};
-pub use error::{Attempt, Error, ErrorKind, RecordError, Result};
+pub use error::{Attempt, Error, ErrorKind, RecordError, RekeyError, Result};
 pub use format::{EncryptedDataKey, Header};
 pub use inspect::{inspect, inspect_with_limits, EdkSummary, HeaderSummary};
 pub use keyring::{EncryptionMaterials, Keyring};

@@ -11,10 +11,9 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::context::EncryptionContext;
 use crate::crypto::{fill_random, DataKey, InOutBuf, MessageKeys, Suite, MESSAGE_ID_LEN, TAG_LEN};
 use crate::error::{Error, FormatError};
-use crate::format::cbor::{self, MAJOR_BYTES};
 use crate::format::frame::{frame_encoded_len, read_frame_head, write_frame_head};
-use crate::format::prelude::{prelude_len, read_prelude, truncated, PreludeRead};
-use crate::format::{Header, PREFIX};
+use crate::format::prelude::{prelude_len, read_prelude, truncated, write_prelude, PreludeRead};
+use crate::format::Header;
 use crate::keyring::EncryptionMaterials;
 use crate::limits::{check_frame_length, Limits, DEFAULT_FRAME_LENGTH};
 
@@ -121,12 +120,7 @@ impl Encryptor {
             options.limits.max_header_bytes,
             header_bytes.len(),
         )?;
-        let mut prelude = Vec::with_capacity(header_bytes.len() + 32);
-        prelude.extend_from_slice(&PREFIX);
-        cbor::write_head(&mut prelude, MAJOR_BYTES, header_bytes.len() as u64);
-        prelude.extend_from_slice(&header_bytes);
-        cbor::write_head(&mut prelude, MAJOR_BYTES, TAG_LEN as u64);
-        prelude.extend_from_slice(&keys.header_tag(&header_bytes));
+        let prelude = write_prelude(&header_bytes, &keys.header_tag(&header_bytes));
         Ok(Encryptor {
             keys,
             pending: Zeroizing::new(Vec::with_capacity(options.frame_length as usize)),

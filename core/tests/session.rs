@@ -502,3 +502,113 @@ fn records_use_the_same_session_across_regions() {
         Some("host error: AccessDenied")
     );
 }
+
+#[test]
+fn wrap_session_encrypts_an_existing_key_with_every_key_and_never_generates() {
+    let keyring = strict(&[SRK_WEST, MRK_WEST]);
+    let data_key = mrkenv::DataKey::new([5; 32]);
+    let mut kms = ScriptedKms::new(vec![
+        Ok(ok(SRK_WEST, &[], b"wrapped-1")),
+        Ok(ok(MRK_WEST, &[], b"wrapped-2")),
+    ]);
+    let materials = driver::wrap_data_key(
+        &keyring,
+        &mut kms,
+        &data_key,
+        &context(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let ops: Vec<_> = kms
+        .calls
+        .iter()
+        .map(|(op, id, _)| (*op, id.as_str()))
+        .collect();
+    assert_eq!(ops, [("Encrypt", SRK_WEST), ("Encrypt", MRK_WEST)]);
+    assert!(kms.calls.iter().all(|(_, _, c)| *c == context()));
+    assert_eq!(materials.data_key.expose_secret(), &[5; 32]);
+    let infos: Vec<_> = materials
+        .encrypted_data_keys
+        .iter()
+        .map(|e| (e.provider_info.as_str(), e.ciphertext.as_slice()))
+        .collect();
+    assert_eq!(
+        infos,
+        [(SRK_WEST, &b"wrapped-1"[..]), (MRK_WEST, &b"wrapped-2"[..])]
+    );
+}
+
+#[test]
+fn wrap_session_steps_attempts_and_keeps_the_cause_rule() {
+    let keyring = strict(&[SRK_WEST, MRK_WEST]);
+    let data_key = mrkenv::DataKey::new([5; 32]);
+    let mut session = keyring
+        .wrap_session(&data_key, &context(), &Limits::default())
+        .unwrap();
+    match session.next() {
+        Step::Call {
+            attempt: 0,
+            request: KmsRequest::Encrypt(r),
+        } => {
+            assert_eq!(r.key_id, SRK_WEST);
+            assert_eq!(r.plaintext.expose_secret(), &[5; 32]);
+        }
+        other => panic!("expected Encrypt, got {other:?}"),
+    }
+    session
+        .answer(Ok(KmsResponse {
+            key_id: Some(SRK_WEST),
+            ciphertext_blob: b"w1",
+            ..Default::default()
+        }))
+        .unwrap();
+    assert!(matches!(
+        session.next(),
+        Step::Call { attempt: 1, request } if request.key_id() == MRK_WEST
+    ));
+    session.answer(Err("AccessDenied".into())).unwrap();
+    match session.next() {
+        Step::Failed(e) => {
+            assert_eq!(e.kind(), ErrorKind::Keyring);
+            assert!(e.to_string().contains("KMS Encrypt for"), "{e}");
+        }
+        other => panic!("expected Failed, got {other:?}"),
+    }
+    assert_eq!(session.cause_attempt(), Some(1));
+}
+
+#[test]
+fn wrap_session_raw_aes_is_local_discovery_cannot_and_limits_come_first() {
+    let data_key = mrkenv::DataKey::new([5; 32]);
+    let raw = Keyring::from(RawAesKeyring::new("ns", "k2", &[3; 32]).unwrap());
+    let mut session = raw
+        .wrap_session(&data_key, &context(), &Limits::default())
+        .unwrap();
+    let Step::Done(materials) = session.next() else {
+        panic!("raw AES wraps without a call")
+    };
+    assert_eq!(materials.encrypted_data_keys.len(), 1);
+    assert_eq!(materials.encrypted_data_keys[0].provider_info, "k2");
+    let Keyring::RawAes(ring) = &raw else {
+        unreachable!()
+    };
+    let unwrapped = ring
+        .unwrap(&materials.encrypted_data_keys, &context())
+        .unwrap();
+    assert_eq!(unwrapped.expose_secret(), &[5; 32]);
+
+    let discovery = Keyring::from(KmsMrkDiscoveryKeyring::new("us-west-2", None).unwrap());
+    let err = discovery
+        .wrap_session(&data_key, &context(), &Limits::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Keyring);
+
+    let limits = Limits {
+        max_encrypted_data_keys: 1,
+        ..Limits::default()
+    };
+    let err = strict(&[SRK_WEST, MRK_WEST])
+        .wrap_session(&data_key, &context(), &limits)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+}

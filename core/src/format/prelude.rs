@@ -132,6 +132,18 @@ pub(crate) fn prelude_len(input: &[u8]) -> Option<usize> {
     )
 }
 
+/// The prelude for `header_bytes` and its header `tag`: the prefix, the
+/// header byte string and the header tag byte string (§6 step 6).
+pub(crate) fn write_prelude(header_bytes: &[u8], tag: &[u8; TAG_LEN]) -> Vec<u8> {
+    let mut prelude = Vec::with_capacity(PREFIX.len() + 9 + header_bytes.len() + 1 + TAG_LEN);
+    prelude.extend_from_slice(&PREFIX);
+    cbor::write_head(&mut prelude, MAJOR_BYTES, header_bytes.len() as u64);
+    prelude.extend_from_slice(header_bytes);
+    cbor::write_head(&mut prelude, MAJOR_BYTES, TAG_LEN as u64);
+    prelude.extend_from_slice(tag);
+    prelude
+}
+
 /// The truncation error for a prelude that [`read_prelude`] found incomplete.
 pub(crate) fn truncated(missing: &str) -> Error {
     FormatError::Truncated(missing.to_string()).into()

@@ -84,6 +84,37 @@ impl Keyring {
         EncryptSession::new(self, encryption_context, limits)
     }
 
+    /// The conversation that wraps an existing `data_key` under every key of
+    /// this keyring, for a re-key ([`crate::rekey`]): KMS `Encrypt` with each
+    /// key of a strict keyring in order (never `GenerateDataKey`), local
+    /// wrapping for raw AES. Its materials hold `data_key` and one encrypted
+    /// data key per key. Checks the context and key count against `limits`
+    /// before any KMS call; a discovery keyring fails here.
+    ///
+    /// ```
+    /// use mrkenv::keyring::{Keyring, KmsMrkKeyring};
+    /// use mrkenv::session::{KmsRequest, Step};
+    /// use mrkenv::DataKey;
+    ///
+    /// let arn = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let keyring = Keyring::from(KmsMrkKeyring::new([arn])?);
+    /// let data_key = DataKey::new([1; 32]);
+    /// let mut session = keyring.wrap_session(&data_key, &Default::default(), &Default::default())?;
+    /// match session.next() {
+    ///     Step::Call { request: KmsRequest::Encrypt(r), .. } => assert_eq!(r.key_id, arn),
+    ///     other => panic!("expected an Encrypt call, got {other:?}"),
+    /// }
+    /// # Ok::<(), mrkenv::Error>(())
+    /// ```
+    pub fn wrap_session(
+        &self,
+        data_key: &DataKey,
+        encryption_context: &EncryptionContext,
+        limits: &Limits,
+    ) -> Result<EncryptSession, Error> {
+        EncryptSession::wrap(self, data_key, encryption_context, limits)
+    }
+
     /// The conversation that finds the data key among `encrypted_data_keys`
     /// (a message's header or a record's). Fails before any KMS call when an
     /// `aws-kms` key's provider info is not a key ARN.

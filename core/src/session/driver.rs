@@ -114,6 +114,17 @@ impl<E> SessionError<E> {
     }
 }
 
+impl SessionError<Error> {
+    /// The core error, for hosts whose own error type is the core's (such
+    /// as [`NoKms`]): the session's error, or the one the host aborted with.
+    pub fn into_error(self) -> Error {
+        match self {
+            SessionError::Failed { error, .. } => error,
+            SessionError::Aborted(error) => error,
+        }
+    }
+}
+
 impl<E> From<Error> for SessionError<E> {
     fn from(error: Error) -> Self {
         SessionError::Failed {
@@ -174,6 +185,20 @@ pub fn encryption_materials<K: Kms>(
     limits: &Limits,
 ) -> Result<EncryptionMaterials, SessionError<K::Error>> {
     let mut session = keyring.encrypt_session(encryption_context, limits)?;
+    drive(&mut session, kms)
+}
+
+/// The encryption materials for an existing `data_key` wrapped under every
+/// key of `keyring` (a re-key: `Encrypt` calls only), calling `kms` as the
+/// session asks.
+pub fn wrap_data_key<K: Kms>(
+    keyring: &Keyring,
+    kms: &mut K,
+    data_key: &DataKey,
+    encryption_context: &EncryptionContext,
+    limits: &Limits,
+) -> Result<EncryptionMaterials, SessionError<K::Error>> {
+    let mut session = keyring.wrap_session(data_key, encryption_context, limits)?;
     drive(&mut session, kms)
 }
 

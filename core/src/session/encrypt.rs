@@ -1,8 +1,11 @@
 //! The encrypt conversation: `GenerateDataKey` with the first key, then
 //! `Encrypt` with every other key; any failure ends it.
+//!
+//! The same session wraps an existing data key (a re-key, see
+//! [`crate::rekey`]): `Encrypt` with every key, no `GenerateDataKey`.
 
-use crate::context::EncryptionContext;
-use crate::crypto::DataKey;
+use crate::context::{check_context_limits, EncryptionContext};
+use crate::crypto::{fill_random, DataKey, IV_LEN};
 use crate::error::{Error, KeyringError};
 use crate::format::EncryptedDataKey;
 use crate::keyring::{
@@ -59,6 +62,56 @@ impl EncryptSession {
         })
     }
 
+    /// The session that wraps an existing `data_key` under every key of
+    /// `keyring` (made by [`Keyring::wrap_session`]): KMS `Encrypt` with each
+    /// key of a strict keyring in order, attempt `i` for key `i`; a raw AES
+    /// keyring wraps locally with a random IV and is done at once. Checks the
+    /// context and the keyring's key count against `limits` before any call.
+    pub(crate) fn wrap(
+        keyring: &Keyring,
+        data_key: &DataKey,
+        encryption_context: &EncryptionContext,
+        limits: &Limits,
+    ) -> Result<EncryptSession, Error> {
+        check_context_limits(encryption_context, limits)?;
+        let (progress, keyring) = match keyring {
+            Keyring::RawAes(k) => {
+                limits.check_encrypted_data_keys(1)?;
+                let mut iv = [0u8; IV_LEN];
+                fill_random(&mut iv)?;
+                let materials =
+                    k.encryption_materials_with(encryption_context, limits, data_key.clone(), iv)?;
+                (Progress::Finished(Ok(materials)), None)
+            }
+            Keyring::KmsMrk(k) => {
+                limits.check_encrypted_data_keys(k.key_ids().len())?;
+                // `decide` asks key 0 first: no key has answered yet.
+                (Progress::Running, Some(k.clone()))
+            }
+            Keyring::KmsMrkDiscovery(_) => return Err(KeyringError::DiscoveryCannotEncrypt.into()),
+        };
+        Ok(EncryptSession {
+            progress,
+            keyring,
+            encryption_context: encryption_context.clone(),
+            data_key: Some(data_key.clone()),
+            encrypted_data_keys: Vec::new(),
+            cause_attempt: None,
+        })
+    }
+
+    /// A session that is over before it starts, with these materials.
+    pub(crate) fn finished(materials: EncryptionMaterials) -> EncryptSession {
+        EncryptSession {
+            encryption_context: materials.encryption_context.clone(),
+            progress: Progress::Finished(Ok(materials)),
+            keyring: None,
+            data_key: None,
+            encrypted_data_keys: Vec::new(),
+            cause_attempt: None,
+        }
+    }
+
     /// What to do next: a KMS call to make, the materials, or the error.
     /// Calling it again before `answer` returns the same call.
     // Not an Iterator: each step borrows the session until it is answered.
@@ -78,8 +131,11 @@ impl EncryptSession {
             .keyring
             .as_ref()
             .expect("raw AES sessions start finished");
-        let data_key = self.data_key.as_ref().expect("GenerateDataKey comes first");
-        // Attempt i asks key i: GenerateDataKey was key 0.
+        let data_key = self
+            .data_key
+            .as_ref()
+            .expect("GenerateDataKey comes first, or the key was given");
+        // Attempt i asks key i: GenerateDataKey (or a wrapping Encrypt) was key 0.
         let attempt = self.encrypted_data_keys.len();
         match keyring.encrypt_request(attempt, data_key, &self.encryption_context) {
             Some(request) => Progress::Waiting {

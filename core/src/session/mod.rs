@@ -3,7 +3,9 @@
 //!
 //! A session is made from a [`Keyring`](crate::keyring::Keyring)
 //! ([`Keyring::encrypt_session`](crate::keyring::Keyring::encrypt_session),
-//! [`Keyring::decrypt_session`](crate::keyring::Keyring::decrypt_session)).
+//! [`Keyring::decrypt_session`](crate::keyring::Keyring::decrypt_session), and
+//! for a re-key [`Keyring::wrap_session`](crate::keyring::Keyring::wrap_session),
+//! an [`EncryptSession`] that wraps a data key it is given).
 //! The host loops:
 //!
 //! 1. [`EncryptSession::next`] / [`DecryptSession::next`] returns a [`Step`]:

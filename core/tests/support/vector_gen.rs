@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use mrkenv::keyring::RawAesKeyring;
+use mrkenv::keyring::{Keyring, KmsMrkKeyring, RawAesKeyring};
+use mrkenv::rekey::{RekeyOptions, RekeyPlan};
 use mrkenv::{
     encrypt, DataKey, EncryptOptions, EncryptedDataKey, EncryptionContext, EncryptionMaterials,
     Limits,
@@ -25,6 +26,11 @@ const MRK_EAST: &str =
     "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
 const SRK_EAST: &str =
     "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const SRK_WEST: &str =
+    "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ADDED_WRAPPING_KEY: [u8; 32] = [0x44; 32];
+const ADDED_KEY_NAME: &str = "raw-aes-key-2";
+const ADDED_IV: [u8; 12] = [0x77; 12];
 const MRK_WEST_OTHER: &str =
     "arn:aws:kms:us-west-2:111122223333:key/mrk-00000000000000000000000000000000";
 
@@ -585,6 +591,137 @@ pub fn all() -> Vec<Vector> {
         ));
     }
 
+    out.extend(rekeyed_vectors(&many, &several, &kms_single));
+    out
+}
+
+/// The raw AES keyring that re-keyed vectors add.
+fn added_raw_keyring() -> RawAesKeyring {
+    RawAesKeyring::new(NAMESPACE, ADDED_KEY_NAME, &ADDED_WRAPPING_KEY).unwrap()
+}
+
+/// `built`'s message re-keyed with the sans-IO steps: `remove` removed,
+/// `added` appended: what the wrap session of `add` would give, wrapped here
+/// with a fixed IV or a fake KMS blob. Asserts that every frame is
+/// byte-identical to the source's.
+fn rekeyed(built: &Built, remove: &[&str], add: Keyring, added: Vec<EncryptedDataKey>) -> Vec<u8> {
+    let options = RekeyOptions {
+        add: Some(add),
+        remove: remove.iter().map(|r| r.to_string()).collect(),
+        ..Default::default()
+    };
+    let plan = RekeyPlan::new(&built.ciphertext, &options).unwrap();
+    let offset = plan.body_offset();
+    let verified = plan.verify(DataKey::new(built.data_key)).unwrap();
+    let mut message = verified.new_head(added).unwrap();
+    message.extend_from_slice(&built.ciphertext[offset..]);
+    let frame_length = built.spec.frame_length;
+    let old: Vec<&[u8]> = frames(&built.ciphertext, frame_length)
+        .into_iter()
+        .map(|(a, b)| &built.ciphertext[a..b])
+        .collect();
+    let new: Vec<&[u8]> = frames(&message, frame_length)
+        .into_iter()
+        .map(|(a, b)| &message[a..b])
+        .collect();
+    assert_eq!(old, new, "{}: re-keyed frames differ", built.spec.name);
+    message
+}
+
+/// Re-keyed messages: ordinary messages (a reader needs nothing new), made
+/// from vectors above (FORMAT.md part 15).
+fn rekeyed_vectors(many: &Built, several: &Built, kms_single: &Built) -> Vec<Vector> {
+    let mut out = Vec::new();
+    let added_json = json!({
+        "type": "raw-aes",
+        "key_namespace": NAMESPACE,
+        "key_name": ADDED_KEY_NAME,
+        "wrapping_key": hex::encode(ADDED_WRAPPING_KEY),
+    });
+    let raw_added = |built: &Built| {
+        added_raw_keyring().wrap(&DataKey::new(built.data_key), &built.spec.context, ADDED_IV)
+    };
+
+    let message = rekeyed(many, &[], added_raw_keyring().into(), vec![raw_added(many)]);
+    out.push(to_json(
+        many,
+        "ok-rekeyed-raw-aes-added",
+        "ok-many-frames re-keyed: a second raw AES key (raw-aes-key-2) added, decrypted with \
+         it; new header and header tag, frames byte-identical to ok-many-frames",
+        &message,
+        Ok(()),
+        &[
+            ("keyring", added_json.clone()),
+            ("raw_aes_iv", json!(hex::encode(ADDED_IV))),
+        ],
+    ));
+
+    let name = "ok-rekeyed-aws-kms-replaced";
+    let blob = format!("fake-kms-blob:{name}:0:{SRK_WEST}").into_bytes();
+    let west = EncryptedDataKey {
+        provider_id: "aws-kms".into(),
+        provider_info: SRK_WEST.into(),
+        ciphertext: blob.clone(),
+    };
+    let replaced = rekeyed(
+        several,
+        &[SRK_EAST],
+        KmsMrkKeyring::new([SRK_WEST]).unwrap().into(),
+        vec![west],
+    );
+    let west_keyring = json!({
+        "type": "aws-kms",
+        "key_ids": [SRK_WEST],
+        "kms_responses": [{"key_id": SRK_WEST, "ciphertext_blob": hex::encode(&blob)}],
+    });
+    out.push(to_json(
+        several,
+        name,
+        "ok-aws-kms-several-edks re-keyed: the us-east-1 single-Region key removed, a us-west-2 \
+         single-Region key added (EDKs: MRK east, other MRK, SRK west), decrypted in us-west-2; \
+         frames byte-identical",
+        &replaced,
+        Ok(()),
+        &[("keyring", west_keyring.clone())],
+    ));
+    out.push(to_json(
+        several,
+        "err-rekeyed-removed-key",
+        "ok-rekeyed-aws-kms-replaced decrypted with the removed us-east-1 key alone: its \
+         encrypted data key is gone (NoDecryptableKey, no KMS call)",
+        &replaced,
+        Err("NoDecryptableKey"),
+        &[
+            ("keyring", west_keyring),
+            (
+                "decrypt_keyring",
+                json!({
+                    "type": "aws-kms",
+                    "key_ids": [SRK_EAST],
+                    "kms_responses": [several.keyring["kms_responses"][1].clone()],
+                }),
+            ),
+        ],
+    ));
+
+    let message = rekeyed(
+        kms_single,
+        &[MRK_EAST],
+        added_raw_keyring().into(),
+        vec![raw_added(kms_single)],
+    );
+    out.push(to_json(
+        kms_single,
+        "ok-rekeyed-kms-replaced-by-raw-aes",
+        "ok-aws-kms-mrk re-keyed: its only KMS key removed and a raw AES key added, decrypted \
+         with the raw AES key; frames byte-identical",
+        &message,
+        Ok(()),
+        &[
+            ("keyring", added_json),
+            ("raw_aes_iv", json!(hex::encode(ADDED_IV))),
+        ],
+    ));
     out
 }
 
