@@ -325,6 +325,56 @@ typedef struct mrkenv_record_decrypt_options {
   bool allow_plaintext;
 } mrkenv_record_decrypt_options;
 
+/**
+ * What a re-key changes (`mrkenv_rekey`, `mrkenv_rekey_header`). Every
+ * pointer is borrowed for the call only; strings are NUL-terminated UTF-8.
+ * Zero-initialise it (`mrkenv_rekey_options options = {0};`) and set what
+ * you need: add the keys of a keyring, remove the encrypted data keys of
+ * some keys, or both (replace).
+ *
+ * At least one encrypted data key must remain, the new count must be
+ * within the EDK limit, and the encryption context never changes. Every
+ * check on the options happens before any KMS call.
+ */
+typedef struct mrkenv_rekey_options {
+  /**
+   * Wrap the data key with every key of this keyring (a strict KMS
+   * keyring: KMS Encrypt per key through its own client's `encrypt`
+   * callback; raw AES: locally), or NULL to add nothing. A discovery
+   * keyring cannot add (`MRKENV_STATUS_KEYRING`).
+   */
+  const struct mrkenv_keyring *add;
+  /**
+   * Remove the encrypted data keys of these `remove_len` keys (NULL when
+   * `remove_len` is 0): KMS key ARNs (exactly as recorded in the message)
+   * or raw AES key names (the `key_name` of
+   * `mrkenv_raw_aes_keyring_new`). Each must match at least one encrypted
+   * data key of the message (else `MRKENV_STATUS_INVALID_ARGUMENT`).
+   */
+  const char *const *remove;
+  /**
+   * How many identifiers `remove` holds.
+   */
+  size_t remove_len;
+  /**
+   * Pairs that must be in the message's encryption context with equal
+   * values: `required_context_len` entries (NULL when empty). Checked
+   * before any KMS call (`MRKENV_STATUS_CONTEXT_MISMATCH`); the context
+   * itself is kept as it is.
+   */
+  const struct mrkenv_context_entry *required_context;
+  /**
+   * How many pairs `required_context` holds.
+   */
+  size_t required_context_len;
+  /**
+   * Whether removing a multi-Region key ARN also removes the encrypted
+   * data keys of its replicas in other Regions (false: only the exact
+   * ARN).
+   */
+  bool match_replicas;
+} mrkenv_rekey_options;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -722,6 +772,72 @@ enum mrkenv_status mrkenv_testing_encrypt_record_json_with(const struct mrkenv_k
  * As for `mrkenv_encrypt_record_json`.
  */
 enum mrkenv_status mrkenv_decrypt_record_json(const struct mrkenv_keyring *keyring, const char *item_json, const struct mrkenv_record_decrypt_options *options, char **out_json);
+
+/**
+ * Re-keys a whole message in memory: the data key is found with `keyring`
+ * exactly as `mrkenv_decrypt` finds it (commitment and header tag
+ * verified), wrapped again by the keys of `options->add`, and a new header
+ * written with the same version, suite, message id, encryption context,
+ * frame length and commitment, the kept encrypted data keys (in their
+ * order) followed by the added ones, and a new header tag. The body is
+ * copied byte for byte (its framing is checked before any KMS call, its
+ * frame tags are not).
+ *
+ * On success `*out` holds the new message (free it with
+ * `mrkenv_bytes_free`); on failure it is empty. Re-keying is not
+ * revocation: old copies still open with the old keys.
+ *
+ * ```c
+ * /* Replace key-2025 by the keys of `next`. */
+ * const char *remove[] = {"key-2025"};
+ * mrkenv_rekey_options options = {0};
+ * options.add = next;
+ * options.remove = remove;
+ * options.remove_len = 1;
+ * mrkenv_bytes rekeyed = {0};
+ * if (mrkenv_rekey(current, message, message_len, &options, &rekeyed) == MRKENV_STATUS_OK) {
+ *     /* ... store rekeyed.data, rekeyed.len ... */
+ *     mrkenv_bytes_free(&rekeyed);
+ * }
+ * ```
+ *
+ * # Safety
+ *
+ * `keyring` is a keyring from this library; `message` points to
+ * `message_len` bytes; `options` points to a valid `mrkenv_rekey_options`;
+ * `out` is writable.
+ */
+enum mrkenv_status mrkenv_rekey(const struct mrkenv_keyring *keyring, const uint8_t *message, size_t message_len, const struct mrkenv_rekey_options *options, struct mrkenv_bytes *out);
+
+/**
+ * Re-keys the head of a message without its body, as `mrkenv_rekey` does:
+ * `head` holds the message's first `head_len` bytes, at least up to the end
+ * of its header tag (more is ignored; fewer is
+ * `MRKENV_STATUS_MALFORMED_MESSAGE`). On success `*new_head` holds the new
+ * head (free it with `mrkenv_bytes_free`) and `*body_offset` the offset
+ * where the unchanged body starts in the old message: the re-keyed message
+ * is `new_head` followed by the old message from `body_offset` on,
+ * byte-identical to what `mrkenv_rekey` returns. The body is not read, so
+ * it is not checked at all. On failure `*new_head` is empty and
+ * `*body_offset` is 0.
+ *
+ * ```c
+ * mrkenv_bytes new_head = {0};
+ * size_t body_offset = 0;
+ * if (mrkenv_rekey_header(keyring, first_bytes, first_len, &options, &new_head, &body_offset)
+ *         == MRKENV_STATUS_OK) {
+ *     /* write new_head, then copy the old object from body_offset on */
+ *     mrkenv_bytes_free(&new_head);
+ * }
+ * ```
+ *
+ * # Safety
+ *
+ * `keyring` is a keyring from this library; `head` points to `head_len`
+ * bytes; `options` points to a valid `mrkenv_rekey_options`; `new_head`
+ * and `body_offset` are writable.
+ */
+enum mrkenv_status mrkenv_rekey_header(const struct mrkenv_keyring *keyring, const uint8_t *head, size_t head_len, const struct mrkenv_rekey_options *options, struct mrkenv_bytes *new_head, size_t *body_offset);
 
 /**
  * Starts a message under `keyring` with the `context_len` pairs of

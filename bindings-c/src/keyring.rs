@@ -16,6 +16,7 @@ use mrkenv::keyring::{
     KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring,
 };
 use mrkenv::record::{self, DecryptRecordOptions, EncryptRecordOptions, Item};
+use mrkenv::rekey::{self, RekeyOptions};
 use mrkenv::session::{driver, HostError, Kms, KmsOutput, SessionError};
 use mrkenv::{DataKey, EncryptionContext, EncryptionMaterials, Header, Limits};
 use zeroize::Zeroizing;
@@ -576,15 +577,17 @@ impl Injected {
     }
 }
 
+/// The callbacks of a raw AES keyring: none (it never calls KMS).
+const NO_CLIENT: kms_client = kms_client {
+    user: std::ptr::null_mut(),
+    generate_data_key: None,
+    encrypt: None,
+    decrypt: None,
+};
+
 impl keyring {
     /// The callbacks (none for a raw AES keyring, which never calls them).
     fn client(&self) -> kms_client {
-        const NO_CLIENT: kms_client = kms_client {
-            user: std::ptr::null_mut(),
-            generate_data_key: None,
-            encrypt: None,
-            decrypt: None,
-        };
         self.client.unwrap_or(NO_CLIENT)
     }
 
@@ -654,5 +657,46 @@ impl keyring {
     ) -> Result<Item> {
         record::decrypt_record(item, &self.inner, &mut CallbackKms(&self.client()), options)
             .map_err(session_failure)
+    }
+
+    /// Re-keys a whole message: this keyring finds the data key through its
+    /// callbacks, `add` (if any) wraps it through its own. `options.add` is
+    /// set from `add`.
+    pub(crate) fn rekey_message(
+        &self,
+        message: &[u8],
+        add: Option<&keyring>,
+        mut options: RekeyOptions,
+    ) -> Result<Vec<u8>> {
+        options.add = add.map(|k| k.inner.clone());
+        let add_client = add.map_or(NO_CLIENT, keyring::client);
+        rekey::rekey_message(
+            message,
+            &self.inner,
+            &mut CallbackKms(&self.client()),
+            &mut CallbackKms(&add_client),
+            &options,
+        )
+        .map_err(session_failure)
+    }
+
+    /// Re-keys the head of a message (as [`keyring::rekey_message`]):
+    /// the new head and the offset of the body in the old message.
+    pub(crate) fn rekey_header(
+        &self,
+        head: &[u8],
+        add: Option<&keyring>,
+        mut options: RekeyOptions,
+    ) -> Result<(Vec<u8>, usize)> {
+        options.add = add.map(|k| k.inner.clone());
+        let add_client = add.map_or(NO_CLIENT, keyring::client);
+        rekey::rekey_header(
+            head,
+            &self.inner,
+            &mut CallbackKms(&self.client()),
+            &mut CallbackKms(&add_client),
+            &options,
+        )
+        .map_err(session_failure)
     }
 }

@@ -20,6 +20,8 @@
 //! - [`message`]: one-shot encrypt, decrypt, inspect and MRK matching;
 //! - [`record`]: DynamoDB items encrypted attribute by attribute, as
 //!   DynamoDB JSON;
+//! - [`rekey`]: re-keying a message (whole, or its head alone) without
+//!   touching its body;
 //! - [`stream`]: incremental encryptor and decryptor handles.
 //!
 //! Types are named without the `mrkenv_` prefix here (`keyring`, `status`);
@@ -32,9 +34,11 @@ pub mod keyring;
 pub mod memory;
 pub mod message;
 pub mod record;
+pub mod rekey;
 pub mod stream;
 
 pub use error::status;
 pub use keyring::{kms_client, kms_response};
 pub use memory::{bytes, context_entry};
 pub use record::{record_action, record_decrypt_options, record_encrypt_options};
+pub use rekey::rekey_options;
