@@ -788,7 +788,7 @@ enum mrkenv_status mrkenv_decrypt_record_json(const struct mrkenv_keyring *keyri
  * revocation: old copies still open with the old keys.
  *
  * ```c
- * /* Replace key-2025 by the keys of `next`. */
+ * // Replace key-2025 by the keys of `next`.
  * const char *remove[] = {"key-2025"};
  * mrkenv_rekey_options options = {0};
  * options.add = next;
@@ -796,7 +796,7 @@ enum mrkenv_status mrkenv_decrypt_record_json(const struct mrkenv_keyring *keyri
  * options.remove_len = 1;
  * mrkenv_bytes rekeyed = {0};
  * if (mrkenv_rekey(current, message, message_len, &options, &rekeyed) == MRKENV_STATUS_OK) {
- *     /* ... store rekeyed.data, rekeyed.len ... */
+ *     // ... store rekeyed.data, rekeyed.len ...
  *     mrkenv_bytes_free(&rekeyed);
  * }
  * ```
@@ -826,7 +826,7 @@ enum mrkenv_status mrkenv_rekey(const struct mrkenv_keyring *keyring, const uint
  * size_t body_offset = 0;
  * if (mrkenv_rekey_header(keyring, first_bytes, first_len, &options, &new_head, &body_offset)
  *         == MRKENV_STATUS_OK) {
- *     /* write new_head, then copy the old object from body_offset on */
+ *     // write new_head, then copy the old object from body_offset on
  *     mrkenv_bytes_free(&new_head);
  * }
  * ```

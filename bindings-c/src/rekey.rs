@@ -103,7 +103,7 @@ unsafe fn read_options<'a>(
 /// revocation: old copies still open with the old keys.
 ///
 /// ```c
-/// /* Replace key-2025 by the keys of `next`. */
+/// // Replace key-2025 by the keys of `next`.
 /// const char *remove[] = {"key-2025"};
 /// mrkenv_rekey_options options = {0};
 /// options.add = next;
@@ -111,7 +111,7 @@ unsafe fn read_options<'a>(
 /// options.remove_len = 1;
 /// mrkenv_bytes rekeyed = {0};
 /// if (mrkenv_rekey(current, message, message_len, &options, &rekeyed) == MRKENV_STATUS_OK) {
-///     /* ... store rekeyed.data, rekeyed.len ... */
+///     // ... store rekeyed.data, rekeyed.len ...
 ///     mrkenv_bytes_free(&rekeyed);
 /// }
 /// ```
@@ -162,7 +162,7 @@ pub unsafe extern "C" fn mrkenv_rekey(
 /// size_t body_offset = 0;
 /// if (mrkenv_rekey_header(keyring, first_bytes, first_len, &options, &new_head, &body_offset)
 ///         == MRKENV_STATUS_OK) {
-///     /* write new_head, then copy the old object from body_offset on */
+///     // write new_head, then copy the old object from body_offset on
 ///     mrkenv_bytes_free(&new_head);
 /// }
 /// ```

@@ -32,6 +32,7 @@ int main(int argc, char **argv) {
     run_group("stream", stream_tests, stream_tests_count, &passed, &failed);
     run_record_vector_tests(&passed, &failed);
     run_group("records", record_tests, record_tests_count, &passed, &failed);
+    run_group("rekey", rekey_tests, rekey_tests_count, &passed, &failed);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 && passed > 0 ? 0 : 1;
 }

@@ -81,7 +81,7 @@ mrkenv_context_entry *context_from_json(const json *object, size_t *len);
 /* A deterministic pseudo-random byte pattern. */
 void fill_pattern(uint8_t *buf, size_t len, uint32_t seed);
 
-/* ---- the fake KMS of kms.c ------------------------------------------- */
+/* ---- the fake KMS of kms.c (also used by records.c and rekey.c) ------- */
 
 #define ACCOUNT "111122223333"
 #define MRK_ID "mrk-1234abcd12ab34cd56ef1234567890ab"
@@ -89,6 +89,7 @@ void fill_pattern(uint8_t *buf, size_t len, uint32_t seed);
 #define MRK_EAST "arn:aws:kms:us-east-1:" ACCOUNT ":key/" MRK_ID
 #define MRK_WEST "arn:aws:kms:us-west-2:" ACCOUNT ":key/" MRK_ID
 #define SRK_EAST "arn:aws:kms:us-east-1:" ACCOUNT ":key/" SRK_ID
+#define SRK_WEST "arn:aws:kms:us-west-2:" ACCOUNT ":key/" SRK_ID
 #define MRK2_EAST "arn:aws:kms:us-east-1:" ACCOUNT ":key/mrk-00000000000000000000000000000002"
 
 /* One Region's KMS endpoint. A key's blob is bound to its account, key id,
@@ -124,6 +125,7 @@ void run_vector_tests(int *passed, int *failed);
 TEST_GROUP(kms_tests)
 TEST_GROUP(stream_tests)
 TEST_GROUP(record_tests)
+TEST_GROUP(rekey_tests)
 /* One check per record vector and aspect (decrypt, re-encrypt, encrypt). */
 void run_record_vector_tests(int *passed, int *failed);
 
