@@ -97,6 +97,14 @@ int main(void) {
     mrkenv_bytes_free(&out);
     OK(mrkenv_decryptor_finish(dec));
     mrkenv_decryptor_free(dec);
+    /* Re-keying (whole and header-only) finds and drops the data key too. */
+    const char *remove[] = {ids[1]};
+    mrkenv_rekey_options rekey = {.add = NULL, .remove = remove, .remove_len = 1};
+    size_t body_offset = 0;
+    OK(mrkenv_rekey(kms, message.data, message.len, &rekey, &out));
+    mrkenv_bytes_free(&out);
+    OK(mrkenv_rekey_header(kms, message.data, message.len, &rekey, &out, &body_offset));
+    mrkenv_bytes_free(&out);
     decrypt_status = 1;
     if (mrkenv_decrypt(kms, message.data, message.len, &out) != MRKENV_STATUS_NO_DECRYPTABLE_KEY) {
         printf("FAIL a failing Decrypt callback did not give NO_DECRYPTABLE_KEY\n");
@@ -118,6 +126,9 @@ int main(void) {
     OK(mrkenv_decryptor_update(dec, message.data, message.len, &out));
     mrkenv_bytes_free(&out);
     mrkenv_decryptor_free(dec);
+    mrkenv_rekey_options nothing = {0};
+    OK(mrkenv_rekey(raw, message.data, message.len, &nothing, &out));
+    mrkenv_bytes_free(&out);
     mrkenv_bytes_free(&message);
     mrkenv_keyring_free(raw);
 
