@@ -116,11 +116,11 @@ function headerOf(native) {
 // Keyring -> { native, client?, grantTokens? }; not reachable from outside.
 const states = new WeakMap();
 
-function stateOf(keyring) {
+function stateOf(keyring, what = "keyring") {
   const state = keyring !== null && typeof keyring === "object" ? states.get(keyring) : undefined;
   if (state === undefined) {
     throw new TypeError(
-      `keyring must be a KmsMrkKeyring, KmsMrkDiscoveryKeyring or RawAesKeyring, got ${typeName(keyring)}`,
+      `${what} must be a KmsMrkKeyring, KmsMrkDiscoveryKeyring or RawAesKeyring, got ${typeName(keyring)}`,
     );
   }
   return state;
@@ -542,7 +542,7 @@ const DECRYPT_RECORD_OPTIONS = ["tableName", "partitionKey", "sortKey", "encrypt
 const INJECTED_OPTIONS = ["messageId", "dataKey", "rawAesIv"];
 
 /** Options object with only `accepted` keys: a misspelled option must never be ignored. */
-function recordOptions(options, what, accepted) {
+function knownOptions(options, what, accepted) {
   checkObject(options, what);
   for (const key of Object.keys(options)) {
     if (!accepted.includes(key)) {
@@ -631,7 +631,7 @@ async function encryptRecordOf(keyring, item, options, injected) {
  * });
  */
 export async function encryptRecord(keyring, item, options) {
-  return encryptRecordOf(keyring, item, recordOptions(options, "encryptRecord options", ENCRYPT_RECORD_OPTIONS), {});
+  return encryptRecordOf(keyring, item, knownOptions(options, "encryptRecord options", ENCRYPT_RECORD_OPTIONS), {});
 }
 
 /**
@@ -645,7 +645,7 @@ export async function encryptRecord(keyring, item, options) {
 export async function decryptRecord(keyring, item, options) {
   ready();
   const state = stateOf(keyring);
-  recordOptions(options, "decryptRecord options", DECRYPT_RECORD_OPTIONS);
+  knownOptions(options, "decryptRecord options", DECRYPT_RECORD_OPTIONS);
   const { tableName, partitionKey, sortKey } = tableOf(options);
   const required = contextList(options.encryptionContext);
   const { allowPlaintext = false } = options;
@@ -670,6 +670,108 @@ export async function decryptRecord(keyring, item, options) {
   } finally {
     plan.free();
   }
+}
+
+// ---------------------------------------------------------------- re-keying
+
+const REKEY_OPTIONS = ["add", "remove", "encryptionContext", "matchReplicas"];
+
+function rekeyOptionsOf(options, what) {
+  const { add, remove, encryptionContext, matchReplicas = false } =
+    options === undefined || options === null ? {} : knownOptions(options, what, REKEY_OPTIONS);
+  if (typeof matchReplicas !== "boolean") {
+    throw new TypeError(`matchReplicas must be a boolean, got ${typeName(matchReplicas)}`);
+  }
+  return {
+    add: add === undefined || add === null ? undefined : stateOf(add, "add"),
+    remove: remove === undefined || remove === null ? [] : checkStringArray(remove, "remove"),
+    required: contextList(encryptionContext),
+    matchReplicas,
+  };
+}
+
+/**
+ * The re-key of `bytes` (a whole message, or its head): the plan (every
+ * check that needs no key), the decrypt session with the keyring's client,
+ * the wrap session with the `add` keyring's client, the new head. The data
+ * key stays in wasm memory from one session to the other.
+ */
+async function rekeyOf(keyring, bytes, options, what, wholeMessage) {
+  ready();
+  const state = stateOf(keyring);
+  checkBytes(bytes, wholeMessage ? "message" : "head");
+  const { add, remove, required, matchReplicas } = rekeyOptionsOf(options, what);
+  const plan = call(() =>
+    add === undefined
+      ? wasm.MessageRekey.plan(bytes, remove, matchReplicas, required, wholeMessage)
+      : wasm.MessageRekey.planAdding(add.native, bytes, remove, matchReplicas, required, wholeMessage),
+  );
+  try {
+    const unwrap = call(() => state.native.rekeyDecryptSession(plan));
+    try {
+      await converse(unwrap, state);
+      const dataKey = call(() => unwrap.dataKey());
+      try {
+        call(() => plan.verify(dataKey));
+      } finally {
+        dataKey.free();
+      }
+    } finally {
+      unwrap.free();
+    }
+    const wrap = call(() => plan.wrapSession());
+    try {
+      await converse(wrap, add ?? {});
+      const materials = call(() => wrap.materials());
+      try {
+        return { head: call(() => plan.newHead(materials)), bodyOffset: plan.bodyOffset() };
+      } finally {
+        materials.free();
+      }
+    } finally {
+      wrap.free();
+    }
+  } finally {
+    plan.free();
+  }
+}
+
+/**
+ * Re-keys a message without touching its body: the data key is found with
+ * `keyring` (as decrypt finds it: commitment and header tag checked), wrapped
+ * again by every key of `add`, and the encrypted data keys of the key ids in
+ * `remove` (KMS key ARNs, or raw AES key names) are dropped. Returns the new
+ * message: a new header and header tag, then the old frames byte for byte.
+ * The body's framing is checked before any KMS call (not its frame tags).
+ *
+ * @example
+ * // Replace a us-east-1 key by a us-west-2 key.
+ * const rekeyed = await rekey(new KmsMrkKeyring({ client: east, keyIds: [eastArn] }), message, {
+ *   add: new KmsMrkKeyring({ client: west, keyIds: [westArn] }),
+ *   remove: [eastArn],
+ * });
+ */
+export async function rekey(keyring, message, options) {
+  const { head, bodyOffset } = await rekeyOf(keyring, message, options, "rekey options", true);
+  const out = new Uint8Array(head.length + message.length - bodyOffset);
+  out.set(head);
+  out.set(message.subarray(bodyOffset), head.length);
+  return out;
+}
+
+/**
+ * Re-keys the head of a message: `head` holds its first bytes, at least up
+ * to the end of the header tag (more is ignored). Returns the new head and
+ * `bodyOffset`, where the unchanged body starts in the old message: the
+ * re-keyed message is `head` followed by the old message from `bodyOffset`.
+ * The body is not read, so it is not checked.
+ *
+ * @example
+ * const { head, bodyOffset } = await rekeyHeader(keyring, firstBytes, { add: newKeyring });
+ * // S3: upload `head`, then UploadPartCopy with CopySourceRange `bytes=${bodyOffset}-`.
+ */
+export async function rekeyHeader(keyring, head, options) {
+  return rekeyOf(keyring, head, options, "rekeyHeader options", false);
 }
 
 // ------------------------------------------------------ testing (internal)
@@ -709,7 +811,7 @@ export function encryptStreamWith(keyring, options) {
  * injected data key and wrapping IV. Reusing these values destroys security.
  */
 export async function encryptRecordWith(keyring, item, options) {
-  recordOptions(options, "encryptRecordWith options", [...ENCRYPT_RECORD_OPTIONS, ...INJECTED_OPTIONS]);
+  knownOptions(options, "encryptRecordWith options", [...ENCRYPT_RECORD_OPTIONS, ...INJECTED_OPTIONS]);
   return encryptRecordOf(keyring, item, options, injectedOf(options));
 }
 

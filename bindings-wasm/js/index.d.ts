@@ -347,3 +347,50 @@ export function encryptRecord(keyring: Keyring, item: ItemInput, options: Encryp
  * const item = await decryptRecord(keyring, Item!, { tableName: TableName, partitionKey: "employeeId" });
  */
 export function decryptRecord(keyring: Keyring, item: ItemInput, options: DecryptRecordOptions): Promise<Item>;
+
+// ---------------------------------------------------------------- re-keying
+
+export interface RekeyOptions {
+  /** Wrap the data key with every key of this keyring too (KMS `Encrypt` per key, or raw AES locally). */
+  add?: KmsMrkKeyring | RawAesKeyring | null;
+  /**
+   * Drop the encrypted data keys of these keys: KMS key ARNs (exact match,
+   * see `matchReplicas`) or raw AES key names. Each must be in the message,
+   * and at least one encrypted data key must remain (else `InvalidArgument`).
+   */
+  remove?: readonly string[] | null;
+  /** Pairs the message's encryption context must hold (checked, never changed). */
+  encryptionContext?: EncryptionContext;
+  /** Removing a multi-Region key ARN also removes its replicas' encrypted data keys. Default false. */
+  matchReplicas?: boolean;
+}
+
+/**
+ * Re-keys a message without touching its body: finds the data key with
+ * `keyring` (as decrypt does), wraps it with the keys of `add`, drops the
+ * encrypted data keys of `remove`, and writes a new header and header tag;
+ * the frames stay byte for byte. Not revocation: old copies still open with
+ * the old keys. Unknown option names throw a TypeError.
+ *
+ * @example
+ * const rekeyed = await rekey(new KmsMrkKeyring({ client: east, keyIds: [eastArn] }), message, {
+ *   add: new KmsMrkKeyring({ client: west, keyIds: [westArn] }),
+ *   remove: [eastArn],
+ * });
+ */
+export function rekey(keyring: Keyring, message: Uint8Array, options?: RekeyOptions): Promise<Uint8Array>;
+
+/**
+ * Re-keys only the head of a message: `head` holds its first bytes, at
+ * least up to the end of the header tag (more is ignored). The re-keyed
+ * message is the returned `head` followed by the old message from
+ * `bodyOffset` (for example an S3 copy with a byte range); the body is not read.
+ *
+ * @example
+ * const { head, bodyOffset } = await rekeyHeader(keyring, firstBytes, { add: newKeyring });
+ */
+export function rekeyHeader(
+  keyring: Keyring,
+  head: Uint8Array,
+  options?: RekeyOptions,
+): Promise<{ head: Uint8Array; bodyOffset: number }>;

@@ -17,4 +17,6 @@ export {
   Action,
   encryptRecord,
   decryptRecord,
+  rekey,
+  rekeyHeader,
 } from "./api.js";

@@ -15,6 +15,8 @@
 //! - [`DataKeyBox`]: an unwrapped data key, kept inside wasm memory;
 //! - [`RecordEncryptPlan`] / [`RecordDecryptPlan`]: records (DynamoDB
 //!   items), whose KMS sessions the same [`Keyring`] makes (module `record`);
+//! - [`MessageRekey`]: re-keying a message, a decrypt session then a wrap
+//!   session between the core's steps (module `rekey`);
 //! - free functions for identifiers and `inspect`.
 //!
 //! Every fallible export returns `Result<_, JsValue>`; the error value is a
@@ -35,8 +37,10 @@ use mrkenv::{
 };
 
 mod record;
+mod rekey;
 
 pub use record::{RecordDecryptPlan, RecordEncryptPlan};
+pub use rekey::MessageRekey;
 
 type JsResult<T> = Result<T, JsValue>;
 

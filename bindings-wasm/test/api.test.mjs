@@ -83,6 +83,8 @@ test("exports exactly the public names", () => {
     "isMrk",
     "mrkMatch",
     "parseArn",
+    "rekey",
+    "rekeyHeader",
   ]);
 });
 

@@ -608,3 +608,17 @@ fn streaming_checks_the_framing_and_header_only_needs_only_the_head() {
     rekeyer.set_data_key(DataKey::new(DATA_KEY)).unwrap();
     assert!(rekeyer.needs_added_keys());
 }
+
+#[test]
+fn a_plan_checks_the_framing_of_a_body_for_sans_io_hosts() {
+    let old = message(5000, &[]);
+    let plan = RekeyPlan::new(&old, &add(raw("b", 2))).unwrap();
+    let body = &old[plan.body_offset()..];
+    plan.check_body(body).unwrap();
+    let err = plan.check_body(&body[..body.len() - 1]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MalformedMessage);
+    let mut longer = body.to_vec();
+    longer.push(0);
+    let err = plan.check_body(&longer).unwrap_err();
+    assert_eq!(err.to_string(), "1 trailing byte(s) after the final frame");
+}

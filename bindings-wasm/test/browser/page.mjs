@@ -17,6 +17,8 @@ import {
   isMrk,
   mrkMatch,
   parseArn,
+  rekey,
+  rekeyHeader,
 } from "mrkenv";
 import { encryptRecordWith, encryptWith } from "mrkenv/testing";
 
@@ -116,6 +118,22 @@ const tests = {
     const other = "arn:aws:kms:us-west-2:111122223333:key/mrk-00000000000000000000000000000000";
     const e = await rejectsWith(decrypt(new KmsMrkKeyring({ client: kms, keyIds: [other] }), message), "NoDecryptableKey");
     check(e.errors.length === 1 && e.errors[0].keyId === EAST, JSON.stringify(e.errors));
+  },
+  async "re-key: MRK east replaced by a raw AES key, frames unchanged, header-only form agrees"() {
+    const kms = fakeKms();
+    const east = new KmsMrkKeyring({ client: kms, keyIds: [EAST] });
+    const message = await encrypt(east, crypto.getRandomValues(new Uint8Array(5000)), { frameLength: 1024 });
+    const keyring = new RawAesKeyring({ keyNamespace: "ns", keyName: "k2", wrappingKey: crypto.getRandomValues(new Uint8Array(32)) });
+    const rekeyed = await rekey(east, message, { add: keyring, remove: [EAST] });
+    const { head, bodyOffset } = await rekeyHeader(keyring, rekeyed);
+    const old = await rekeyHeader(east, message);
+    check(eq(rekeyed.subarray(bodyOffset), message.subarray(old.bodyOffset)), "frames differ");
+    check(eq(head, rekeyed.subarray(0, bodyOffset)), "an unchanged re-key gives the same head");
+    check(inspect(rekeyed).encryptedDataKeys.map((k) => k.providerInfo).join() === "k2", "EDKs");
+    const { plaintext } = await decrypt(keyring, rekeyed);
+    check(eq(plaintext, (await decrypt(east, message)).plaintext), "plaintext");
+    await rejectsWith(decrypt(east, rekeyed), "NoDecryptableKey");
+    await rejectsWith(rekey(keyring, message), "NoDecryptableKey");
   },
   async "every shared vector decrypts (and re-encrypts byte for byte)"() {
     const names = await (await fetch("/vectors/list.json")).json();

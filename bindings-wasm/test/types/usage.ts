@@ -117,3 +117,21 @@ export async function records(keyring: RawAesKeyring): Promise<void> {
   Action.SIGN_ONLY = "DO_NOTHING";
   void action, value;
 }
+
+// Re-keying messages.
+import { rekey, rekeyHeader, type RekeyOptions } from "mrkenv";
+
+export async function rekeying(strict: KmsMrkKeyring, raw: RawAesKeyring, discovery: KmsMrkDiscoveryKeyring): Promise<void> {
+  const message = new Uint8Array(0);
+  const options: RekeyOptions = { add: raw, remove: strict.keyIds, encryptionContext: { a: "b" }, matchReplicas: true };
+  const rekeyed: Uint8Array = await rekey(discovery, message, options);
+  const { head, bodyOffset }: { head: Uint8Array; bodyOffset: number } = await rekeyHeader(strict, message, { add: strict });
+  await rekey(raw, message);
+  // @ts-expect-error a discovery keyring cannot add keys
+  await rekey(raw, message, { add: discovery });
+  // @ts-expect-error remove is a list of key ids
+  await rekey(raw, message, { remove: "arn" });
+  // @ts-expect-error unknown option
+  await rekeyHeader(raw, message, { adds: raw });
+  void rekeyed, head, bodyOffset;
+}

@@ -5,7 +5,6 @@
 use crate::keyring::Keyring;
 use crate::session::{drive, Kms, SessionError};
 
-use super::frames::FrameWalker;
 use super::plan::RekeyPlan;
 use super::rekeyer::Rekeyer;
 use super::RekeyOptions;
@@ -28,9 +27,7 @@ where
 {
     let plan = RekeyPlan::new(message, options)?;
     let body = &message[plan.body_offset()..];
-    let mut walker = FrameWalker::new(plan.header().frame_length);
-    walker.walk(body)?;
-    walker.finish()?;
+    plan.check_body(body)?;
     let head = unlock(plan, keyring, kms, add_kms)?;
     let mut out = Vec::with_capacity(head.len() + body.len());
     out.extend_from_slice(&head);

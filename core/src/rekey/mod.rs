@@ -30,7 +30,8 @@
 //! 1. [`RekeyPlan::new`] reads the old head (prefix, header, header tag
 //!    framing) and checks the options: what is kept, what is added, the
 //!    limits. It exposes the header for the decrypt session
-//!    ([`RekeyPlan::decrypt_session`]).
+//!    ([`RekeyPlan::decrypt_session`]); with the whole message at hand,
+//!    [`RekeyPlan::check_body`] checks the body's framing first.
 //! 2. [`RekeyPlan::verify`] takes the data key, checks the commitment and the
 //!    header tag, and gives a [`VerifiedRekey`], whose
 //!    [`wrap_session`](VerifiedRekey::wrap_session) wraps the data key with

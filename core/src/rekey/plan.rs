@@ -13,6 +13,7 @@ use crate::keyring::{EncryptionMaterials, Keyring};
 use crate::limits::Limits;
 use crate::session::{DecryptSession, EncryptSession};
 
+use super::frames::FrameWalker;
 use super::{edk_matches, RekeyOptions};
 
 /// Step 1 of a re-key: the old head, read and checked, and what the new
@@ -98,6 +99,16 @@ impl RekeyPlan {
     /// Where the body (the first frame) starts in the old message.
     pub fn body_offset(&self) -> usize {
         self.body_offset
+    }
+
+    /// Checks the framing of `body`, the old message from
+    /// [`body_offset`](Self::body_offset) to its end, as the whole-message
+    /// re-key does before any KMS call: frame heads in sequence, lengths,
+    /// one final frame, nothing after it. Frame tags are not verified.
+    pub fn check_body(&self, body: &[u8]) -> Result<(), Error> {
+        let mut walker = FrameWalker::new(self.header.frame_length);
+        walker.walk(body)?;
+        walker.finish()
     }
 
     /// The encrypted data keys the new header keeps, in their order.
