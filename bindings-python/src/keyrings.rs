@@ -11,6 +11,7 @@ use mrkenv::keyring::{
     self as core_keyring, DecryptRequest, EncryptRequest, GenerateDataKeyRequest,
 };
 use mrkenv::record::{self as core_record, DecryptRecordOptions, EncryptRecordOptions, Item};
+use mrkenv::rekey::{self as core_rekey, RekeyOptions, Rekeyer};
 use mrkenv::session::{driver, HostError, Kms, KmsOutput};
 use mrkenv::{DataKey, EncryptionContext, EncryptionMaterials, Header, Keyring, Limits};
 use pyo3::exceptions::{PyException, PyTypeError};
@@ -364,6 +365,69 @@ impl<'a> KeyringArg<'a> {
     ) -> PyResult<Item> {
         let mut kms = ClientKms { py, kms: self.kms };
         core_record::decrypt_record(item, self.keyring, &mut kms, options)
+            .map_err(|e| session_error(py, e))
+    }
+    /// The core keyring (cloned into [`RekeyOptions::add`]).
+    pub fn core(&self) -> &Keyring {
+        self.keyring
+    }
+
+    /// The two adapters of a re-key: this keyring's client finds the data
+    /// key, `add`'s client wraps it (none for raw AES or nothing added).
+    fn rekey_kms<'s, 'py>(
+        &'s self,
+        py: Python<'py>,
+        add: Option<&KeyringArg<'s>>,
+    ) -> (ClientKms<'s, 'py>, ClientKms<'s, 'py>) {
+        (
+            ClientKms { py, kms: self.kms },
+            ClientKms {
+                py,
+                kms: add.and_then(|a| a.kms),
+            },
+        )
+    }
+
+    /// Re-keys a whole message: the core's [`core_rekey::rekey_message`],
+    /// its sessions over this keyring's client and `add`'s (the keyring of
+    /// `options.add`).
+    pub fn rekey_message(
+        &self,
+        py: Python<'_>,
+        message: &[u8],
+        add: Option<&KeyringArg<'_>>,
+        options: &RekeyOptions,
+    ) -> PyResult<Vec<u8>> {
+        let (mut kms, mut add_kms) = self.rekey_kms(py, add);
+        core_rekey::rekey_message(message, self.keyring, &mut kms, &mut add_kms, options)
+            .map_err(|e| session_error(py, e))
+    }
+
+    /// Re-keys the head of a message: the core's [`core_rekey::rekey_header`].
+    pub fn rekey_header(
+        &self,
+        py: Python<'_>,
+        head: &[u8],
+        add: Option<&KeyringArg<'_>>,
+        options: &RekeyOptions,
+    ) -> PyResult<(Vec<u8>, usize)> {
+        let (mut kms, mut add_kms) = self.rekey_kms(py, add);
+        core_rekey::rekey_header(head, self.keyring, &mut kms, &mut add_kms, options)
+            .map_err(|e| session_error(py, e))
+    }
+
+    /// The middle of a stream re-key: [`Rekeyer::unlock`] over the same two
+    /// adapters; appends the new head (and what arrived meanwhile) to `out`.
+    pub fn unlock_rekeyer(
+        &self,
+        py: Python<'_>,
+        rekeyer: &mut Rekeyer,
+        add: Option<&KeyringArg<'_>>,
+        out: &mut Vec<u8>,
+    ) -> PyResult<()> {
+        let (mut kms, mut add_kms) = self.rekey_kms(py, add);
+        rekeyer
+            .unlock(self.keyring, &mut kms, &mut add_kms, out)
             .map_err(|e| session_error(py, e))
     }
 }

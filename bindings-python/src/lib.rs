@@ -3,7 +3,8 @@
 //! The Python package `mrkenv` re-exports everything public from here; the
 //! rules (identifiers, MRK matching, the format, the crypto) all live in the
 //! core. This crate converts arguments, calls the user's KMS client (see
-//! [`keyrings`]), streams file objects ([`stream`]) and maps errors once
+//! [`keyrings`]), streams file objects ([`stream`]), re-keys
+//! messages ([`rekey`]) and maps errors once
 //! ([`errors`]). Bulk crypto runs with the GIL released.
 //!
 //! ```python
@@ -16,6 +17,7 @@
 mod errors;
 mod keyrings;
 mod record;
+mod rekey;
 mod stream;
 
 use mrkenv::{DataKey, DecryptOptions, EncryptOptions, EncryptionContext, Limits};
@@ -400,6 +402,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decrypt, m)?)?;
     m.add_function(wrap_pyfunction!(stream::encrypt_stream, m)?)?;
     m.add_function(wrap_pyfunction!(stream::decrypt_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(rekey::rekey, m)?)?;
+    m.add_function(wrap_pyfunction!(rekey::rekey_header, m)?)?;
+    m.add_function(wrap_pyfunction!(rekey::rekey_stream, m)?)?;
     m.add_function(wrap_pyfunction!(inspect, m)?)?;
     m.add_function(wrap_pyfunction!(parse_arn, m)?)?;
     m.add_function(wrap_pyfunction!(is_mrk, m)?)?;

@@ -18,12 +18,12 @@ use crate::keyrings::KeyringArg;
 use crate::{bytes_arg, context_arg, ByteArg, FrameLength};
 
 /// How much `decrypt_stream` reads at a time.
-const DECRYPT_CHUNK: usize = 64 * 1024;
+pub(crate) const DECRYPT_CHUNK: usize = 64 * 1024;
 
 /// Reads up to `n` bytes; an empty result means end of input. `read` may
 /// return `bytes`, `bytearray` or `memoryview` (raw and custom streams do),
 /// and fewer bytes than asked.
-fn read_chunk<'py>(src: &Bound<'py, PyAny>, n: usize) -> PyResult<ByteArg<'py>> {
+pub(crate) fn read_chunk<'py>(src: &Bound<'py, PyAny>, n: usize) -> PyResult<ByteArg<'py>> {
     let chunk = src.call_method1("read", (n,))?;
     if chunk.is_none() {
         return Err(PyValueError::new_err(
@@ -44,7 +44,7 @@ fn read_chunk<'py>(src: &Bound<'py, PyAny>, n: usize) -> PyResult<ByteArg<'py>> 
 
 /// Writes every byte of `data` to `dst`, calling `write` again after a short
 /// write (a raw file's `write` returns the count it took).
-fn write_all(py: Python<'_>, dst: &Bound<'_, PyAny>, data: &[u8]) -> PyResult<()> {
+pub(crate) fn write_all(py: Python<'_>, dst: &Bound<'_, PyAny>, data: &[u8]) -> PyResult<()> {
     let mut at = 0;
     while at < data.len() {
         let written = dst.call_method1("write", (PyBytes::new(py, &data[at..]),))?;

@@ -197,3 +197,82 @@ def test_failure_truncates_stdout_redirected_to_a_file(tmp_path, plaintext_file,
         r = subprocess.run(decrypt, stdout=stdout, stderr=subprocess.PIPE, env=clean_env(), timeout=120)
     assert r.returncode == 1
     assert out.read_bytes() == b"earlier line\n"
+
+
+@pytest.fixture(scope="module")
+def cli_regional_keys(east, west):
+    """(us-east-1, us-west-2) single-Region keys for the rekey command."""
+    return (east.create_key(Description="mrkenv cli rekey east")["KeyMetadata"]["Arn"],
+            west.create_key(Description="mrkenv cli rekey west")["KeyMetadata"]["Arn"])
+
+
+def test_rekey_add_west_then_remove_east(tmp_path, plaintext_file, kms_endpoint, cli_regional_keys):
+    east_key, west_key = cli_regional_keys
+    sealed, added, rekeyed = tmp_path / "a.mrke", tmp_path / "b.mrke", tmp_path / "c.mrke"
+    r = run(["encrypt", "--key-id", east_key, "--context", "tenant=acme", "--frame-length", "4096",
+             "-i", str(plaintext_file), "-o", str(sealed), "--endpoint-url", kms_endpoint], kms_endpoint)
+    assert r.returncode == 0, r.stderr.decode()
+    # The input file last; the added key's client is in the key's Region.
+    r = run(["rekey", "--key-id", east_key, "--add-key", west_key, "--context", "tenant=acme",
+             "--endpoint-url", kms_endpoint, "-o", str(added), str(sealed)], kms_endpoint)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout == b"" and r.stderr == b""
+    r = run(["rekey", "--key-id", west_key, "--remove-key", east_key, "--endpoint-url", kms_endpoint,
+             str(added), "-o", str(rekeyed)], kms_endpoint, module=True)
+    assert r.returncode == 0, r.stderr.decode()
+    summary = json.loads(run(["inspect", str(rekeyed)], kms_endpoint).stdout)
+    assert [(e["key_arn"], e["region"]) for e in summary["encrypted_data_keys"]] == [(west_key, WEST)]
+    assert summary["encryption_context"] == {"tenant": "acme"}
+    # Same size, same tail: only the head changed (one EDK for one EDK).
+    old, new = sealed.read_bytes(), rekeyed.read_bytes()
+    assert old[-200_000:] == new[-200_000:]
+    # Decrypts in us-west-2 (strict and discovery), no longer with the east key alone.
+    for args in (["--key-id", west_key], ["--discovery", "--region", WEST]):
+        r = run(["decrypt", *args, "--endpoint-url", kms_endpoint, "-i", str(rekeyed)], kms_endpoint)
+        assert r.returncode == 0, r.stderr.decode()
+        assert r.stdout == plaintext_file.read_bytes()
+    r = run(["decrypt", "--key-id", east_key, "--endpoint-url", kms_endpoint, "-i", str(rekeyed)], kms_endpoint)
+    assert r.returncode == 1 and r.stdout == b""
+    assert r.stderr.decode().startswith("mrkenv: error: no encrypted data key could be decrypted")
+    # stdin to stdout, discovery in us-west-2, removing by replacing.
+    r = run(["rekey", "--discovery", "--region", WEST, "--add-key", east_key, "--remove-key", west_key,
+             "--endpoint-url", kms_endpoint], kms_endpoint, input=new)
+    assert r.returncode == 0, r.stderr.decode()
+    r = run(["decrypt", "--key-id", east_key, "--endpoint-url", kms_endpoint], kms_endpoint, input=r.stdout)
+    assert r.returncode == 0 and r.stdout == plaintext_file.read_bytes()
+
+
+def test_rekey_failures_write_nothing(tmp_path, plaintext_file, kms_endpoint, cli_regional_keys):
+    east_key, west_key = cli_regional_keys
+    sealed = tmp_path / "a.mrke"
+    r = run(["encrypt", "--key-id", east_key, "--context", "tenant=acme", "--frame-length", "1024",
+             "-i", str(plaintext_file), "-o", str(sealed), "--endpoint-url", kms_endpoint], kms_endpoint)
+    assert r.returncode == 0, r.stderr.decode()
+    truncated = tmp_path / "t.mrke"
+    truncated.write_bytes(sealed.read_bytes()[:-100])
+    out = tmp_path / "out.mrke"
+    before = set(os.listdir(tmp_path))
+    base = ["rekey", "--endpoint-url", kms_endpoint, "-o", str(out)]
+    cases = [
+        # Wrong keyring: the west key has no EDK in the message.
+        (["--key-id", west_key, "--add-key", west_key, str(sealed)], "no encrypted data key could be decrypted"),
+        # Removing every key.
+        (["--key-id", east_key, "--remove-key", east_key, str(sealed)], "would leave no encrypted data key"),
+        (["--key-id", east_key, "--remove-key", west_key, str(sealed)], "cannot remove"),
+        (["--key-id", east_key, "--add-key", west_key, "--context", "tenant=other", str(sealed)], "tenant"),
+        # The new head is written before the truncation shows: the temporary file goes.
+        (["--key-id", east_key, "--add-key", west_key, str(truncated)], "truncated"),
+        (["--key-id", east_key, str(sealed)], "nothing to do"),
+        (["--key-id", east_key, "--discovery", "--add-key", west_key, str(sealed)], "not both"),
+        (["--key-id", east_key, "--add-key", west_key, "--add-key", east_key, str(sealed)], "several Regions"),
+        (["--key-id", east_key, "--add-key", west_key, "-i", str(sealed), str(sealed)], "input file once"),
+    ]
+    for args, needle in cases:
+        out.write_bytes(b"keep me")
+        r = run([*base, *args], kms_endpoint)
+        err = r.stderr.decode()
+        assert r.returncode == 1, (args, err)
+        assert err.startswith("mrkenv: error: ") and err.count("\n") == 1 and needle in err, (args, err)
+        assert out.read_bytes() == b"keep me", args
+    out.unlink()
+    assert set(os.listdir(tmp_path)) == before

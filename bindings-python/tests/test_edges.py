@@ -27,6 +27,9 @@ SIGNATURES = {
     "encrypt_stream": "(src, dst, keyring, *, encryption_context=None, frame_length=65536)",
     "decrypt_stream": "(src, dst, keyring, *, encryption_context=None)",
     "inspect": "(ciphertext)",
+    "rekey": "(message, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False)",
+    "rekey_header": "(head, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False)",
+    "rekey_stream": "(src, dst, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False)",
     "parse_arn": "(s)",
     "is_mrk": "(identifier)",
     "mrk_match": "(a, b)",
@@ -99,6 +102,12 @@ mrkenv.encrypt_stream(Reader(), Writer(), keyring)
 with open(__file__, "rb") as src, open(__file__ + ".out", "wb") as dst:
     mrkenv.decrypt_stream(src, dst, keyring)
 summary = mrkenv.inspect(memoryview(message))
+new_keyring = mrkenv.RawAesKeyring("ns", "other", bytes(32))
+rekeyed: bytes = mrkenv.rekey(message, keyring, add=new_keyring, remove=["name"],
+                              encryption_context={"a": "b"}, match_replicas=False)
+head, body_offset = mrkenv.rekey_header(rekeyed[:4096], new_keyring, remove=("other",), add=keyring)
+spliced: bytes = head + rekeyed[body_offset:]
+mrkenv.rekey_stream(io.BytesIO(rekeyed), Writer(), new_keyring, add=keyring)
 arn: mrkenv.KmsArn = mrkenv.parse_arn("arn:aws:kms:us-east-1:111122223333:alias/x")
 region: str = arn.region
 flag: bool = mrkenv.is_mrk("mrk-1") and mrkenv.mrk_match("mrk-1", "mrk-1") and arn.is_mrk

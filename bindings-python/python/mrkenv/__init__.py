@@ -46,6 +46,9 @@ from ._native import (
     is_mrk,
     mrk_match,
     parse_arn,
+    rekey,
+    rekey_header,
+    rekey_stream,
 )
 from ._record import Action
 
@@ -57,6 +60,9 @@ __all__ = [
     "encrypt_stream",
     "decrypt_stream",
     "inspect",
+    "rekey",
+    "rekey_header",
+    "rekey_stream",
     "encrypt_record",
     "decrypt_record",
     "Action",

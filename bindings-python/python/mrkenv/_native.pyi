@@ -1,6 +1,6 @@
 """Type stubs of the compiled extension ``mrkenv._native`` (re-exported by ``mrkenv``)."""
 
-from typing import Any, Dict, List, Mapping, Optional, Protocol, Union, final
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, Union, final
 
 # No ``__all__`` here or at run time: the public names are listed once, in
 # ``mrkenv.__all__``.
@@ -176,6 +176,62 @@ def inspect(ciphertext: _Bytes) -> Dict[str, Any]:
     ``frame_length``, ``encrypted_data_keys`` (``provider_id``,
     ``provider_info``, ``ciphertext_len``, and for ``aws-kms`` keys
     ``key_arn``, ``region``, ``is_mrk``). A prefix holding the header is enough."""
+
+# A keyring that can add keys in a re-key (a discovery keyring cannot).
+_AddKeyring = Union[KmsMrkKeyring, RawAesKeyring]
+
+def rekey(
+    message: _Bytes,
+    keyring: _Keyring,
+    *,
+    add: Optional[_AddKeyring] = None,
+    remove: Sequence[str] = (),
+    encryption_context: Optional[Mapping[str, str]] = None,
+    match_replicas: bool = False,
+) -> bytes:
+    """Change which keys can open ``message`` without touching its body: the
+    data key is found with ``keyring`` exactly as decrypt does (commitment and
+    header tag verified), wrapped again by every key of ``add`` (KMS
+    ``Encrypt``, or locally for raw AES), and a new header is written with the
+    encrypted data keys of ``remove`` dropped (KMS key ARNs, or raw AES key
+    names; with ``match_replicas`` an MRK ARN also removes its replicas'). The
+    frames are copied byte for byte. At least one encrypted data key must
+    remain and each key to remove must be in the message
+    (``InvalidArgumentError``); ``encryption_context`` pairs must be in the
+    message (``ContextMismatchError``); the context never changes. Not
+    revocation: old copies still open with the old keys."""
+
+def rekey_header(
+    head: _Bytes,
+    keyring: _Keyring,
+    *,
+    add: Optional[_AddKeyring] = None,
+    remove: Sequence[str] = (),
+    encryption_context: Optional[Mapping[str, str]] = None,
+    match_replicas: bool = False,
+) -> Tuple[bytes, int]:
+    """Re-key from the first bytes of a message only (at least up to the end
+    of its header tag; more is ignored): returns ``(new_head, body_offset)``.
+    The re-keyed message is ``new_head + old_message[body_offset:]``; the body
+    is not read, so it is not checked. Same options and checks as
+    :func:`rekey`."""
+
+def rekey_stream(
+    src: _Reader,
+    dst: _Writer,
+    keyring: _Keyring,
+    *,
+    add: Optional[_AddKeyring] = None,
+    remove: Sequence[str] = (),
+    encryption_context: Optional[Mapping[str, str]] = None,
+    match_replicas: bool = False,
+) -> None:
+    """Re-key one message read from ``src`` into ``dst`` in constant memory.
+    Nothing is written until the data key verified and the new head is
+    written; then the frames are copied through unchanged (their framing is
+    checked, not their tags). A failure after that (a truncated body) leaves
+    the new head and earlier frames in ``dst``: write to a temporary file and
+    rename on success. Same options and checks as :func:`rekey`."""
 
 # A DynamoDB item in boto3's low-level client format:
 # ``{"name": {"S": "Andy"}, "age": {"N": "42"}, "photo": {"B": b"..."}}``.

@@ -6,6 +6,9 @@
                    [--frame-length N] [-i IN] [-o OUT]
     mrkenv decrypt (--key-id ARN ... | --discovery [--account ID ...] [--partition P])
                    [--context k=v ...] [-i IN] [-o OUT]
+    mrkenv rekey (--key-id ARN | --discovery [--account ID] [--partition P])
+                 [--add-key ARN ...] [--remove-key ARN ...] [--match-replicas]
+                 [--context k=v ...] [IN | -i IN] [-o OUT]
     mrkenv inspect [FILE]
 
 ``encrypt`` and ``decrypt`` call AWS KMS through boto3 (``pip install
@@ -16,6 +19,14 @@ default. Input and output default to stdin and stdout. An output file is
 written to a temporary file beside it and renamed only on success, so a failure
 never leaves a partial file behind; stdout redirected to a file is truncated
 back on failure.
+
+``rekey`` changes which keys can open a message without touching its body:
+the data key is found the way ``decrypt`` finds it (``--key-id`` or
+``--discovery``), wrapped again by every ``--add-key`` (one KMS keyring, whose
+client is in the Region of those ARNs), and the encrypted data keys of every
+``--remove-key`` are dropped; the frames are copied through unchanged, in
+constant memory. Its options take one value each and repeat
+(``--add-key A --add-key B``), so the input file may come last.
 """
 
 from __future__ import annotations
@@ -218,8 +229,9 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
     _run_stream(args, "encrypt", work)
 
 
-def _cmd_decrypt(args: argparse.Namespace) -> None:
-    context = _parse_context(args.context)
+def _decrypting_keyring(args: argparse.Namespace) -> Any:
+    """The keyring that finds the data key: strict (``--key-id``) or
+    discovery (``--discovery``, in the client's Region), as ``decrypt`` builds it."""
     if args.discovery and args.key_id:
         raise CliError("give either --key-id or --discovery, not both")
     if not args.discovery and not args.key_id:
@@ -229,24 +241,70 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
     if args.partition and not args.account:
         raise CliError("--partition needs at least one --account")
     client = _kms_client(_default_region(args), args.endpoint_url)
-    keyring: Any
     if args.discovery:
         discovery_filter = None
         if args.account:
             discovery_filter = _native.DiscoveryFilter(args.partition or "aws", list(args.account))
-        keyring = _native.KmsMrkDiscoveryKeyring(
+        return _native.KmsMrkDiscoveryKeyring(
             client,
             client.meta.region_name,
             discovery_filter=discovery_filter,
             grant_tokens=args.grant_token,
         )
-    else:
-        keyring = _native.KmsMrkKeyring(client, list(args.key_id), grant_tokens=args.grant_token)
+    return _native.KmsMrkKeyring(client, list(args.key_id), grant_tokens=args.grant_token)
+
+
+def _cmd_decrypt(args: argparse.Namespace) -> None:
+    context = _parse_context(args.context)
+    keyring = _decrypting_keyring(args)
 
     def work(src: IO[bytes], dst: IO[bytes]) -> None:
         _native.decrypt_stream(src, dst, keyring, encryption_context=context)
 
     _run_stream(args, "decrypt", work)
+
+
+def _rekey_add_region(add_keys: Sequence[str], default: str) -> str:
+    """The Region of the KMS client for ``--add-key``: that of the ARNs (one
+    Region: a keyring calls one client), else the decrypting client's."""
+    regions = set()
+    for key_id in add_keys:
+        if key_id.startswith("arn:"):
+            try:
+                regions.add(str(_native.parse_arn(key_id).region))
+            except MrkenvError:
+                pass  # the keyring reports the bad ARN
+    if len(regions) > 1:
+        raise CliError(
+            f"--add-key: the keys are in several Regions ({', '.join(sorted(regions))}); "
+            "a keyring calls one Region's KMS: re-key once per Region"
+        )
+    return regions.pop() if regions else default
+
+
+def _cmd_rekey(args: argparse.Namespace) -> None:
+    if args.file is not None and args.input is not None:
+        raise CliError("give the input file once: IN or -i IN")
+    if args.file is not None:
+        args.input = args.file
+    if not args.add_key and not args.remove_key:
+        raise CliError("nothing to do: give --add-key ARN and/or --remove-key ARN")
+    context = _parse_context(args.context)
+    keyring = _decrypting_keyring(args)
+    add = None
+    if args.add_key:
+        region = _rekey_add_region(args.add_key, keyring.client.meta.region_name)
+        client = keyring.client
+        if region != client.meta.region_name:
+            client = _kms_client(region, args.endpoint_url)
+        add = _native.KmsMrkKeyring(client, list(args.add_key), grant_tokens=args.grant_token)
+    remove = list(args.remove_key or ())
+
+    def work(src: IO[bytes], dst: IO[bytes]) -> None:
+        _native.rekey_stream(src, dst, keyring, add=add, remove=remove,
+                             encryption_context=context, match_replicas=args.match_replicas)
+
+    _run_stream(args, "rekey", work)
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
@@ -271,11 +329,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
-    def kms_options(p: argparse.ArgumentParser) -> None:
+    def kms_options(p: argparse.ArgumentParser, many: Dict[str, Any]) -> None:
         p.add_argument("--region", help="AWS Region of the KMS client (default: from the first key ARN, else boto3's)")
         p.add_argument("--endpoint-url", help="KMS endpoint URL (e.g. a local test endpoint)")
         p.add_argument("--grant-token", action="append", metavar="TOKEN", help="KMS grant token (repeatable)")
-        p.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE",
+        p.add_argument("--context", **many, metavar="KEY=VALUE",
                        help="encryption context pair (repeatable)")
         p.add_argument("-i", "--input", metavar="IN", help="input file (default: stdin)")
         p.add_argument("-o", "--output", metavar="OUT", help="output file (default: stdout)")
@@ -285,7 +343,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="KMS key id or ARN; the first generates the data key (repeatable)")
     enc.add_argument("--frame-length", type=int, default=65536, metavar="N",
                      help="plaintext bytes per frame (default 65536)")
-    kms_options(enc)
+    # Options that take one or more values (`--key-id A B`); rekey's take one
+    # each (`--add-key A --add-key B`) so that its input file may come last.
+    several: Dict[str, Any] = {"action": "extend", "nargs": "+"}
+    kms_options(enc, several)
     enc.set_defaults(func=_cmd_encrypt)
 
     dec = commands.add_parser("decrypt", help="decrypt with KMS keys or KMS discovery")
@@ -296,8 +357,27 @@ def _parser() -> argparse.ArgumentParser:
     dec.add_argument("--account", action="extend", nargs="+", metavar="ID",
                      help="with --discovery: only keys of these accounts")
     dec.add_argument("--partition", metavar="P", help="with --discovery --account: partition (default aws)")
-    kms_options(dec)
+    kms_options(dec, several)
     dec.set_defaults(func=_cmd_decrypt)
+
+    one: Dict[str, Any] = {"action": "append"}
+    rek = commands.add_parser(
+        "rekey", help="change which KMS keys can open a message (the body is copied unchanged)")
+    rek.add_argument("file", nargs="?", metavar="IN", help="message file (default: -i, else stdin)")
+    rek.add_argument("--key-id", **one, metavar="ARN",
+                     help="KMS key ARN that opens the message now (strict; repeatable)")
+    rek.add_argument("--discovery", action="store_true",
+                     help="open it with any KMS key in the client's Region (MRKs from any Region)")
+    rek.add_argument("--account", **one, metavar="ID", help="with --discovery: only keys of this account (repeatable)")
+    rek.add_argument("--partition", metavar="P", help="with --discovery --account: partition (default aws)")
+    rek.add_argument("--add-key", **one, metavar="ARN",
+                     help="wrap the data key with this KMS key too (repeatable; one Region)")
+    rek.add_argument("--remove-key", **one, metavar="ARN",
+                     help="drop the encrypted data key of this KMS key ARN (repeatable)")
+    rek.add_argument("--match-replicas", action="store_true",
+                     help="--remove-key of a multi-Region key also drops its replicas in other Regions")
+    kms_options(rek, one)
+    rek.set_defaults(func=_cmd_rekey)
 
     ins = commands.add_parser("inspect", help="print the header of a message as JSON (no key needed)")
     ins.add_argument("file", nargs="?", metavar="FILE", help="message file (default: stdin)")
