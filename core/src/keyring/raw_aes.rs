@@ -9,13 +9,14 @@
 use std::fmt;
 
 use aes_gcm::{Aes256Gcm, KeyInit};
-use ciborium::value::Value;
 use zeroize::Zeroizing;
 
 use crate::context::{check_context_limits, EncryptionContext};
 use crate::crypto::{aes_gcm_open, aes_gcm_seal, fill_random, DataKey, IV_LEN, KEY_LEN, TAG_LEN};
 use crate::error::{Attempt, Error, KeyringError};
-use crate::format::cbor::{context_value, encode_value};
+use crate::format::cbor::{
+    context_len, string_len, write_context, write_head, write_text, MAJOR_ARRAY,
+};
 use crate::format::{EncryptedDataKey, Header, AWS_KMS_PROVIDER_ID};
 use crate::limits::Limits;
 
@@ -103,12 +104,19 @@ impl RawAesKeyring {
     }
 
     fn aad(&self, context: &EncryptionContext) -> Vec<u8> {
-        encode_value(&Value::Array(vec![
-            Value::Text(RAW_AES_AAD_LABEL.to_string()),
-            Value::Text(self.namespace.clone()),
-            Value::Text(self.name.clone()),
-            context_value(context),
-        ]))
+        let len = 1
+            + string_len(RAW_AES_AAD_LABEL.len())
+            + string_len(self.namespace.len())
+            + string_len(self.name.len())
+            + context_len(context);
+        let mut aad = Vec::with_capacity(len);
+        write_head(&mut aad, MAJOR_ARRAY, 4);
+        write_text(&mut aad, RAW_AES_AAD_LABEL);
+        write_text(&mut aad, &self.namespace);
+        write_text(&mut aad, &self.name);
+        write_context(&mut aad, context);
+        debug_assert_eq!(aad.len(), len, "the AAD length is computed exactly");
+        aad
     }
 
     /// A fresh random data key, wrapped with a random IV.
