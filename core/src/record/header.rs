@@ -178,8 +178,12 @@ impl RecordHeader {
                 expected_attrs.push(name);
             }
         }
+        let mut key = String::with_capacity(64);
         for name in &expected_attrs {
-            if !context.contains_key(&format!("{CONTEXT_ATTRIBUTE_PREFIX}{name}")) {
+            key.clear();
+            key.push_str(CONTEXT_ATTRIBUTE_PREFIX);
+            key.push_str(name);
+            if !context.contains_key(&key) {
                 return Err(malformed(
                     &location,
                     format!("no context entry for attribute {name:?}"),
