@@ -202,19 +202,16 @@ impl Schema {
             ReadError::Indefinite(_) => (self.error)(Problem::NotDeterministic),
             e => self.invalid(self.location, format!("not valid CBOR ({e})")),
         };
-        // The whole item first: well formed, within the nesting bound.
+        // One pass: each value is checked well formed and within the
+        // nesting bound as it is passed over.
         let mut cursor = Cursor::new(bytes);
-        cursor.skip(self.max_depth).map_err(not_cbor)?;
-        if !cursor.rest().is_empty() {
-            return Err(self.invalid(
-                self.location,
-                format!("{} byte(s) after the header map", cursor.rest().len()),
-            ));
-        }
-        let mut cursor = Cursor::new(bytes);
-        let Some(map) = head_of(&mut cursor, MAJOR_MAP) else {
-            return Err(self.invalid(self.location, "expected a CBOR map"));
+        let map = match cursor.peek() {
+            Some(first) if first >> 5 == MAJOR_MAP => cursor.head().map_err(not_cbor)?,
+            Some(_) => return Err(self.invalid(self.location, "expected a CBOR map")),
+            None => return Err(not_cbor(ReadError::End)),
         };
+        // The map itself is one level.
+        let depth = self.max_depth.saturating_sub(1);
         let mut slots: [Option<&[u8]>; 7] = Default::default();
         for _ in 0..map.arg {
             let key = cursor.clone();
@@ -222,17 +219,25 @@ impl Schema {
                 .map(|head| head.arg)
                 .filter(|k| (1..=7).contains(k));
             let Some(index) = index else {
+                // Malformed CBOR is reported as such, not as an unknown key.
+                cursor.skip(depth).map_err(not_cbor)?;
                 return Err(self.invalid(
                     self.location,
                     format!("unknown field {}", describe_key(key)),
                 ));
             };
-            let value = cursor.skip(self.max_depth).map_err(not_cbor)?;
+            let value = cursor.skip(depth).map_err(not_cbor)?;
             let slot = &mut slots[index as usize - 1];
             if slot.is_some() {
                 return Err(self.invalid(self.location, format!("duplicate field {index}")));
             }
             *slot = Some(value);
+        }
+        if !cursor.rest().is_empty() {
+            return Err(self.invalid(
+                self.location,
+                format!("{} byte(s) after the header map", cursor.rest().len()),
+            ));
         }
         Ok(Fields {
             schema: self,

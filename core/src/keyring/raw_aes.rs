@@ -125,9 +125,12 @@ impl RawAesKeyring {
         encryption_context: &EncryptionContext,
         limits: &Limits,
     ) -> Result<EncryptionMaterials, Error> {
-        let data_key = DataKey::generate()?;
-        let mut iv = [0u8; IV_LEN];
-        fill_random(&mut iv)?;
+        // The data key and the IV from one call to the generator.
+        let mut random = Zeroizing::new([0u8; KEY_LEN + IV_LEN]);
+        fill_random(random.as_mut())?;
+        let (data_key, iv) = random.split_at(KEY_LEN);
+        let data_key = DataKey::from_slice(data_key)?;
+        let iv = iv.try_into().expect("IV_LEN bytes");
         self.encryption_materials_with(encryption_context, limits, data_key, iv)
     }
 
@@ -189,10 +192,10 @@ impl RawAesKeyring {
         let aad = self.aad(encryption_context);
         let mut attempts = Vec::new();
         for edk in encrypted_data_keys {
-            let key_id = format!("{}/{}", edk.provider_id, edk.provider_info);
+            let key_id = || format!("{}/{}", edk.provider_id, edk.provider_info);
             if edk.provider_id != self.namespace || edk.provider_info != self.name {
                 attempts.push(Attempt {
-                    key_id,
+                    key_id: key_id(),
                     reason: format!(
                         "skipped: not this keyring's key ({}/{})",
                         self.namespace, self.name
@@ -202,7 +205,7 @@ impl RawAesKeyring {
             }
             if edk.ciphertext.len() != RAW_AES_EDK_LEN {
                 attempts.push(Attempt {
-                    key_id,
+                    key_id: key_id(),
                     reason: format!(
                         "wrapped key is {} bytes, expected {RAW_AES_EDK_LEN}",
                         edk.ciphertext.len()
@@ -220,7 +223,7 @@ impl RawAesKeyring {
                 return DataKey::from_slice(key.as_ref());
             }
             attempts.push(Attempt {
-                key_id,
+                key_id: key_id(),
                 reason:
                     "wrapped key does not authenticate (wrong wrapping key or encryption context)"
                         .to_string(),

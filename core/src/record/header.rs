@@ -147,16 +147,16 @@ impl RecordHeader {
     /// key attribute and each `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`
     /// attribute; key attributes must be signed without encryption.
     fn check_reserved_context(&self) -> Result<(), Error> {
-        let location = field(4);
+        let location = || field(4);
         let context = &self.encryption_context;
         if !context.contains_key(CONTEXT_TABLE) {
-            return Err(malformed(&location, format!("no {CONTEXT_TABLE:?} entry")));
+            return Err(malformed(location(), format!("no {CONTEXT_TABLE:?} entry")));
         }
         let mut expected_attrs: Vec<&str> = Vec::new();
         let pk = context.get(CONTEXT_PARTITION_KEY);
         let Some(pk) = pk else {
             return Err(malformed(
-                &location,
+                location(),
                 format!("no {CONTEXT_PARTITION_KEY:?} entry"),
             ));
         };
@@ -185,7 +185,7 @@ impl RecordHeader {
             key.push_str(name);
             if !context.contains_key(&key) {
                 return Err(malformed(
-                    &location,
+                    location(),
                     format!("no context entry for attribute {name:?}"),
                 ));
             }
@@ -198,7 +198,7 @@ impl RecordHeader {
         expected_attrs.sort_unstable();
         expected_attrs.dedup();
         if reserved != names + expected_attrs.len() {
-            return Err(malformed(&location, "unexpected reserved context entry"));
+            return Err(malformed(location(), "unexpected reserved context entry"));
         }
         Ok(())
     }

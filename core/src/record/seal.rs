@@ -184,6 +184,16 @@ impl EncryptPlan {
         &self.context
     }
 
+    /// Whether the message id is already chosen (by the options).
+    pub(crate) fn has_message_id(&self) -> bool {
+        self.message_id.is_some()
+    }
+
+    /// Chooses the message id (instead of a fresh random one at sealing).
+    pub(crate) fn set_message_id(&mut self, message_id: [u8; MESSAGE_ID_LEN]) {
+        self.message_id = Some(message_id);
+    }
+
     /// The resolved action of every attribute of the item.
     pub fn actions(&self) -> &BTreeMap<String, Action> {
         &self.actions
