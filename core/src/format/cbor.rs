@@ -120,9 +120,34 @@ pub fn read_head(
 
 /// Sorts text keys in CBOR deterministic order (shorter first, then bytewise).
 pub(crate) fn sorted_context(context: &EncryptionContext) -> Vec<(&String, &String)> {
-    let mut pairs: Vec<(&String, &String)> = context.iter().collect();
-    pairs.sort_by(|(a, _), (b, _)| (a.len(), a.as_bytes()).cmp(&(b.len(), b.as_bytes())));
-    pairs
+    in_cbor_order(context.iter().collect(), |(key, _)| key.as_bytes())
+}
+
+/// Orders text or byte strings as deterministic CBOR orders their
+/// encodings: shorter first, then bytewise.
+pub fn cbor_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// `items` in deterministic CBOR order of their `key`s (the order of equal
+/// keys is unspecified).
+///
+/// Every caller sorts through the one non-generic [`sort_keys`], so the
+/// program holds one copy of the sort (it is large, and the wasm build
+/// pays for each copy).
+pub(crate) fn in_cbor_order<'a, T: Copy>(items: Vec<T>, key: impl Fn(T) -> &'a [u8]) -> Vec<T> {
+    let mut keys: Vec<(&[u8], usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (key(*item), i))
+        .collect();
+    sort_keys(&mut keys);
+    keys.into_iter().map(|(_, i)| items[i]).collect()
+}
+
+#[inline(never)]
+fn sort_keys(keys: &mut [(&[u8], usize)]) {
+    keys.sort_unstable_by(|a, b| cbor_order(a.0, b.0));
 }
 
 /// Length of a text or byte string's encoding.

@@ -152,6 +152,7 @@ impl RecordHeader {
         if !context.contains_key(CONTEXT_TABLE) {
             return Err(malformed(location(), format!("no {CONTEXT_TABLE:?} entry")));
         }
+        // The attributes that need an `aws-mrkenv:attr:` entry, each once.
         let mut expected_attrs: Vec<&str> = Vec::new();
         let pk = context.get(CONTEXT_PARTITION_KEY);
         let Some(pk) = pk else {
@@ -160,8 +161,8 @@ impl RecordHeader {
                 format!("no {CONTEXT_PARTITION_KEY:?} entry"),
             ));
         };
-        let keys = [Some(pk), context.get(CONTEXT_SORT_KEY)];
-        for key in keys.into_iter().flatten() {
+        let sk = context.get(CONTEXT_SORT_KEY).filter(|sk| *sk != pk);
+        for key in [Some(pk), sk].into_iter().flatten() {
             match self.signed_attributes.get(key) {
                 Some(Action::SignOnly | Action::SignAndIncludeInEncryptionContext) => {}
                 _ => {
@@ -171,7 +172,10 @@ impl RecordHeader {
                     ))
                 }
             }
-            expected_attrs.push(key);
+            // Listed below when it is SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT.
+            if self.signed_attributes[key] == Action::SignOnly {
+                expected_attrs.push(key);
+            }
         }
         for (name, action) in &self.signed_attributes {
             if *action == Action::SignAndIncludeInEncryptionContext {
@@ -195,8 +199,6 @@ impl RecordHeader {
             .filter(|k| k.starts_with(CONTEXT_PREFIX))
             .count();
         let names = 2 + usize::from(context.contains_key(CONTEXT_SORT_KEY));
-        expected_attrs.sort_unstable();
-        expected_attrs.dedup();
         if reserved != names + expected_attrs.len() {
             return Err(malformed(location(), "unexpected reserved context entry"));
         }

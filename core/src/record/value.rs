@@ -11,7 +11,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::format::cbor::{head_len, string_len, write_head, Cursor, ReadError};
+use crate::format::cbor::{head_len, in_cbor_order, string_len, write_head, Cursor, ReadError};
 pub(crate) use crate::format::cbor::{write_bytes, write_text};
 
 use super::number::Number;
@@ -78,9 +78,7 @@ impl Eq for AttributeValue {}
 
 /// Set elements in their canonical (encoding) order.
 pub(crate) fn canonical_order<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Vec<&'a [u8]> {
-    let mut sorted: Vec<&[u8]> = elements.collect();
-    sorted.sort_unstable_by(|a, b| cbor_order(a, b));
-    sorted
+    in_cbor_order(elements.collect(), |element| element)
 }
 
 use crate::format::cbor::{
@@ -98,7 +96,7 @@ pub fn type_name(code: u8) -> Option<&'static str> {
 /// Orders text or byte strings as deterministic CBOR orders their encodings:
 /// shorter first, then bytewise.
 pub fn cbor_order(a: &[u8], b: &[u8]) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    crate::format::cbor::cbor_order(a, b)
 }
 
 impl AttributeValue {
@@ -427,9 +425,7 @@ fn check_set<'a>(
 
 /// Map entries in deterministic CBOR order of their text keys.
 pub(crate) fn sorted_entries<V>(map: &BTreeMap<String, V>) -> Vec<(&String, &V)> {
-    let mut entries: Vec<(&String, &V)> = map.iter().collect();
-    entries.sort_by(|(a, _), (b, _)| cbor_order(a.as_bytes(), b.as_bytes()));
-    entries
+    in_cbor_order(map.iter().collect(), |(key, _)| key.as_bytes())
 }
 
 fn write_sorted<'a>(out: &mut Vec<u8>, elements: impl Iterator<Item = &'a [u8]>, major: u8) {
