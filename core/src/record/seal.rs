@@ -242,11 +242,9 @@ impl EncryptPlan {
             stored.extend_from_slice(&tag);
             *value = AttributeValue::B(stored);
         }
-        let signed: BTreeMap<String, Action> = self
-            .actions
-            .into_iter()
-            .filter(|(_, action)| action.is_signed())
-            .collect();
+        // In place: collecting into a new map would sort again.
+        let mut signed = self.actions;
+        signed.retain(|_, action| action.is_signed());
         let header = RecordHeader {
             suite,
             message_id,
