@@ -35,7 +35,7 @@ BENCH_REQS := dynamodb-encryption-sdk==3.3.0
 bench: bench-core bench-records
 
 bench-core:
-	$(CARGO) bench -p mrkenv --bench throughput --bench rekey
+	$(CARGO) bench -p mrkenv --bench throughput --bench records --bench rekey
 
 $(BENCH_VENV)/.stamp: Makefile
 	@test -x $(BENCH_PY) || python3 -m venv $(BENCH_VENV)

@@ -1,9 +1,11 @@
 //! The CBOR primitives of the format, in deterministic (shortest) form: heads
 //! written and read one at a time for the streaming pieces (byte string heads,
-//! frame heads), and the deterministic encoding of `ciborium` values shared by
-//! the header and the raw AES wrapping AAD (the encryption context map).
+//! frame heads), strings and the encryption context map written straight
+//! into a buffer (the headers, the raw AES wrapping AAD, records), and a
+//! [`Cursor`] that reads data items from a byte slice without building a
+//! value tree, with an explicit nesting bound.
 
-use ciborium::value::Value;
+use std::fmt;
 
 use crate::context::EncryptionContext;
 use crate::error::FormatError;
@@ -12,8 +14,18 @@ use crate::error::FormatError;
 pub const MAJOR_UNSIGNED: u8 = 0;
 /// CBOR major type 2: byte string.
 pub const MAJOR_BYTES: u8 = 2;
+/// CBOR major type 1: negative integer.
+pub const MAJOR_NEGATIVE: u8 = 1;
+/// CBOR major type 3: text string.
+pub const MAJOR_TEXT: u8 = 3;
 /// CBOR major type 4: array.
 pub const MAJOR_ARRAY: u8 = 4;
+/// CBOR major type 5: map.
+pub const MAJOR_MAP: u8 = 5;
+/// CBOR major type 6: tag.
+pub const MAJOR_TAG: u8 = 6;
+/// CBOR major type 7: simple values and floats.
+pub const MAJOR_SIMPLE: u8 = 7;
 /// CBOR `false`.
 pub const FALSE: u8 = 0xf4;
 /// CBOR `true`.
@@ -108,26 +120,230 @@ pub fn read_head(
 
 /// Sorts text keys in CBOR deterministic order (shorter first, then bytewise).
 pub(crate) fn sorted_context(context: &EncryptionContext) -> Vec<(&String, &String)> {
-    let mut pairs: Vec<(&String, &String)> = context.iter().collect();
-    pairs.sort_by(|(a, _), (b, _)| (a.len(), a.as_bytes()).cmp(&(b.len(), b.as_bytes())));
-    pairs
+    in_cbor_order(context.iter().collect(), |(key, _)| key.as_bytes())
 }
 
-/// The encryption context as a deterministic CBOR map value.
-pub(crate) fn context_value(context: &EncryptionContext) -> Value {
-    Value::Map(
-        sorted_context(context)
-            .into_iter()
-            .map(|(k, v)| (Value::Text(k.clone()), Value::Text(v.clone())))
-            .collect(),
-    )
+/// Orders text or byte strings as deterministic CBOR orders their
+/// encodings: shorter first, then bytewise.
+pub fn cbor_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
-/// Encodes a CBOR value (deterministic when the value was built in order).
-pub(crate) fn encode_value(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    ciborium::into_writer(value, &mut out).expect("writing CBOR to a Vec cannot fail");
-    out
+/// `items` in deterministic CBOR order of their `key`s (the order of equal
+/// keys is unspecified).
+///
+/// Every caller sorts through the one non-generic [`sort_keys`], so the
+/// program holds one copy of the sort (it is large, and the wasm build
+/// pays for each copy).
+pub(crate) fn in_cbor_order<'a, T: Copy>(items: Vec<T>, key: impl Fn(T) -> &'a [u8]) -> Vec<T> {
+    let mut keys: Vec<(&[u8], usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (key(*item), i))
+        .collect();
+    sort_keys(&mut keys);
+    keys.into_iter().map(|(_, i)| items[i]).collect()
+}
+
+#[inline(never)]
+fn sort_keys(keys: &mut [(&[u8], usize)]) {
+    keys.sort_unstable_by(|a, b| cbor_order(a.0, b.0));
+}
+
+/// Length of a text or byte string's encoding.
+pub fn string_len(len: usize) -> usize {
+    head_len(len as u64) + len
+}
+
+/// Appends a text string.
+pub fn write_text(out: &mut Vec<u8>, text: &str) {
+    write_head(out, MAJOR_TEXT, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// Appends a byte string.
+pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_head(out, MAJOR_BYTES, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Length of the encryption context's encoding as a CBOR map.
+pub(crate) fn context_len(context: &EncryptionContext) -> usize {
+    head_len(context.len() as u64)
+        + context
+            .iter()
+            .map(|(k, v)| string_len(k.len()) + string_len(v.len()))
+            .sum::<usize>()
+}
+
+/// Appends the encryption context as a deterministic CBOR map of text to text.
+pub(crate) fn write_context(out: &mut Vec<u8>, context: &EncryptionContext) {
+    write_head(out, MAJOR_MAP, context.len() as u64);
+    for (key, value) in sorted_context(context) {
+        write_text(out, key);
+        write_text(out, value);
+    }
+}
+
+/// Why a [`Cursor`] could not read a data item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    /// The input ends inside the item.
+    End,
+    /// A head that is not well formed (reserved additional information, a
+    /// stray break), at this byte.
+    Syntax(usize),
+    /// An indefinite length, at this byte: never deterministic.
+    Indefinite(usize),
+    /// A text string that is not UTF-8, at this byte.
+    Utf8(usize),
+    /// Arrays, maps and tags nested deeper than the bound.
+    TooDeep,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::End => f.write_str("ends early"),
+            ReadError::Syntax(at) => write!(f, "syntax error at byte {at}"),
+            ReadError::Indefinite(at) => write!(f, "indefinite length at byte {at}"),
+            ReadError::Utf8(at) => write!(f, "invalid UTF-8 at byte {at}"),
+            ReadError::TooDeep => f.write_str("nested too deeply"),
+        }
+    }
+}
+
+/// One CBOR head: major type, additional information and argument (for
+/// major type 7: the simple value or the float's bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Head {
+    /// Major type, 0 to 7.
+    pub major: u8,
+    /// Additional information, 0 to 27.
+    pub info: u8,
+    /// The argument.
+    pub arg: u64,
+}
+
+/// Reads CBOR data items from a byte slice, one head at a time, borrowing
+/// strings from it. Heads need not be shortest (callers that need
+/// deterministic input re-encode and compare); indefinite lengths are
+/// refused.
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Cursor<'a> {
+        Cursor { bytes, at: 0 }
+    }
+
+    /// The bytes not read yet.
+    pub fn rest(&self) -> &'a [u8] {
+        &self.bytes[self.at..]
+    }
+
+    /// The next byte, not consumed.
+    pub fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    /// Reads one head.
+    pub fn head(&mut self) -> Result<Head, ReadError> {
+        let start = self.at;
+        let first = self.peek().ok_or(ReadError::End)?;
+        let (major, info) = (first >> 5, first & 0x1f);
+        let extra = match info {
+            0..=23 => 0,
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
+            31 if (MAJOR_BYTES..=MAJOR_MAP).contains(&major) => {
+                return Err(ReadError::Indefinite(start))
+            }
+            _ => return Err(ReadError::Syntax(start)),
+        };
+        let argument = self
+            .bytes
+            .get(start + 1..start + 1 + extra)
+            .ok_or(ReadError::End)?;
+        let arg = if extra == 0 {
+            u64::from(info)
+        } else {
+            argument.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b))
+        };
+        self.at = start + 1 + extra;
+        Ok(Head { major, info, arg })
+    }
+
+    /// Reads `len` bytes (the content of a string whose head was read).
+    pub fn take(&mut self, len: u64) -> Result<&'a [u8], ReadError> {
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|len| self.at.checked_add(len))
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or(ReadError::End)?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    /// Reads `len` bytes of UTF-8 text.
+    pub fn text(&mut self, len: u64) -> Result<&'a str, ReadError> {
+        let start = self.at;
+        let taken = self.take(len)?;
+        std::str::from_utf8(taken).map_err(|e| ReadError::Utf8(start + e.valid_up_to()))
+    }
+
+    /// Reads over one whole data item, checking that it is well formed and
+    /// that arrays, maps and tags nest at most `depth` deep; returns its bytes.
+    pub fn skip(&mut self, depth: usize) -> Result<&'a [u8], ReadError> {
+        let start = self.at;
+        self.skip_item(depth)?;
+        Ok(&self.bytes[start..self.at])
+    }
+
+    fn skip_item(&mut self, depth: usize) -> Result<(), ReadError> {
+        let head = self.head()?;
+        let children = match head.major {
+            MAJOR_BYTES => {
+                self.take(head.arg)?;
+                return Ok(());
+            }
+            MAJOR_TEXT => {
+                self.text(head.arg)?;
+                return Ok(());
+            }
+            MAJOR_ARRAY => head.arg,
+            MAJOR_MAP => head.arg.checked_mul(2).ok_or(ReadError::End)?,
+            MAJOR_TAG => 1,
+            _ => return Ok(()),
+        };
+        let depth = depth.checked_sub(1).ok_or(ReadError::TooDeep)?;
+        for _ in 0..children {
+            self.skip_item(depth)?;
+        }
+        Ok(())
+    }
+}
+
+/// The CBOR type of the item starting with byte `first`, in words.
+pub(crate) fn item_type_name(first: u8) -> &'static str {
+    match (first >> 5, first & 0x1f) {
+        (MAJOR_UNSIGNED, _) => "an unsigned integer",
+        (MAJOR_NEGATIVE, _) => "a negative integer",
+        (MAJOR_BYTES, _) => "a byte string",
+        (MAJOR_TEXT, _) => "a text string",
+        (MAJOR_ARRAY, _) => "an array",
+        (MAJOR_MAP, _) => "a map",
+        (MAJOR_TAG, _) => "a tag",
+        (_, 25..=27) => "a float",
+        _ => "a simple value",
+    }
 }
 
 fn major_name(major: u8) -> &'static str {
@@ -184,5 +400,41 @@ mod tests {
             err.to_string(),
             "header: expected a byte string, found CBOR major type 4"
         );
+    }
+
+    #[test]
+    fn the_cursor_checks_items_and_bounds_nesting() {
+        // [[1]]: two levels.
+        let nested = [0x81, 0x81, 0x01];
+        assert_eq!(Cursor::new(&nested).skip(2), Ok(&nested[..]));
+        assert_eq!(Cursor::new(&nested).skip(1), Err(ReadError::TooDeep));
+        // 100 000 nested arrays: refused without exhausting the stack.
+        let hostile = vec![0x81u8; 100_000];
+        assert_eq!(Cursor::new(&hostile).skip(64), Err(ReadError::TooDeep));
+        assert_eq!(
+            Cursor::new(&[0x9f, 0xff]).skip(4),
+            Err(ReadError::Indefinite(0))
+        );
+        assert_eq!(Cursor::new(&[0x82, 0x01]).skip(4), Err(ReadError::End));
+        assert_eq!(
+            Cursor::new(&[0x62, 0xff, 0xfe]).skip(4),
+            Err(ReadError::Utf8(1))
+        );
+        assert_eq!(Cursor::new(&[0x1c]).skip(4), Err(ReadError::Syntax(0)));
+        assert_eq!(Cursor::new(&[0xff]).skip(4), Err(ReadError::Syntax(0)));
+        // A huge declared length is an error, not an allocation.
+        let huge = [0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(Cursor::new(&huge).skip(4), Err(ReadError::End));
+    }
+
+    #[test]
+    fn context_is_written_in_deterministic_order() {
+        let mut context = EncryptionContext::new();
+        context.insert("bb".into(), "2".into());
+        context.insert("c".into(), "1".into());
+        let mut out = Vec::new();
+        write_context(&mut out, &context);
+        assert_eq!(out.len(), context_len(&context));
+        assert_eq!(hex::encode(out), "a26163613162626261 32".replace(' ', ""));
     }
 }

@@ -8,14 +8,16 @@
 //! name of field 6 (the one field each header keeps to itself), its version
 //! and how a [`Problem`] becomes that header's error.
 
-use ciborium::value::{Integer, Value};
-
 use crate::context::{check_context_limits, EncryptionContext};
 use crate::crypto::{Suite, KEY_LEN, MESSAGE_ID_LEN};
 use crate::error::Error;
 use crate::limits::Limits;
 
-use super::cbor::{context_value, encode_value};
+use super::cbor::{
+    context_len, head_len, item_type_name, string_len, write_bytes, write_context, write_head,
+    write_text, Cursor, Head, ReadError, MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NEGATIVE,
+    MAJOR_TEXT, MAJOR_UNSIGNED,
+};
 use super::EncryptedDataKey;
 
 /// What is wrong with a header, before its [`Schema`] turns it into an error.
@@ -70,15 +72,52 @@ pub(crate) struct Leading {
     pub encrypted_data_keys: Vec<EncryptedDataKey>,
 }
 
-/// The fields of one header map, by key, each until it is taken.
-pub(crate) struct Fields<'s> {
+/// The fields of one header map, by key, each as the bytes of its value
+/// (a well-formed data item) until it is taken.
+pub(crate) struct Fields<'s, 'a> {
     schema: &'s Schema,
-    slots: [Option<Value>; 7],
+    slots: [Option<&'a [u8]>; 7],
 }
 
-/// An unsigned integer value.
-pub(crate) fn int(value: u64) -> Value {
-    Value::Integer(Integer::from(value))
+/// The value of one field: a cursor over its bytes, and its first byte.
+struct FieldValue<'a> {
+    cursor: Cursor<'a>,
+    first: u8,
+}
+
+impl<'a> FieldValue<'a> {
+    fn new(bytes: &'a [u8]) -> FieldValue<'a> {
+        FieldValue {
+            cursor: Cursor::new(bytes),
+            first: bytes.first().copied().unwrap_or(0xff),
+        }
+    }
+
+    /// The CBOR type of the value, in words.
+    fn type_name(&self) -> &'static str {
+        item_type_name(self.first)
+    }
+}
+
+/// Reads the next head if it has major type `major`; the item was checked
+/// well formed when the map was read, so any other outcome is `None`.
+pub(crate) fn head_of(cursor: &mut Cursor<'_>, major: u8) -> Option<Head> {
+    if cursor.peek()? >> 5 != major {
+        return None;
+    }
+    cursor.head().ok()
+}
+
+/// Reads the next item if it is a text string.
+pub(crate) fn text_of<'a>(cursor: &mut Cursor<'a>) -> Option<&'a str> {
+    let head = head_of(cursor, MAJOR_TEXT)?;
+    cursor.text(head.arg).ok()
+}
+
+/// Reads the next item if it is a byte string.
+pub(crate) fn bytes_of<'a>(cursor: &mut Cursor<'a>) -> Option<&'a [u8]> {
+    let head = head_of(cursor, MAJOR_BYTES)?;
+    cursor.take(head.arg).ok()
 }
 
 impl Schema {
@@ -98,78 +137,107 @@ impl Schema {
     }
 
     /// The deterministic encoding of a header map: the shared fields, and
-    /// `field6` as this header's own.
+    /// field 6 as this header's own, `field6_len` bytes written by `field6`.
+    #[allow(clippy::too_many_arguments)]
     pub fn encode(
         &self,
         suite: Suite,
         message_id: &[u8; MESSAGE_ID_LEN],
         context: &EncryptionContext,
         edks: &[EncryptedDataKey],
-        field6: Value,
+        field6_len: usize,
+        field6: impl FnOnce(&mut Vec<u8>),
         commitment: &[u8; KEY_LEN],
     ) -> Vec<u8> {
-        let edks = edks
-            .iter()
-            .map(|edk| {
-                Value::Array(vec![
-                    Value::Text(edk.provider_id.clone()),
-                    Value::Text(edk.provider_info.clone()),
-                    Value::Bytes(edk.ciphertext.clone()),
-                ])
-            })
-            .collect();
-        encode_value(&Value::Map(vec![
-            (int(1), int(self.version.into())),
-            (int(2), int(suite.id().into())),
-            (int(3), Value::Bytes(message_id.to_vec())),
-            (int(4), context_value(context)),
-            (int(5), Value::Array(edks)),
-            (int(6), field6),
-            (int(7), Value::Bytes(commitment.to_vec())),
-        ]))
+        let edks_len = head_len(edks.len() as u64)
+            + edks
+                .iter()
+                .map(|edk| {
+                    1 + string_len(edk.provider_id.len())
+                        + string_len(edk.provider_info.len())
+                        + string_len(edk.ciphertext.len())
+                })
+                .sum::<usize>();
+        // The map head, seven one-byte keys, then the values.
+        let len = 8
+            + head_len(self.version.into())
+            + head_len(suite.id().into())
+            + string_len(MESSAGE_ID_LEN)
+            + context_len(context)
+            + edks_len
+            + field6_len
+            + string_len(KEY_LEN);
+        let mut out = Vec::with_capacity(len);
+        write_head(&mut out, MAJOR_MAP, 7);
+        write_head(&mut out, MAJOR_UNSIGNED, 1);
+        write_head(&mut out, MAJOR_UNSIGNED, self.version.into());
+        write_head(&mut out, MAJOR_UNSIGNED, 2);
+        write_head(&mut out, MAJOR_UNSIGNED, suite.id().into());
+        write_head(&mut out, MAJOR_UNSIGNED, 3);
+        write_bytes(&mut out, message_id);
+        write_head(&mut out, MAJOR_UNSIGNED, 4);
+        write_context(&mut out, context);
+        write_head(&mut out, MAJOR_UNSIGNED, 5);
+        write_head(&mut out, MAJOR_ARRAY, edks.len() as u64);
+        for edk in edks {
+            write_head(&mut out, MAJOR_ARRAY, 3);
+            write_text(&mut out, &edk.provider_id);
+            write_text(&mut out, &edk.provider_info);
+            write_bytes(&mut out, &edk.ciphertext);
+        }
+        write_head(&mut out, MAJOR_UNSIGNED, 6);
+        field6(&mut out);
+        write_head(&mut out, MAJOR_UNSIGNED, 7);
+        write_bytes(&mut out, commitment);
+        debug_assert_eq!(out.len(), len, "the header length is computed exactly");
+        out
     }
 
     /// Reads `bytes` as one CBOR map with nothing after it, whose keys are
     /// the unsigned integers 1 to 7, each at most once (§7.1 step 6.2 for
     /// the CBOR, 6.3 for the keys). Missing keys are left to
     /// [`Fields::require_all`] or [`Fields::take`].
-    pub fn read(&self, bytes: &[u8]) -> Result<Fields<'_>, Error> {
-        let mut reader = bytes;
-        let value: Value =
-            ciborium::de::from_reader_with_recursion_limit(&mut reader, self.max_depth).map_err(
-                |e| {
-                    self.invalid(
-                        self.location,
-                        format!("not valid CBOR ({})", cbor_problem(&e)),
-                    )
-                },
-            )?;
-        if !reader.is_empty() {
-            return Err(self.invalid(
-                self.location,
-                format!("{} byte(s) after the header map", reader.len()),
-            ));
-        }
-        let Value::Map(entries) = value else {
-            return Err(self.invalid(self.location, "expected a CBOR map"));
+    pub fn read<'a>(&self, bytes: &'a [u8]) -> Result<Fields<'_, 'a>, Error> {
+        let not_cbor = |e: ReadError| match e {
+            ReadError::Indefinite(_) => (self.error)(Problem::NotDeterministic),
+            e => self.invalid(self.location, format!("not valid CBOR ({e})")),
         };
-        let mut slots: [Option<Value>; 7] = Default::default();
-        for (key, value) in entries {
-            let index = match &key {
-                Value::Integer(i) => u64::try_from(*i).ok().filter(|k| (1..=7).contains(k)),
-                _ => None,
-            };
+        // One pass: each value is checked well formed and within the
+        // nesting bound as it is passed over.
+        let mut cursor = Cursor::new(bytes);
+        let map = match cursor.peek() {
+            Some(first) if first >> 5 == MAJOR_MAP => cursor.head().map_err(not_cbor)?,
+            Some(_) => return Err(self.invalid(self.location, "expected a CBOR map")),
+            None => return Err(not_cbor(ReadError::End)),
+        };
+        // The map itself is one level.
+        let depth = self.max_depth.saturating_sub(1);
+        let mut slots: [Option<&[u8]>; 7] = Default::default();
+        for _ in 0..map.arg {
+            let key = cursor.clone();
+            let index = head_of(&mut cursor, MAJOR_UNSIGNED)
+                .map(|head| head.arg)
+                .filter(|k| (1..=7).contains(k));
             let Some(index) = index else {
+                // Malformed CBOR is reported as such, not as an unknown key.
+                cursor.skip(depth).map_err(not_cbor)?;
                 return Err(self.invalid(
                     self.location,
-                    format!("unknown field {}", describe_key(&key)),
+                    format!("unknown field {}", describe_key(key)),
                 ));
             };
+            let value = cursor.skip(depth).map_err(not_cbor)?;
             let slot = &mut slots[index as usize - 1];
             if slot.is_some() {
                 return Err(self.invalid(self.location, format!("duplicate field {index}")));
             }
             *slot = Some(value);
+        }
+        if !cursor.rest().is_empty() {
+            return Err(self.invalid(
+                self.location,
+                format!("{} byte(s) after the header map", cursor.rest().len()),
+            ));
         }
         Ok(Fields {
             schema: self,
@@ -188,7 +256,7 @@ impl Schema {
     }
 }
 
-impl Fields<'_> {
+impl<'a> Fields<'_, 'a> {
     /// Fails with the first missing field, if any (§7.1 step 6.3).
     pub fn require_all(&self) -> Result<(), Error> {
         match self.slots.iter().position(Option::is_none) {
@@ -197,8 +265,9 @@ impl Fields<'_> {
         }
     }
 
-    /// Field `key`'s value, or an error if the map has no such field.
-    pub fn take(&mut self, key: usize) -> Result<Value, Error> {
+    /// The bytes of field `key`'s value, or an error if the map has no such
+    /// field.
+    pub fn take(&mut self, key: usize) -> Result<&'a [u8], Error> {
         self.slots[key - 1].take().ok_or_else(|| self.missing(key))
     }
 
@@ -232,16 +301,14 @@ impl Fields<'_> {
 
     /// Field `key` as an unsigned integer.
     pub fn uint(&mut self, key: usize) -> Result<u64, Error> {
-        let value = self.take(key)?;
-        if let Value::Integer(i) = value {
-            if let Ok(v) = u64::try_from(i) {
-                return Ok(v);
-            }
+        let mut value = FieldValue::new(self.take(key)?);
+        match head_of(&mut value.cursor, MAJOR_UNSIGNED) {
+            Some(head) => Ok(head.arg),
+            None => Err(self.schema.invalid(
+                self.schema.field(key),
+                format!("must be an unsigned integer, found {}", value.type_name()),
+            )),
         }
-        Err(self.schema.invalid(
-            self.schema.field(key),
-            format!("must be an unsigned integer, found {}", type_name(&value)),
-        ))
     }
 
     fn missing(&self, key: usize) -> Error {
@@ -251,16 +318,17 @@ impl Fields<'_> {
 
     fn array32(&mut self, key: usize) -> Result<[u8; 32], Error> {
         let schema = self.schema;
-        match self.take(key)? {
-            Value::Bytes(bytes) => bytes.as_slice().try_into().map_err(|_| {
+        let mut value = FieldValue::new(self.take(key)?);
+        match bytes_of(&mut value.cursor) {
+            Some(bytes) => bytes.try_into().map_err(|_| {
                 schema.invalid(
                     schema.field(key),
                     format!("must be 32 bytes, found {}", bytes.len()),
                 )
             }),
-            other => Err(schema.invalid(
+            None => Err(schema.invalid(
                 schema.field(key),
-                format!("must be a byte string, found {}", type_name(&other)),
+                format!("must be a byte string, found {}", value.type_name()),
             )),
         }
     }
@@ -268,20 +336,21 @@ impl Fields<'_> {
     fn context(&mut self, limits: &Limits) -> Result<EncryptionContext, Error> {
         let schema = self.schema;
         let not_text = || schema.invalid(schema.field(4), "must be a map of text to text");
-        let Value::Map(entries) = self.take(4)? else {
+        let mut cursor = Cursor::new(self.take(4)?);
+        let Some(map) = head_of(&mut cursor, MAJOR_MAP) else {
             return Err(not_text());
         };
         Limits::check(
             "encryption context entries",
             limits.max_context_entries,
-            entries.len(),
+            usize::try_from(map.arg).unwrap_or(usize::MAX),
         )?;
         let mut context = EncryptionContext::new();
-        for (key, value) in entries {
-            let (Value::Text(key), Value::Text(value)) = (key, value) else {
+        for _ in 0..map.arg {
+            let (Some(key), Some(value)) = (text_of(&mut cursor), text_of(&mut cursor)) else {
                 return Err(not_text());
             };
-            if context.insert(key.clone(), value).is_some() {
+            if context.insert(key.to_string(), value.to_string()).is_some() {
                 return Err(schema.invalid(schema.field(4), format!("duplicate key {key:?}")));
             }
         }
@@ -291,42 +360,42 @@ impl Fields<'_> {
 
     fn edks(&mut self, limits: &Limits) -> Result<Vec<EncryptedDataKey>, Error> {
         let schema = self.schema;
-        let Value::Array(items) = self.take(5)? else {
+        let mut cursor = Cursor::new(self.take(5)?);
+        let Some(array) = head_of(&mut cursor, MAJOR_ARRAY) else {
             return Err(schema.invalid(schema.field(5), "must be an array"));
         };
-        if items.is_empty() {
+        if array.arg == 0 {
             return Err(schema.invalid(schema.field(5), "must hold at least one key"));
         }
         // The limit comes before the list is built.
-        limits.check_encrypted_data_keys(items.len())?;
-        let mut edks = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            let location = format!("{} {}", schema.edk_location, i + 1);
-            let Value::Array(parts) = item else {
-                return Err(schema.invalid(location, "must be an array of 3 items"));
+        limits.check_encrypted_data_keys(usize::try_from(array.arg).unwrap_or(usize::MAX))?;
+        let mut edks = Vec::with_capacity(array.arg as usize);
+        for i in 0..array.arg {
+            let invalid = |problem: &str| {
+                schema.invalid(format!("{} {}", schema.edk_location, i + 1), problem)
             };
-            let Ok::<[Value; 3], _>([provider_id, provider_info, ciphertext]) = parts.try_into()
-            else {
-                return Err(schema.invalid(location, "must be an array of 3 items"));
-            };
-            let (Value::Text(provider_id), Value::Text(provider_info), Value::Bytes(ciphertext)) =
-                (provider_id, provider_info, ciphertext)
-            else {
-                return Err(schema.invalid(
-                    location,
+            if head_of(&mut cursor, MAJOR_ARRAY).map(|head| head.arg) != Some(3) {
+                return Err(invalid("must be an array of 3 items"));
+            }
+            let (Some(provider_id), Some(provider_info), Some(ciphertext)) = (
+                text_of(&mut cursor),
+                text_of(&mut cursor),
+                bytes_of(&mut cursor),
+            ) else {
+                return Err(invalid(
                     "must be [provider id (text), provider info (text), ciphertext (bytes)]",
                 ));
             };
             if provider_id.is_empty() {
-                return Err(schema.invalid(location, "provider id is empty"));
+                return Err(invalid("provider id is empty"));
             }
             if ciphertext.is_empty() {
-                return Err(schema.invalid(location, "ciphertext is empty"));
+                return Err(invalid("ciphertext is empty"));
             }
             edks.push(EncryptedDataKey {
-                provider_id,
-                provider_info,
-                ciphertext,
+                provider_id: provider_id.to_string(),
+                provider_info: provider_info.to_string(),
+                ciphertext: ciphertext.to_vec(),
             });
         }
         Ok(edks)
@@ -335,42 +404,19 @@ impl Fields<'_> {
 
 /// A map key of the header, for an error message: a number as a number, a
 /// text as quoted text (cut when long), anything else by its type.
-fn describe_key(key: &Value) -> String {
-    match key {
-        Value::Integer(i) => i128::from(*i).to_string(),
-        Value::Text(text) if text.chars().count() > 40 => {
-            format!("{:?}...", text.chars().take(40).collect::<String>())
-        }
-        Value::Text(text) => format!("{text:?}"),
-        other => type_name(other).to_string(),
-    }
-}
-
-/// The CBOR type of a value, in words.
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Integer(i) if i128::from(*i) < 0 => "a negative integer",
-        Value::Integer(_) => "an unsigned integer",
-        Value::Bytes(_) => "a byte string",
-        Value::Text(_) => "a text string",
-        Value::Array(_) => "an array",
-        Value::Map(_) => "a map",
-        Value::Tag(..) => "a tag",
-        Value::Float(_) => "a float",
-        Value::Bool(_) | Value::Null => "a simple value",
-        _ => "another CBOR type",
-    }
-}
-
-/// Why `ciborium` could not read the bytes, in words.
-fn cbor_problem<T: std::fmt::Debug>(error: &ciborium::de::Error<T>) -> String {
-    match error {
-        ciborium::de::Error::Io(_) => "ends early".to_string(),
-        ciborium::de::Error::Syntax(offset) => format!("syntax error at byte {offset}"),
-        ciborium::de::Error::Semantic(offset, message) => match offset {
-            Some(offset) => format!("{message} at byte {offset}"),
-            None => message.clone(),
+fn describe_key(mut key: Cursor<'_>) -> String {
+    let first = key.peek().unwrap_or(0xff);
+    let head = key.head();
+    match (first >> 5, head) {
+        (MAJOR_UNSIGNED, Ok(head)) => head.arg.to_string(),
+        (MAJOR_NEGATIVE, Ok(head)) => (-1 - i128::from(head.arg)).to_string(),
+        (MAJOR_TEXT, Ok(head)) => match key.text(head.arg) {
+            Ok(text) if text.chars().count() > 40 => {
+                format!("{:?}...", text.chars().take(40).collect::<String>())
+            }
+            Ok(text) => format!("{text:?}"),
+            Err(_) => item_type_name(first).to_string(),
         },
-        ciborium::de::Error::RecursionLimitExceeded => "nested too deeply".to_string(),
+        _ => item_type_name(first).to_string(),
     }
 }

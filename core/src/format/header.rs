@@ -20,7 +20,8 @@ use crate::crypto::{Suite, KEY_LEN, MESSAGE_ID_LEN};
 use crate::error::{Error, FormatError};
 use crate::limits::{check_frame_length, Limits};
 
-use super::fields::{int, Problem, Schema};
+use super::cbor::{head_len, write_head, MAJOR_UNSIGNED};
+use super::fields::{Problem, Schema};
 use super::VERSION;
 
 /// One encrypted copy of the data key.
@@ -85,7 +86,8 @@ impl Header {
             &self.message_id,
             &self.encryption_context,
             &self.encrypted_data_keys,
-            int(self.frame_length.into()),
+            head_len(self.frame_length.into()),
+            |out| write_head(out, MAJOR_UNSIGNED, self.frame_length.into()),
             &self.commitment,
         )
     }
@@ -219,8 +221,18 @@ fn check_types(bytes: &[u8]) -> Result<(), FormatError> {
 mod tests {
     use ciborium::value::Value;
 
-    use super::super::cbor::{encode_value, sorted_context};
+    use super::super::cbor::sorted_context;
     use super::*;
+
+    fn int(value: u64) -> Value {
+        Value::Integer(value.into())
+    }
+
+    fn encode_value(value: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        ciborium::into_writer(value, &mut out).unwrap();
+        out
+    }
 
     fn sample() -> Header {
         let mut context = EncryptionContext::new();

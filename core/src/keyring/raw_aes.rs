@@ -9,13 +9,14 @@
 use std::fmt;
 
 use aes_gcm::{Aes256Gcm, KeyInit};
-use ciborium::value::Value;
 use zeroize::Zeroizing;
 
 use crate::context::{check_context_limits, EncryptionContext};
 use crate::crypto::{aes_gcm_open, aes_gcm_seal, fill_random, DataKey, IV_LEN, KEY_LEN, TAG_LEN};
 use crate::error::{Attempt, Error, KeyringError};
-use crate::format::cbor::{context_value, encode_value};
+use crate::format::cbor::{
+    context_len, string_len, write_context, write_head, write_text, MAJOR_ARRAY,
+};
 use crate::format::{EncryptedDataKey, Header, AWS_KMS_PROVIDER_ID};
 use crate::limits::Limits;
 
@@ -103,12 +104,19 @@ impl RawAesKeyring {
     }
 
     fn aad(&self, context: &EncryptionContext) -> Vec<u8> {
-        encode_value(&Value::Array(vec![
-            Value::Text(RAW_AES_AAD_LABEL.to_string()),
-            Value::Text(self.namespace.clone()),
-            Value::Text(self.name.clone()),
-            context_value(context),
-        ]))
+        let len = 1
+            + string_len(RAW_AES_AAD_LABEL.len())
+            + string_len(self.namespace.len())
+            + string_len(self.name.len())
+            + context_len(context);
+        let mut aad = Vec::with_capacity(len);
+        write_head(&mut aad, MAJOR_ARRAY, 4);
+        write_text(&mut aad, RAW_AES_AAD_LABEL);
+        write_text(&mut aad, &self.namespace);
+        write_text(&mut aad, &self.name);
+        write_context(&mut aad, context);
+        debug_assert_eq!(aad.len(), len, "the AAD length is computed exactly");
+        aad
     }
 
     /// A fresh random data key, wrapped with a random IV.
@@ -117,9 +125,12 @@ impl RawAesKeyring {
         encryption_context: &EncryptionContext,
         limits: &Limits,
     ) -> Result<EncryptionMaterials, Error> {
-        let data_key = DataKey::generate()?;
-        let mut iv = [0u8; IV_LEN];
-        fill_random(&mut iv)?;
+        // The data key and the IV from one call to the generator.
+        let mut random = Zeroizing::new([0u8; KEY_LEN + IV_LEN]);
+        fill_random(random.as_mut())?;
+        let (data_key, iv) = random.split_at(KEY_LEN);
+        let data_key = DataKey::from_slice(data_key)?;
+        let iv = iv.try_into().expect("IV_LEN bytes");
         self.encryption_materials_with(encryption_context, limits, data_key, iv)
     }
 
@@ -181,10 +192,10 @@ impl RawAesKeyring {
         let aad = self.aad(encryption_context);
         let mut attempts = Vec::new();
         for edk in encrypted_data_keys {
-            let key_id = format!("{}/{}", edk.provider_id, edk.provider_info);
+            let key_id = || format!("{}/{}", edk.provider_id, edk.provider_info);
             if edk.provider_id != self.namespace || edk.provider_info != self.name {
                 attempts.push(Attempt {
-                    key_id,
+                    key_id: key_id(),
                     reason: format!(
                         "skipped: not this keyring's key ({}/{})",
                         self.namespace, self.name
@@ -194,7 +205,7 @@ impl RawAesKeyring {
             }
             if edk.ciphertext.len() != RAW_AES_EDK_LEN {
                 attempts.push(Attempt {
-                    key_id,
+                    key_id: key_id(),
                     reason: format!(
                         "wrapped key is {} bytes, expected {RAW_AES_EDK_LEN}",
                         edk.ciphertext.len()
@@ -212,7 +223,7 @@ impl RawAesKeyring {
                 return DataKey::from_slice(key.as_ref());
             }
             attempts.push(Attempt {
-                key_id,
+                key_id: key_id(),
                 reason:
                     "wrapped key does not authenticate (wrong wrapping key or encryption context)"
                         .to_string(),

@@ -2,6 +2,9 @@
 //! the session driver between them, for hosts that implement
 //! [`Kms`](crate::session::Kms) (Python, C).
 
+use zeroize::Zeroizing;
+
+use crate::crypto::{fill_random, DataKey, IV_LEN, KEY_LEN, MESSAGE_ID_LEN};
 use crate::keyring::Keyring;
 use crate::session::{driver, Kms, SessionError};
 
@@ -17,9 +20,28 @@ pub fn encrypt_record<K: Kms>(
     kms: &mut K,
     options: &EncryptRecordOptions,
 ) -> Result<Item, SessionError<K::Error>> {
-    let plan = encrypt_plan(item, options)?;
-    let materials =
-        driver::encryption_materials(keyring, kms, plan.encryption_context(), &options.limits)?;
+    let mut plan = encrypt_plan(item, options)?;
+    let materials = match keyring {
+        // A raw AES keyring's session is one local call: made here with the
+        // message id, the data key and the wrapping IV from one call to the
+        // generator.
+        Keyring::RawAes(raw) if !plan.has_message_id() => {
+            let mut random = Zeroizing::new([0u8; MESSAGE_ID_LEN + KEY_LEN + IV_LEN]);
+            fill_random(random.as_mut())?;
+            let (message_id, rest) = random.split_at(MESSAGE_ID_LEN);
+            let (data_key, iv) = rest.split_at(KEY_LEN);
+            plan.set_message_id(message_id.try_into().expect("MESSAGE_ID_LEN bytes"));
+            raw.encryption_materials_with(
+                plan.encryption_context(),
+                &options.limits,
+                DataKey::from_slice(data_key)?,
+                iv.try_into().expect("IV_LEN bytes"),
+            )?
+        }
+        _ => {
+            driver::encryption_materials(keyring, kms, plan.encryption_context(), &options.limits)?
+        }
+    };
     Ok(plan.seal(materials)?)
 }
 

@@ -17,12 +17,13 @@
 
 use std::collections::BTreeMap;
 
-use ciborium::value::Value;
-
 use crate::context::EncryptionContext;
 use crate::crypto::{Suite, KEY_LEN, MESSAGE_ID_LEN};
 use crate::error::{Error, RecordError};
-use crate::format::fields::{int, Problem, Schema};
+use crate::format::cbor::{
+    head_len, string_len, write_head, write_text, Cursor, MAJOR_MAP, MAJOR_NEGATIVE, MAJOR_UNSIGNED,
+};
+use crate::format::fields::{head_of, text_of, Problem, Schema};
 use crate::format::EncryptedDataKey;
 use crate::limits::Limits;
 
@@ -95,19 +96,26 @@ fn malformed(location: impl Into<String>, problem: impl Into<String>) -> Error {
 impl RecordHeader {
     /// The deterministic CBOR encoding of the header map.
     pub fn encode(&self) -> Vec<u8> {
-        let signed = sorted_entries(&self.signed_attributes)
-            .into_iter()
-            .map(|(name, action)| {
-                let code = action.code().unwrap_or(0);
-                (Value::Text(name.clone()), int(code.into()))
-            })
-            .collect();
+        let signed = &self.signed_attributes;
+        let code = |action: &Action| u64::from(action.code().unwrap_or(0));
+        let signed_len = head_len(signed.len() as u64)
+            + signed
+                .iter()
+                .map(|(name, action)| string_len(name.len()) + head_len(code(action)))
+                .sum::<usize>();
         SCHEMA.encode(
             self.suite,
             &self.message_id,
             &self.encryption_context,
             &self.encrypted_data_keys,
-            Value::Map(signed),
+            signed_len,
+            |out| {
+                write_head(out, MAJOR_MAP, signed.len() as u64);
+                for (name, action) in sorted_entries(signed) {
+                    write_text(out, name);
+                    write_head(out, MAJOR_UNSIGNED, code(action));
+                }
+            },
             &self.commitment,
         )
     }
@@ -139,21 +147,22 @@ impl RecordHeader {
     /// key attribute and each `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`
     /// attribute; key attributes must be signed without encryption.
     fn check_reserved_context(&self) -> Result<(), Error> {
-        let location = field(4);
+        let location = || field(4);
         let context = &self.encryption_context;
         if !context.contains_key(CONTEXT_TABLE) {
-            return Err(malformed(&location, format!("no {CONTEXT_TABLE:?} entry")));
+            return Err(malformed(location(), format!("no {CONTEXT_TABLE:?} entry")));
         }
+        // The attributes that need an `aws-mrkenv:attr:` entry, each once.
         let mut expected_attrs: Vec<&str> = Vec::new();
         let pk = context.get(CONTEXT_PARTITION_KEY);
         let Some(pk) = pk else {
             return Err(malformed(
-                &location,
+                location(),
                 format!("no {CONTEXT_PARTITION_KEY:?} entry"),
             ));
         };
-        let keys = [Some(pk), context.get(CONTEXT_SORT_KEY)];
-        for key in keys.into_iter().flatten() {
+        let sk = context.get(CONTEXT_SORT_KEY).filter(|sk| *sk != pk);
+        for key in [Some(pk), sk].into_iter().flatten() {
             match self.signed_attributes.get(key) {
                 Some(Action::SignOnly | Action::SignAndIncludeInEncryptionContext) => {}
                 _ => {
@@ -163,17 +172,24 @@ impl RecordHeader {
                     ))
                 }
             }
-            expected_attrs.push(key);
+            // Listed below when it is SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT.
+            if self.signed_attributes[key] == Action::SignOnly {
+                expected_attrs.push(key);
+            }
         }
         for (name, action) in &self.signed_attributes {
             if *action == Action::SignAndIncludeInEncryptionContext {
                 expected_attrs.push(name);
             }
         }
+        let mut key = String::with_capacity(64);
         for name in &expected_attrs {
-            if !context.contains_key(&format!("{CONTEXT_ATTRIBUTE_PREFIX}{name}")) {
+            key.clear();
+            key.push_str(CONTEXT_ATTRIBUTE_PREFIX);
+            key.push_str(name);
+            if !context.contains_key(&key) {
                 return Err(malformed(
-                    &location,
+                    location(),
                     format!("no context entry for attribute {name:?}"),
                 ));
             }
@@ -183,45 +199,49 @@ impl RecordHeader {
             .filter(|k| k.starts_with(CONTEXT_PREFIX))
             .count();
         let names = 2 + usize::from(context.contains_key(CONTEXT_SORT_KEY));
-        expected_attrs.sort_unstable();
-        expected_attrs.dedup();
         if reserved != names + expected_attrs.len() {
-            return Err(malformed(&location, "unexpected reserved context entry"));
+            return Err(malformed(location(), "unexpected reserved context entry"));
         }
         Ok(())
     }
 }
 
-fn as_signed(value: Value, limits: &Limits) -> Result<BTreeMap<String, Action>, Error> {
-    let Value::Map(entries) = value else {
-        return Err(malformed(field(6), "must be a map of text to action codes"));
+fn as_signed(value: &[u8], limits: &Limits) -> Result<BTreeMap<String, Action>, Error> {
+    let not_actions = || malformed(field(6), "must be a map of text to action codes");
+    let mut cursor = Cursor::new(value);
+    let Some(map) = head_of(&mut cursor, MAJOR_MAP) else {
+        return Err(not_actions());
     };
-    if entries.is_empty() {
+    if map.arg == 0 {
         return Err(malformed(field(6), "must list at least one attribute"));
     }
     Limits::check(
         "record attributes",
         limits.max_record_attributes,
-        entries.len(),
+        usize::try_from(map.arg).unwrap_or(usize::MAX),
     )?;
     let mut signed = BTreeMap::new();
-    for (name, code) in entries {
-        let (Value::Text(name), Value::Integer(code)) = (name, code) else {
-            return Err(malformed(field(6), "must be a map of text to action codes"));
+    for _ in 0..map.arg {
+        let Some(name) = text_of(&mut cursor) else {
+            return Err(not_actions());
         };
-        let action = u64::try_from(code)
-            .ok()
-            .and_then(Action::from_code)
-            .ok_or_else(|| {
-                malformed(field(6), format!("attribute {name:?}: unknown action code"))
-            })?;
+        let first = cursor.peek().unwrap_or(0xff);
+        let code = match (first >> 5, cursor.head()) {
+            (MAJOR_UNSIGNED, Ok(head)) => Some(head.arg),
+            // A negative integer is an integer, but no action code.
+            (MAJOR_NEGATIVE, Ok(_)) => None,
+            _ => return Err(not_actions()),
+        };
+        let action = code.and_then(Action::from_code).ok_or_else(|| {
+            malformed(field(6), format!("attribute {name:?}: unknown action code"))
+        })?;
         if name.is_empty() || name.starts_with(RESERVED_ATTRIBUTE_PREFIX) {
             return Err(malformed(
                 field(6),
                 format!("attribute name {name:?} is empty or reserved"),
             ));
         }
-        if signed.insert(name, action).is_some() {
+        if signed.insert(name.to_string(), action).is_some() {
             return Err(malformed(field(6), "duplicate attribute"));
         }
     }
@@ -231,6 +251,7 @@ fn as_signed(value: Value, limits: &Limits) -> Result<BTreeMap<String, Action>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ciborium::value::Value;
 
     fn sample(edks: usize) -> RecordHeader {
         let mut context = EncryptionContext::new();
@@ -289,8 +310,9 @@ mod tests {
         let Value::Map(mut entries) = value else {
             unreachable!()
         };
-        entries.retain(|(k, _)| *k != int(7));
-        let bytes = crate::format::cbor::encode_value(&Value::Map(entries));
+        entries.retain(|(k, _)| *k != Value::Integer(7.into()));
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&Value::Map(entries), &mut bytes).unwrap();
         let err = decode(&bytes).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
     }

@@ -72,19 +72,17 @@ fn take_reserved(item: &mut Item, name: &str) -> Result<Option<Vec<u8>>, Error> 
 /// (`ContextMismatch`), and the required context (`ContextMismatch`).
 pub fn decrypt_plan(mut item: Item, options: &DecryptRecordOptions) -> Result<DecryptPlan, Error> {
     options.check()?;
-    let reserved: Vec<&String> = item
+    let mut reserved = item
         .keys()
         .filter(|name| name.starts_with(RESERVED_ATTRIBUTE_PREFIX))
-        .collect();
-    if reserved.is_empty() {
+        .peekable();
+    if reserved.peek().is_none() {
         if options.allow_plaintext {
             return Ok(DecryptPlan::Plaintext(item));
         }
         return Err(RecordError::NotEncrypted.into());
     }
-    if let Some(unknown) = reserved
-        .iter()
-        .find(|name| **name != HEADER_ATTRIBUTE && **name != TAG_ATTRIBUTE)
+    if let Some(unknown) = reserved.find(|name| *name != HEADER_ATTRIBUTE && *name != TAG_ATTRIBUTE)
     {
         return Err(RecordError::malformed(
             format!("attribute {unknown:?}"),
@@ -110,7 +108,7 @@ pub fn decrypt_plan(mut item: Item, options: &DecryptRecordOptions) -> Result<De
     check_item_limits(&item, &options.limits)?;
     let header = RecordHeader::decode(&header_bytes, &options.limits)?;
     let context = &header.encryption_context;
-    let found = |key: &str| context.get(key).cloned();
+    let found = |key: &str| context.get(key);
     for (what, expected, found) in [
         ("for table", Some(&options.table_name), found(CONTEXT_TABLE)),
         (
@@ -124,11 +122,11 @@ pub fn decrypt_plan(mut item: Item, options: &DecryptRecordOptions) -> Result<De
             found(CONTEXT_SORT_KEY),
         ),
     ] {
-        if expected != found.as_ref() {
+        if expected != found {
             return Err(RecordError::ConfigMismatch {
                 what,
                 expected: expected.cloned(),
-                found,
+                found: found.cloned(),
             }
             .into());
         }
@@ -183,8 +181,12 @@ impl EncryptedRecord {
                 .filter(|(_, a)| **a == Action::SignAndIncludeInEncryptionContext)
                 .map(|(n, _)| n.as_str()),
         );
+        let mut key = String::with_capacity(64);
         for name in in_context {
-            let expected = &context[&format!("{CONTEXT_ATTRIBUTE_PREFIX}{name}")];
+            key.clear();
+            key.push_str(CONTEXT_ATTRIBUTE_PREFIX);
+            key.push_str(name);
+            let expected = &context[&key];
             if context_text(&self.item[name]).as_ref() != Some(expected) {
                 return Err(RecordError::malformed(
                     format!("attribute {name:?}"),
@@ -230,11 +232,15 @@ impl EncryptedRecord {
             }
             let body = stored.len() - TAG_LEN;
             let tag: [u8; TAG_LEN] = stored[body..].try_into().expect("16 bytes");
-            let mut plain = Zeroizing::new(stored[1..body].to_vec());
-            keys.open_attribute(index, name, type_code, &mut plain, &tag)?;
-            let decoded =
-                AttributeValue::decode_content(type_code, &plain, self.limits.max_record_depth)
-                    .map_err(|problem| RecordError::malformed(location(), problem))?;
+            // Decrypted in place; the plaintext is zeroized once decoded.
+            let mut plain = Zeroizing::new(std::mem::take(stored));
+            keys.open_attribute(index, name, type_code, &mut plain[1..body], &tag)?;
+            let decoded = AttributeValue::decode_content(
+                type_code,
+                &plain[1..body],
+                self.limits.max_record_depth,
+            )
+            .map_err(|problem| RecordError::malformed(location(), problem))?;
             *value = decoded;
         }
         Ok(item)

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use zeroize::Zeroizing;
-
 use crate::context::{check_context_limits, EncryptionContext};
-use crate::crypto::{fill_random, Suite, MESSAGE_ID_LEN};
+use crate::crypto::{fill_random, Suite, MESSAGE_ID_LEN, TAG_LEN};
 use crate::error::{Error, LimitError, RecordError};
-use crate::format::cbor::write_head;
+use crate::format::cbor::{
+    head_len, string_len, write_bytes, write_head, write_text, MAJOR_ARRAY, MAJOR_MAP,
+};
 use crate::keyring::EncryptionMaterials;
 use crate::limits::Limits;
 
@@ -18,7 +18,7 @@ use super::action::Action;
 use super::header::RecordHeader;
 use super::keys::RecordKeys;
 use super::options::{check_attribute_name, check_key_action, context_text, key_roles};
-use super::value::{sorted_entries, write_bytes, AttributeValue, Item};
+use super::value::{sorted_entries, AttributeValue, Item};
 use super::{
     EncryptRecordOptions, CONTEXT_ATTRIBUTE_PREFIX, CONTEXT_PARTITION_KEY, CONTEXT_SORT_KEY,
     CONTEXT_TABLE, HEADER_ATTRIBUTE, TAG_ATTRIBUTE,
@@ -156,15 +156,21 @@ pub fn tag_input(
     item: &Item,
     signed: &BTreeMap<String, Action>,
 ) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity(header_bytes.len() + 64 * signed.len() + 8);
-    write_head(&mut out, 4, 2);
-    write_bytes(&mut out, header_bytes);
-    write_head(&mut out, 5, signed.len() as u64);
+    let mut entries = Vec::with_capacity(signed.len());
+    let mut len = 1 + string_len(header_bytes.len()) + head_len(signed.len() as u64);
     for (name, _) in sorted_entries(signed) {
         let value = item
             .get(name)
             .ok_or_else(|| RecordError::MissingSignedAttribute(name.clone()))?;
-        super::value::write_text(&mut out, name);
+        len += string_len(name.len()) + value.encoded_len();
+        entries.push((name, value));
+    }
+    let mut out = Vec::with_capacity(len);
+    write_head(&mut out, MAJOR_ARRAY, 2);
+    write_bytes(&mut out, header_bytes);
+    write_head(&mut out, MAJOR_MAP, signed.len() as u64);
+    for (name, value) in entries {
+        write_text(&mut out, name);
         value.encode_into(&mut out);
     }
     Ok(out)
@@ -176,6 +182,16 @@ impl EncryptPlan {
     /// key and `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT` attributes.
     pub fn encryption_context(&self) -> &EncryptionContext {
         &self.context
+    }
+
+    /// Whether the message id is already chosen (by the options).
+    pub(crate) fn has_message_id(&self) -> bool {
+        self.message_id.is_some()
+    }
+
+    /// Chooses the message id (instead of a fresh random one at sealing).
+    pub(crate) fn set_message_id(&mut self, message_id: [u8; MESSAGE_ID_LEN]) {
+        self.message_id = Some(message_id);
     }
 
     /// The resolved action of every attribute of the item.
@@ -217,19 +233,18 @@ impl EncryptPlan {
             index += 1;
             let value = item.get_mut(name).expect("every action has its attribute");
             let type_code = value.type_code();
-            let mut buffer = Zeroizing::new(value.encode_content());
-            let tag = keys.seal_attribute(index, name, type_code, &mut buffer);
-            let mut stored = Vec::with_capacity(1 + buffer.len() + tag.len());
+            // type code || content encrypted in place || tag, in a buffer of
+            // its final size (no copy of the plaintext is left behind).
+            let mut stored = Vec::with_capacity(1 + value.content_len() + TAG_LEN);
             stored.push(type_code);
-            stored.extend_from_slice(&buffer);
+            value.encode_content_into(&mut stored);
+            let tag = keys.seal_attribute(index, name, type_code, &mut stored[1..]);
             stored.extend_from_slice(&tag);
             *value = AttributeValue::B(stored);
         }
-        let signed: BTreeMap<String, Action> = self
-            .actions
-            .into_iter()
-            .filter(|(_, action)| action.is_signed())
-            .collect();
+        // In place: collecting into a new map would sort again.
+        let mut signed = self.actions;
+        signed.retain(|_, action| action.is_signed());
         let header = RecordHeader {
             suite,
             message_id,

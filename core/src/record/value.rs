@@ -11,9 +11,8 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use ciborium::value::Value;
-
-use crate::format::cbor::write_head;
+use crate::format::cbor::{head_len, in_cbor_order, string_len, write_head, Cursor, ReadError};
+pub(crate) use crate::format::cbor::{write_bytes, write_text};
 
 use super::number::Number;
 
@@ -79,17 +78,12 @@ impl Eq for AttributeValue {}
 
 /// Set elements in their canonical (encoding) order.
 pub(crate) fn canonical_order<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Vec<&'a [u8]> {
-    let mut sorted: Vec<&[u8]> = elements.collect();
-    sorted.sort_unstable_by(|a, b| cbor_order(a, b));
-    sorted
+    in_cbor_order(elements.collect(), |element| element)
 }
 
-/// CBOR major types used by the value encoding.
-const MAJOR_UINT: u8 = 0;
-const MAJOR_BYTES: u8 = 2;
-const MAJOR_TEXT: u8 = 3;
-const MAJOR_ARRAY: u8 = 4;
-const MAJOR_MAP: u8 = 5;
+use crate::format::cbor::{
+    MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, MAJOR_UNSIGNED as MAJOR_UINT,
+};
 
 /// The type codes of the value encoding, in the order `S N B BOOL NULL L M SS NS BS`.
 pub const TYPE_NAMES: [&str; 10] = ["S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS"];
@@ -102,7 +96,7 @@ pub fn type_name(code: u8) -> Option<&'static str> {
 /// Orders text or byte strings as deterministic CBOR orders their encodings:
 /// shorter first, then bytewise.
 pub fn cbor_order(a: &[u8], b: &[u8]) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    crate::format::cbor::cbor_order(a, b)
 }
 
 impl AttributeValue {
@@ -178,16 +172,50 @@ impl AttributeValue {
 
     /// The value encoding `[type code, content]`.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.encoded_len());
         self.encode_into(&mut out);
         out
     }
 
     /// The content encoding alone (what an encrypted attribute encrypts).
     pub fn encode_content(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.content_len());
         self.encode_content_into(&mut out);
         out
+    }
+
+    /// Length of the value encoding (exact for a value that passes
+    /// [`check`](Self::check); more when a set holds duplicates).
+    pub fn encoded_len(&self) -> usize {
+        // The array head and the type code are one byte each.
+        2 + self.content_len()
+    }
+
+    /// Length of the content encoding (exact for a value that passes
+    /// [`check`](Self::check); more when a set holds duplicates).
+    pub fn content_len(&self) -> usize {
+        fn set_len<'a>(elements: impl ExactSizeIterator<Item = &'a [u8]>) -> usize {
+            head_len(elements.len() as u64) + elements.map(|e| string_len(e.len())).sum::<usize>()
+        }
+        match self {
+            AttributeValue::S(s) => string_len(s.len()),
+            AttributeValue::N(n) => string_len(n.as_str().len()),
+            AttributeValue::B(b) => string_len(b.len()),
+            AttributeValue::Bool(_) | AttributeValue::Null => 1,
+            AttributeValue::L(items) => {
+                head_len(items.len() as u64) + items.iter().map(Self::encoded_len).sum::<usize>()
+            }
+            AttributeValue::M(map) => {
+                head_len(map.len() as u64)
+                    + map
+                        .iter()
+                        .map(|(k, v)| string_len(k.len()) + v.encoded_len())
+                        .sum::<usize>()
+            }
+            AttributeValue::Ss(set) => set_len(set.iter().map(|s| s.as_bytes())),
+            AttributeValue::Ns(set) => set_len(set.iter().map(|n| n.as_str().as_bytes())),
+            AttributeValue::Bs(set) => set_len(set.iter().map(|b| b.as_slice())),
+        }
     }
 
     /// Appends the content encoding.
@@ -230,31 +258,143 @@ impl AttributeValue {
         if type_name(code).is_none() {
             return Err(format!("unknown type code {code}"));
         }
-        let mut reader = bytes;
-        // Each level of L/M costs two CBOR levels ([type, content] and the
-        // array or map itself); sets add one.
-        let value: Value =
-            ciborium::de::from_reader_with_recursion_limit(&mut reader, 2 * max_depth + 2)
-                .map_err(|e| match e {
-                    ciborium::de::Error::RecursionLimitExceeded => {
-                        format!("nested deeper than {max_depth} levels")
-                    }
-                    ciborium::de::Error::Io(_) => "not valid CBOR (ends early)".to_string(),
-                    _ => "not valid CBOR".to_string(),
-                })?;
-        if !reader.is_empty() {
-            return Err(format!("{} byte(s) after the value", reader.len()));
+        let mut cursor = Cursor::new(bytes);
+        let decoded = read_content(&mut cursor, code, max_depth).map_err(|problem| {
+            if problem == TOO_DEEP {
+                format!("nested deeper than {max_depth} levels")
+            } else {
+                problem
+            }
+        })?;
+        if !cursor.rest().is_empty() {
+            return Err(format!("{} byte(s) after the value", cursor.rest().len()));
         }
-        let decoded = from_content(code, value)?;
         decoded.check().map_err(|(p, e)| format!("{p} {e}"))?;
-        if decoded.depth(max_depth) > max_depth {
-            return Err(format!("nested deeper than {max_depth} levels"));
-        }
-        if decoded.encode_content() != bytes {
-            return Err("not deterministically encoded CBOR".to_string());
+        // Every other non-deterministic form (non-shortest heads, unsorted
+        // keys or set elements, a number not in canonical form) re-encodes
+        // differently.
+        let mut encoded = Vec::with_capacity(bytes.len());
+        decoded.encode_content_into(&mut encoded);
+        if encoded != bytes {
+            return Err(NOT_DETERMINISTIC.to_string());
         }
         Ok(decoded)
     }
+}
+
+const NOT_DETERMINISTIC: &str = "not deterministically encoded CBOR";
+/// Stands for "nested deeper than {max_depth} levels" while reading.
+const TOO_DEEP: &str = "nested too deeply";
+
+/// A CBOR reading problem, in words.
+fn read_problem(error: ReadError) -> String {
+    match error {
+        ReadError::End => "not valid CBOR (ends early)".to_string(),
+        // An indefinite length is well formed, but never deterministic.
+        ReadError::Indefinite(_) => NOT_DETERMINISTIC.to_string(),
+        _ => "not valid CBOR".to_string(),
+    }
+}
+
+/// Reads a value encoding `[type code, content]`; `depth` more levels of
+/// `L`/`M` are allowed inside it.
+fn read_value(cursor: &mut Cursor<'_>, depth: usize) -> Result<AttributeValue, String> {
+    let not_value = || "a value must be a [type, content] array".to_string();
+    let head = cursor.head().map_err(read_problem)?;
+    if head.major != MAJOR_ARRAY || head.arg != 2 {
+        return Err(not_value());
+    }
+    let head = cursor.head().map_err(read_problem)?;
+    let code = u8::try_from(head.arg)
+        .ok()
+        .filter(|c| head.major == MAJOR_UINT && type_name(*c).is_some())
+        .ok_or_else(|| "unknown type code in a value".to_string())?;
+    read_content(cursor, code, depth)
+}
+
+/// Reads the content of a value of type `code`, allowing `depth` levels of
+/// `L`/`M` (this one included).
+fn read_content(cursor: &mut Cursor<'_>, code: u8, depth: usize) -> Result<AttributeValue, String> {
+    let name = type_name(code).unwrap_or("?");
+    let wrong = || format!("content of a {name} value has the wrong CBOR type");
+    let too_deep = || TOO_DEEP.to_string();
+    let first = cursor.peek().ok_or_else(|| read_problem(ReadError::End))?;
+    let head = cursor.head().map_err(read_problem)?;
+    // A container holds at most one item per remaining byte.
+    let capacity = usize::try_from(head.arg)
+        .unwrap_or(usize::MAX)
+        .min(cursor.rest().len());
+    let number = |text: &str| Number::parse(text).map_err(|e| format!("number {e}"));
+    Ok(match (code, head.major) {
+        (1, MAJOR_TEXT) => AttributeValue::S(cursor.text(head.arg).map_err(read_problem)?.into()),
+        (2, MAJOR_TEXT) => AttributeValue::N(number(cursor.text(head.arg).map_err(read_problem)?)?),
+        (3, MAJOR_BYTES) => AttributeValue::B(cursor.take(head.arg).map_err(read_problem)?.into()),
+        (4, _) if first == 0xf4 || first == 0xf5 => AttributeValue::Bool(first == 0xf5),
+        (5, _) if first == 0xf6 => AttributeValue::Null,
+        (6, MAJOR_ARRAY) => {
+            let depth = depth.checked_sub(1).ok_or_else(too_deep)?;
+            let mut items = Vec::with_capacity(capacity);
+            for _ in 0..head.arg {
+                items.push(read_value(cursor, depth)?);
+            }
+            AttributeValue::L(items)
+        }
+        (7, MAJOR_MAP) => {
+            let depth = depth.checked_sub(1).ok_or_else(too_deep)?;
+            let mut map = BTreeMap::new();
+            for _ in 0..head.arg {
+                let key = cursor.head().map_err(read_problem)?;
+                if key.major != MAJOR_TEXT {
+                    return Err("an M key must be text".to_string());
+                }
+                let key = cursor.text(key.arg).map_err(read_problem)?;
+                if map
+                    .insert(key.to_string(), read_value(cursor, depth)?)
+                    .is_some()
+                {
+                    return Err("an M value has a duplicate key".to_string());
+                }
+            }
+            AttributeValue::M(map)
+        }
+        (8..=10, MAJOR_ARRAY) => {
+            let element = |cursor: &mut Cursor<'_>, major: u8| {
+                let head = cursor.head().map_err(read_problem)?;
+                if head.major == major {
+                    Ok(head.arg)
+                } else {
+                    Err(wrong())
+                }
+            };
+            match code {
+                8 => {
+                    let mut set = Vec::with_capacity(capacity);
+                    for _ in 0..head.arg {
+                        let len = element(cursor, MAJOR_TEXT)?;
+                        set.push(cursor.text(len).map_err(read_problem)?.to_string());
+                    }
+                    AttributeValue::Ss(set)
+                }
+                9 => {
+                    let mut set = Vec::with_capacity(capacity);
+                    for _ in 0..head.arg {
+                        let len = element(cursor, MAJOR_TEXT)?;
+                        set.push(number(cursor.text(len).map_err(read_problem)?)?);
+                    }
+                    AttributeValue::Ns(set)
+                }
+                _ => {
+                    let mut set = Vec::with_capacity(capacity);
+                    for _ in 0..head.arg {
+                        let len = element(cursor, MAJOR_BYTES)?;
+                        set.push(cursor.take(len).map_err(read_problem)?.to_vec());
+                    }
+                    AttributeValue::Bs(set)
+                }
+            }
+        }
+        _ => return Err(wrong()),
+    })
 }
 
 fn check_set<'a>(
@@ -285,19 +425,7 @@ fn check_set<'a>(
 
 /// Map entries in deterministic CBOR order of their text keys.
 pub(crate) fn sorted_entries<V>(map: &BTreeMap<String, V>) -> Vec<(&String, &V)> {
-    let mut entries: Vec<(&String, &V)> = map.iter().collect();
-    entries.sort_by(|(a, _), (b, _)| cbor_order(a.as_bytes(), b.as_bytes()));
-    entries
-}
-
-pub(crate) fn write_text(out: &mut Vec<u8>, text: &str) {
-    write_head(out, MAJOR_TEXT, text.len() as u64);
-    out.extend_from_slice(text.as_bytes());
-}
-
-pub(crate) fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    write_head(out, MAJOR_BYTES, bytes.len() as u64);
-    out.extend_from_slice(bytes);
+    in_cbor_order(map.iter().collect(), |(key, _)| key.as_bytes())
 }
 
 fn write_sorted<'a>(out: &mut Vec<u8>, elements: impl Iterator<Item = &'a [u8]>, major: u8) {
@@ -308,81 +436,6 @@ fn write_sorted<'a>(out: &mut Vec<u8>, elements: impl Iterator<Item = &'a [u8]>,
         write_head(out, major, element.len() as u64);
         out.extend_from_slice(element);
     }
-}
-
-fn from_value(value: Value) -> Result<AttributeValue, String> {
-    let Value::Array(parts) = value else {
-        return Err("a value must be a [type, content] array".to_string());
-    };
-    let Ok::<[Value; 2], _>([code, content]) = parts.try_into() else {
-        return Err("a value must be a [type, content] array".to_string());
-    };
-    let code = match code {
-        Value::Integer(i) => u8::try_from(i).ok().filter(|c| type_name(*c).is_some()),
-        _ => None,
-    }
-    .ok_or_else(|| "unknown type code in a value".to_string())?;
-    from_content(code, content)
-}
-
-fn from_content(code: u8, content: Value) -> Result<AttributeValue, String> {
-    let name = type_name(code).unwrap_or("?");
-    let wrong = || format!("content of a {name} value has the wrong CBOR type");
-    Ok(match (code, content) {
-        (1, Value::Text(s)) => AttributeValue::S(s),
-        (2, Value::Text(s)) => {
-            AttributeValue::N(Number::parse(&s).map_err(|e| format!("number {e}"))?)
-        }
-        (3, Value::Bytes(b)) => AttributeValue::B(b),
-        (4, Value::Bool(b)) => AttributeValue::Bool(b),
-        (5, Value::Null) => AttributeValue::Null,
-        (6, Value::Array(items)) => AttributeValue::L(
-            items
-                .into_iter()
-                .map(from_value)
-                .collect::<Result<_, _>>()?,
-        ),
-        (7, Value::Map(entries)) => {
-            let mut map = BTreeMap::new();
-            for (key, item) in entries {
-                let Value::Text(key) = key else {
-                    return Err("an M key must be text".to_string());
-                };
-                if map.insert(key, from_value(item)?).is_some() {
-                    return Err("an M value has a duplicate key".to_string());
-                }
-            }
-            AttributeValue::M(map)
-        }
-        (8, Value::Array(items)) => AttributeValue::Ss(
-            items
-                .into_iter()
-                .map(|v| match v {
-                    Value::Text(s) => Ok(s),
-                    _ => Err(wrong()),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        (9, Value::Array(items)) => AttributeValue::Ns(
-            items
-                .into_iter()
-                .map(|v| match v {
-                    Value::Text(s) => Number::parse(&s).map_err(|e| format!("number {e}")),
-                    _ => Err(wrong()),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        (10, Value::Array(items)) => AttributeValue::Bs(
-            items
-                .into_iter()
-                .map(|v| match v {
-                    Value::Bytes(b) => Ok(b),
-                    _ => Err(wrong()),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        _ => return Err(wrong()),
-    })
 }
 
 #[cfg(test)]
@@ -460,6 +513,8 @@ mod tests {
             .into(),
         );
         let content = value.encode_content();
+        assert_eq!(value.content_len(), content.len());
+        assert_eq!(value.encoded_len(), value.encode().len());
         assert_eq!(
             AttributeValue::decode_content(7, &content, 32).unwrap(),
             value
