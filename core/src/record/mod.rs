@@ -61,7 +61,7 @@ pub use blocking::{decrypt_record, encrypt_record};
 pub use header::{RecordHeader, RECORD_VERSION};
 pub use keys::{attribute_aad, attribute_iv, RECORD_COMMITMENT_LABEL, RECORD_KEY_LABEL};
 pub use number::Number;
-pub use open::{decrypt_plan, DecryptPlan, EncryptedRecord};
+pub use open::{decrypt_plan, DecryptPlan, EncryptedRecord, VerifiedRecord};
 pub use options::{context_text, DecryptRecordOptions, EncryptRecordOptions};
 pub use seal::{encrypt_plan, tag_input, EncryptPlan};
 pub use value::{cbor_order, type_name, AttributeValue, Item, TYPE_NAMES};

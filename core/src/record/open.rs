@@ -164,13 +164,86 @@ impl EncryptedRecord {
     /// attributes (`MalformedMessage`), then each decryption. Returns the item
     /// without the reserved attributes, every encrypted attribute restored.
     pub fn open(self, data_key: &DataKey) -> Result<Item, Error> {
+        self.verify(data_key)?.open()
+    }
+
+    /// The first part of [`open`](Self::open), and all that re-keying needs:
+    /// the key commitment (constant time), then the presence of every signed
+    /// attribute and the record tag (`Authentication`). Nothing is decrypted.
+    pub fn verify(self, data_key: &DataKey) -> Result<VerifiedRecord, Error> {
         let header = &self.header;
         let keys = RecordKeys::derive(header.suite, data_key, &header.message_id);
         keys.check_commitment(&header.commitment)?;
         let input = tag_input(&self.header_bytes, &self.item, &header.signed_attributes)?;
         keys.check_tag(&input, &self.tag)?;
-        drop(input);
+        Ok(VerifiedRecord {
+            item: self.item,
+            header: self.header,
+            keys,
+            limits: self.limits,
+        })
+    }
+}
 
+/// An encrypted record whose commitment and tag verified under its data key
+/// ([`EncryptedRecord::verify`]); its attributes are still encrypted.
+pub struct VerifiedRecord {
+    item: Item,
+    header: RecordHeader,
+    keys: RecordKeys,
+    limits: Limits,
+}
+
+impl fmt::Debug for VerifiedRecord {
+    /// Shows the header, never attribute values or keys.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedRecord")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifiedRecord {
+    /// The authenticated header.
+    pub fn header(&self) -> &RecordHeader {
+        &self.header
+    }
+
+    /// Re-keying: the record with `encrypted_data_keys` as its list of
+    /// encrypted data keys, a new header and a new tag; every other
+    /// attribute byte for byte. The rest of the header (version, suite,
+    /// message id, context, signed attributes, commitment) is kept. Checks
+    /// the count (at least one, within the limit) and the header size.
+    pub fn reseal(self, encrypted_data_keys: Vec<EncryptedDataKey>) -> Result<Item, Error> {
+        if encrypted_data_keys.is_empty() {
+            return Err(Error::invalid_argument(
+                "a record needs at least one encrypted data key",
+            ));
+        }
+        self.limits
+            .check_encrypted_data_keys(encrypted_data_keys.len())?;
+        let header = RecordHeader {
+            encrypted_data_keys,
+            ..self.header
+        };
+        let header_bytes = header.encode();
+        Limits::check(
+            "record header bytes",
+            self.limits.max_header_bytes,
+            header_bytes.len(),
+        )?;
+        let input = tag_input(&header_bytes, &self.item, &header.signed_attributes)?;
+        let tag = self.keys.tag(&input);
+        let mut item = self.item;
+        item.insert(HEADER_ATTRIBUTE.into(), AttributeValue::B(header_bytes));
+        item.insert(TAG_ATTRIBUTE.into(), AttributeValue::B(tag.to_vec()));
+        Ok(item)
+    }
+
+    /// The rest of [`EncryptedRecord::open`]: checks and decrypts.
+    fn open(self) -> Result<Item, Error> {
+        let header = &self.header;
+        let keys = &self.keys;
         let context = &header.encryption_context;
         let pk = &context[CONTEXT_PARTITION_KEY];
         let key_names = key_roles(pk, context.get(CONTEXT_SORT_KEY).map(String::as_str));

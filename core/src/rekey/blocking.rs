@@ -6,8 +6,10 @@ use crate::keyring::Keyring;
 use crate::session::{drive, Kms, SessionError};
 
 use super::plan::RekeyPlan;
+use super::record::RecordRekeyPlan;
 use super::rekeyer::Rekeyer;
 use super::RekeyOptions;
+use crate::record::{DecryptRecordOptions, Item};
 
 /// Re-keys a whole message in memory: the new head, then the old body byte
 /// for byte. The body's framing is checked (not its frame tags) before any
@@ -54,6 +56,31 @@ where
     let plan = RekeyPlan::new(head, options)?;
     let body_offset = plan.body_offset();
     Ok((unlock(plan, keyring, kms, add_kms)?, body_offset))
+}
+
+/// Re-keys a record: reads it as decrypting does with `record_options`
+/// (table, key schema, required context, limits), finds the data key with
+/// `keyring` through `kms`, checks the commitment and the tag, wraps the
+/// data key with the options' `add` keyring through `add_kms`, and returns
+/// the item with a new header attribute and tag; every other attribute is
+/// unchanged.
+pub fn rekey_record<K, A>(
+    item: Item,
+    keyring: &Keyring,
+    kms: &mut K,
+    add_kms: &mut A,
+    record_options: &DecryptRecordOptions,
+    options: &RekeyOptions,
+) -> Result<Item, SessionError<K::Error>>
+where
+    K: Kms,
+    A: Kms<Error = K::Error>,
+{
+    let plan = RecordRekeyPlan::new(item, record_options, options)?;
+    let data_key = drive(&mut plan.decrypt_session(keyring)?, kms)?;
+    let verified = plan.verify(data_key)?;
+    let materials = drive(&mut verified.wrap_session()?, add_kms)?;
+    Ok(verified.new_item(materials.encrypted_data_keys)?)
 }
 
 /// Steps 2 and 3 of a plan: the data key, verified; the added keys; the new head.

@@ -1,5 +1,5 @@
-//! Re-keying a message: change which keys can open it without touching its
-//! body (`docs/FORMAT.md` part 15).
+//! Re-keying a message or a record: change which keys can open it without
+//! touching its body (`docs/FORMAT.md` part 15) or its attributes.
 //!
 //! The frames' AAD binds the message id, sequence number, final flag and
 //! length, not the header; so a new list of encrypted data keys needs only a
@@ -23,7 +23,9 @@
 //!   least up to the end of its header tag) and returns the new head and the
 //!   offset where the unchanged body starts in the old message;
 //! - whole message in memory: [`rekey_message`];
-//! - streaming, in constant memory: [`Rekeyer`].
+//! - streaming, in constant memory: [`Rekeyer`];
+//! - a record (DynamoDB item): [`rekey_record`], or the steps of
+//!   [`RecordRekeyPlan`]; only its header attribute and tag change.
 //!
 //! The steps, for hosts that step the sessions themselves (JavaScript):
 //!
@@ -69,10 +71,12 @@
 mod blocking;
 mod frames;
 mod plan;
+mod record;
 mod rekeyer;
 
-pub use blocking::{rekey_header, rekey_message};
+pub use blocking::{rekey_header, rekey_message, rekey_record};
 pub use plan::{RekeyPlan, VerifiedRekey};
+pub use record::{RecordRekeyPlan, VerifiedRecordRekey};
 pub use rekeyer::Rekeyer;
 
 use crate::arn::{mrk_match, KmsArn};

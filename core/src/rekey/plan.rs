@@ -50,35 +50,7 @@ impl RekeyPlan {
         input: &[u8],
         options: &RekeyOptions,
     ) -> Result<RekeyPlan, Error> {
-        let adding = match &options.add {
-            None => 0,
-            Some(Keyring::KmsMrk(k)) => k.key_ids().len(),
-            Some(Keyring::RawAes(_)) => 1,
-            Some(Keyring::KmsMrkDiscovery(_)) => {
-                return Err(KeyringError::DiscoveryCannotEncrypt.into())
-            }
-        };
-        let edks = &prelude.header.encrypted_data_keys;
-        let mut removed = vec![false; edks.len()];
-        for key_id in &options.remove {
-            let mut found = false;
-            for (edk, removed) in edks.iter().zip(removed.iter_mut()) {
-                if edk_matches(edk, key_id, options.match_replicas)? {
-                    *removed = true;
-                    found = true;
-                }
-            }
-            if !found {
-                return Err(RekeyError::NotInMessage(key_id.clone()).into());
-            }
-        }
-        let kept: Vec<EncryptedDataKey> = edks
-            .iter()
-            .zip(&removed)
-            .filter(|(_, removed)| !**removed)
-            .map(|(edk, _)| edk.clone())
-            .collect();
-        check_count(kept.len() + adding, &options.limits)?;
+        let kept = kept_keys(&prelude.header.encrypted_data_keys, options)?;
         Ok(RekeyPlan {
             header_bytes: input[prelude.header_bytes].to_vec(),
             header: prelude.header,
@@ -189,16 +161,12 @@ impl VerifiedRekey {
     /// message's context). With nothing to add, the session is done at once
     /// with no encrypted data key, so a host always runs one session.
     pub fn wrap_session(&self) -> Result<EncryptSession, Error> {
-        match &self.plan.add {
-            Some(keyring) => {
-                keyring.wrap_session(&self.data_key, self.encryption_context(), &self.plan.limits)
-            }
-            None => Ok(EncryptSession::finished(EncryptionMaterials {
-                data_key: self.data_key.clone(),
-                encrypted_data_keys: Vec::new(),
-                encryption_context: self.encryption_context().clone(),
-            })),
-        }
+        wrap_session(
+            self.plan.add.as_ref(),
+            &self.data_key,
+            self.encryption_context(),
+            &self.plan.limits,
+        )
     }
 
     /// Step 3: the new head (prefix, header, header tag) with the kept
@@ -232,6 +200,64 @@ impl VerifiedRekey {
             &header_bytes,
             &self.keys.header_tag(&header_bytes),
         ))
+    }
+}
+
+/// The encrypted data keys a re-key keeps (in their order): every key of
+/// `edks` that no identifier of `options.remove` matches. Each identifier must
+/// match at least one; with the keys the `add` keyring will add, at least one
+/// key must remain, within the limit. Checked before any KMS call.
+pub(crate) fn kept_keys(
+    edks: &[EncryptedDataKey],
+    options: &RekeyOptions,
+) -> Result<Vec<EncryptedDataKey>, Error> {
+    let adding = match &options.add {
+        None => 0,
+        Some(Keyring::KmsMrk(k)) => k.key_ids().len(),
+        Some(Keyring::RawAes(_)) => 1,
+        Some(Keyring::KmsMrkDiscovery(_)) => {
+            return Err(KeyringError::DiscoveryCannotEncrypt.into())
+        }
+    };
+    let mut removed = vec![false; edks.len()];
+    for key_id in &options.remove {
+        let mut found = false;
+        for (edk, removed) in edks.iter().zip(removed.iter_mut()) {
+            if edk_matches(edk, key_id, options.match_replicas)? {
+                *removed = true;
+                found = true;
+            }
+        }
+        if !found {
+            return Err(RekeyError::NotInMessage(key_id.clone()).into());
+        }
+    }
+    let kept: Vec<EncryptedDataKey> = edks
+        .iter()
+        .zip(&removed)
+        .filter(|(_, removed)| !**removed)
+        .map(|(edk, _)| edk.clone())
+        .collect();
+    check_count(kept.len() + adding, &options.limits)?;
+    Ok(kept)
+}
+
+/// The conversation that wraps `data_key` with every key of `add` (none:
+/// a session done at once with no encrypted data key, so a host always runs
+/// one session).
+pub(crate) fn wrap_session(
+    add: Option<&Keyring>,
+    data_key: &DataKey,
+    encryption_context: &EncryptionContext,
+    limits: &Limits,
+) -> Result<EncryptSession, Error> {
+    match add {
+        Some(keyring) => keyring.wrap_session(data_key, encryption_context, limits),
+        None => Ok(EncryptSession::finished(EncryptionMaterials {
+            data_key: data_key.clone(),
+            encrypted_data_keys: Vec::new(),
+            encryption_context: encryption_context.clone(),
+        })),
     }
 }
 
