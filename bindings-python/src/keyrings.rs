@@ -416,6 +416,28 @@ impl<'a> KeyringArg<'a> {
             .map_err(|e| session_error(py, e))
     }
 
+    /// Re-keys a record: the core's [`core_rekey::rekey_record`], over the
+    /// same two adapters as a message's.
+    pub fn rekey_record(
+        &self,
+        py: Python<'_>,
+        item: Item,
+        add: Option<&KeyringArg<'_>>,
+        record_options: &DecryptRecordOptions,
+        options: &RekeyOptions,
+    ) -> PyResult<Item> {
+        let (mut kms, mut add_kms) = self.rekey_kms(py, add);
+        core_rekey::rekey_record(
+            item,
+            self.keyring,
+            &mut kms,
+            &mut add_kms,
+            record_options,
+            options,
+        )
+        .map_err(|e| session_error(py, e))
+    }
+
     /// The middle of a stream re-key: [`Rekeyer::unlock`] over the same two
     /// adapters; appends the new head (and what arrived meanwhile) to `out`.
     pub fn unlock_rekeyer(

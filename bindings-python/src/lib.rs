@@ -4,7 +4,7 @@
 //! rules (identifiers, MRK matching, the format, the crypto) all live in the
 //! core. This crate converts arguments, calls the user's KMS client (see
 //! [`keyrings`]), streams file objects ([`stream`]), re-keys
-//! messages ([`rekey`]) and maps errors once
+//! messages and records ([`rekey`]) and maps errors once
 //! ([`errors`]). Bulk crypto runs with the GIL released.
 //!
 //! ```python
@@ -405,6 +405,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rekey::rekey, m)?)?;
     m.add_function(wrap_pyfunction!(rekey::rekey_header, m)?)?;
     m.add_function(wrap_pyfunction!(rekey::rekey_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(rekey::rekey_record, m)?)?;
     m.add_function(wrap_pyfunction!(inspect, m)?)?;
     m.add_function(wrap_pyfunction!(parse_arn, m)?)?;
     m.add_function(wrap_pyfunction!(is_mrk, m)?)?;

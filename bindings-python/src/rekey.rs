@@ -1,8 +1,10 @@
-//! `rekey`, `rekey_header` and `rekey_stream`: change which keys can open a
-//! message without touching its body (`docs/FORMAT.md` part 15).
+//! `rekey`, `rekey_header`, `rekey_stream` and `rekey_record`: change which
+//! keys can open a message without touching its body, or a record without
+//! touching any attribute but its header and tag (`docs/FORMAT.md` part 15).
 //!
 //! The core does everything (the plan, the checks, both KMS sessions, the new
-//! head); this module converts the arguments and runs the core's blocking
+//! head or item); this module converts the arguments (a record's item as
+//! [`crate::record`] does) and runs the core's blocking
 //! forms over the binding's one KMS adapter ([`KeyringArg`]): the decrypting
 //! keyring's client finds the data key, the `add` keyring's client wraps it.
 //!
@@ -15,14 +17,16 @@
 //! assert mrkenv.decrypt(rekeyed, new) == b"secret"
 //! ```
 
+use mrkenv::record::DecryptRecordOptions;
 use mrkenv::rekey::{RekeyOptions, Rekeyer};
 use mrkenv::Limits;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::errors::IntoPyResult;
 use crate::keyrings::{type_name, KeyringArg};
+use crate::record::{item_from_py, item_to_py};
 use crate::stream::{read_chunk, write_all, DECRYPT_CHUNK};
 use crate::{bytes_arg, context_arg};
 
@@ -172,4 +176,37 @@ pub fn rekey_stream(
         out.clear();
     }
     rekeyer.finish().py_err(py)
+}
+
+/// Re-keys one DynamoDB item written by `encrypt_record` for this table and
+/// key schema: a new `aws_mrkenv_header` and `aws_mrkenv_tag`, every other
+/// attribute as given.
+#[pyfunction]
+#[pyo3(
+    signature = (item, keyring, *, add=None, remove=None, table_name, partition_key, sort_key=None, encryption_context=None, match_replicas=false),
+    text_signature = "(item, keyring, *, add=None, remove=(), table_name, partition_key, sort_key=None, encryption_context=None, match_replicas=False)"
+)]
+#[allow(clippy::too_many_arguments)]
+pub fn rekey_record<'py>(
+    py: Python<'py>,
+    item: &Bound<'py, PyAny>,
+    keyring: &Bound<'py, PyAny>,
+    add: Option<&Bound<'py, PyAny>>,
+    remove: Option<&Bound<'py, PyAny>>,
+    table_name: String,
+    partition_key: String,
+    sort_key: Option<String>,
+    encryption_context: Option<&Bound<'py, PyAny>>,
+    match_replicas: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let keyring = KeyringArg::from_py(keyring)?;
+    let add = add.map(KeyringArg::from_py).transpose()?;
+    // The required context goes to the rekey options (the core adds it to
+    // the record's read), once.
+    let options = options(add.as_ref(), remove, encryption_context, match_replicas)?;
+    let mut record_options = DecryptRecordOptions::new(table_name, partition_key);
+    record_options.sort_key = sort_key;
+    let item = item_from_py(py, item, &record_options.limits)?;
+    let rekeyed = keyring.rekey_record(py, item, add.as_ref(), &record_options, &options)?;
+    item_to_py(py, &rekeyed)
 }

@@ -41,6 +41,8 @@ SIGNATURES = {
                        "default_action=None, encryption_context=None)"),
     "decrypt_record": ("(item, keyring, *, table_name, partition_key, sort_key=None, "
                        "encryption_context=None, allow_plaintext=False)"),
+    "rekey_record": ("(item, keyring, *, add=None, remove=(), table_name, partition_key, sort_key=None, "
+                     "encryption_context=None, match_replicas=False)"),
 }
 
 
@@ -124,6 +126,10 @@ record = mrkenv.encrypt_record(item, keyring, actions, table_name="t", partition
 back = mrkenv.decrypt_record(record, keyring, table_name="t", partition_key="employeeId",
                              encryption_context={"a": "b"}, allow_plaintext=False)
 name: str = back["name"]["S"]
+rekeyed_record = mrkenv.rekey_record(record, keyring, add=new_keyring, remove=["name"], table_name="t",
+                                     partition_key="employeeId", sort_key=None, encryption_context={"a": "b"},
+                                     match_replicas=False)
+header: bytes = rekeyed_record["aws_mrkenv_header"]["B"]
 '''
 
 

@@ -48,6 +48,7 @@ from ._native import (
     parse_arn,
     rekey,
     rekey_header,
+    rekey_record,
     rekey_stream,
 )
 from ._record import Action
@@ -65,6 +66,7 @@ __all__ = [
     "rekey_stream",
     "encrypt_record",
     "decrypt_record",
+    "rekey_record",
     "Action",
     "parse_arn",
     "is_mrk",

@@ -276,6 +276,27 @@ def decrypt_record(
     ``allow_plaintext``, an item without mrkenv's attributes (written before
     encryption was turned on) is returned unchanged."""
 
+def rekey_record(
+    item: Mapping[str, Any],
+    keyring: _Keyring,
+    *,
+    add: Optional[_AddKeyring] = None,
+    remove: Sequence[str] = (),
+    table_name: str,
+    partition_key: str,
+    sort_key: Optional[str] = None,
+    encryption_context: Optional[Mapping[str, str]] = None,
+    match_replicas: bool = False,
+) -> _Item:
+    """Re-key a DynamoDB item written by :func:`encrypt_record` for this
+    table and key schema, ready for ``put_item``: the record is read and
+    verified as :func:`decrypt_record` does (commitment and tag, with the data
+    key found by ``keyring``; nothing is decrypted), and only
+    ``aws_mrkenv_header`` and ``aws_mrkenv_tag`` are rewritten; every other
+    attribute is returned as given. ``add``, ``remove``,
+    ``encryption_context`` and ``match_replicas`` as for :func:`rekey`. An
+    item without mrkenv's attributes is a ``MalformedMessageError``."""
+
 def parse_arn(s: str) -> KmsArn:
     """Parse a KMS ARN; ``InvalidArnError`` when malformed."""
 
