@@ -1,8 +1,9 @@
-"""Re-keying messages (issue 14): rekey, rekey_header, rekey_stream.
+"""Re-keying (issue 14): messages (rekey, rekey_header, rekey_stream) and
+records (rekey_record).
 
 A scripted KMS client (deterministic wrapping) shows the three forms agree
 byte for byte and what the errors are; moto runs the issue's scenario with
-real boto3 clients."""
+real boto3 clients (for records, with DynamoDB too)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import mrkenv
-from conftest import EAST, WEST, CountingClient
+from conftest import EAST, GLOBAL_TABLE, WEST, CountingClient
 
 ACCOUNT = "111122223333"
 MRK_EAST = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/mrk-1234abcd12ab34cd56ef1234567890ab"
@@ -436,3 +437,184 @@ def test_moto_client_error_is_the_cause(east, west, regional_keys):
     assert isinstance(nd.value.__cause__, ClientError)
     (attempt,) = nd.value.errors
     assert attempt.error.__cause__ is nd.value.__cause__
+
+
+# ------------------------------------------------------------------ records
+
+TABLE = "rekey-table"
+RESERVED = ("aws_mrkenv_header", "aws_mrkenv_tag")
+RECORD = {
+    "tenant": {"S": "acme"},
+    "id": {"N": "42"},
+    "name": {"S": "Andy"},
+    "photo": {"B": b"\x00\x01"},
+    "tags": {"SS": ["a", "b"]},
+    "scores": {"L": [{"N": "1.5"}, {"NULL": True}, {"M": {"k": {"BOOL": True}}}]},
+    "region": {"S": "us-east-1"},
+    "note": {"S": "unsigned"},
+}
+RECORD_ACTIONS = {
+    "tenant": mrkenv.Action.SIGN_ONLY,
+    "id": mrkenv.Action.SIGN_ONLY,
+    "name": mrkenv.Action.ENCRYPT_AND_SIGN,
+    "photo": mrkenv.Action.ENCRYPT_AND_SIGN,
+    "tags": mrkenv.Action.SIGN_ONLY,
+    "scores": mrkenv.Action.ENCRYPT_AND_SIGN,
+    "region": mrkenv.Action.SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT,
+    "note": mrkenv.Action.DO_NOTHING,
+}
+SCHEMA = {"table_name": TABLE, "partition_key": "tenant", "sort_key": "id"}
+
+
+def encrypted_record(keyring: Any) -> Dict[str, Any]:
+    return mrkenv.encrypt_record(RECORD, keyring, RECORD_ACTIONS, encryption_context={"app": "hr"}, **SCHEMA)
+
+
+def unreserved(item: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in RESERVED}
+
+
+def test_record_only_the_header_and_tag_change_and_the_added_key_opens_it():
+    old_keyring, new_keyring = raw("key-2025", 1), raw("key-2026", 2)
+    item = encrypted_record(old_keyring)
+    rekeyed = mrkenv.rekey_record(item, old_keyring, add=new_keyring, remove=["key-2025"], **SCHEMA)
+    assert set(rekeyed) == set(item)
+    assert unreserved(rekeyed) == unreserved(item)  # encrypted attributes included, byte for byte
+    for name in RESERVED:
+        assert set(rekeyed[name]) == {"B"} and rekeyed[name] != item[name]
+    assert b"key-2026" in rekeyed["aws_mrkenv_header"]["B"]
+    assert b"key-2025" not in rekeyed["aws_mrkenv_header"]["B"]
+    assert mrkenv.decrypt_record(rekeyed, new_keyring, encryption_context={"app": "hr"}, **SCHEMA) == RECORD
+    with pytest.raises(mrkenv.NoDecryptableKeyError):
+        mrkenv.decrypt_record(rekeyed, old_keyring, **SCHEMA)
+    # Adding only: both keys open it. The unsigned attribute may have changed meanwhile.
+    changed = dict(item, note={"S": "edited"})
+    both = mrkenv.rekey_record(changed, old_keyring, add=new_keyring, **SCHEMA)
+    assert both["note"] == {"S": "edited"} and unreserved(both) == unreserved(changed)
+    for keyring in (old_keyring, new_keyring):
+        assert mrkenv.decrypt_record(both, keyring, **SCHEMA) == dict(RECORD, note={"S": "edited"})
+
+
+def test_record_rekey_through_kms_uses_the_record_context():
+    item = encrypted_record(mrkenv.KmsMrkKeyring(ScriptedKms(), [SRK_EAST]))
+    client, add_client = ScriptedKms(), ScriptedKms()
+    rekeyed = mrkenv.rekey_record(item, mrkenv.KmsMrkKeyring(client, [SRK_EAST]),
+                                  add=mrkenv.KmsMrkKeyring(add_client, [SRK_WEST]), remove=[SRK_EAST],
+                                  encryption_context={"app": "hr"}, **SCHEMA)
+    assert [(c["op"], c["KeyId"]) for c in client.calls] == [("decrypt", SRK_EAST)]
+    assert [(c["op"], c["KeyId"]) for c in add_client.calls] == [("encrypt", SRK_WEST)]
+    context = client.calls[0]["EncryptionContext"]
+    assert add_client.calls[0]["EncryptionContext"] == context
+    assert context["aws-mrkenv:table"] == TABLE and context["app"] == "hr"
+    assert context["aws-mrkenv:attr:region"] == "us-east-1"
+    assert unreserved(rekeyed) == unreserved(item)
+    west = mrkenv.KmsMrkKeyring(ScriptedKms(), [SRK_WEST])
+    assert mrkenv.decrypt_record(rekeyed, west, **SCHEMA) == RECORD
+    removed = ScriptedKms()
+    with pytest.raises(mrkenv.NoDecryptableKeyError):
+        mrkenv.decrypt_record(rekeyed, mrkenv.KmsMrkKeyring(removed, [SRK_EAST]), **SCHEMA)
+    assert removed.calls == []
+
+
+def test_record_bad_options_and_items_are_refused_before_kms_is_called():
+    item = encrypted_record(mrkenv.KmsMrkKeyring(ScriptedKms(), [SRK_EAST]))
+    keyring = mrkenv.KmsMrkKeyring(NeverCalled(), [SRK_EAST])
+    cases: List[Tuple[Any, Dict[str, Any], Any, str]] = [
+        (item, {"remove": [SRK_EAST]}, mrkenv.InvalidArgumentError, "no encrypted data key"),
+        (item, {"remove": [SRK_WEST]}, mrkenv.InvalidArgumentError, "cannot remove"),
+        (item, {"add": mrkenv.KmsMrkDiscoveryKeyring(NeverCalled(), WEST)}, mrkenv.KeyringError, "discovery"),
+        (item, {"table_name": "another-table"}, mrkenv.ContextMismatchError, "table"),
+        (item, {"sort_key": None}, mrkenv.ContextMismatchError, "sort key"),
+        (item, {"encryption_context": {"app": "payroll"}}, mrkenv.ContextMismatchError, "app"),
+        (RECORD, {"add": raw("x", 1)}, mrkenv.MalformedMessageError, "not an encrypted record"),
+        (unreserved(item), {"add": raw("x", 1)}, mrkenv.MalformedMessageError, "not an encrypted record"),
+    ]
+    for given, options, error, needle in cases:
+        with pytest.raises(error, match=needle):
+            mrkenv.rekey_record(given, keyring, **{**SCHEMA, **options})
+    # "Removing every key" is an InvalidArgumentError, which is a ValueError.
+    with pytest.raises(ValueError):
+        mrkenv.rekey_record(item, keyring, remove=(SRK_EAST,), **SCHEMA)
+
+
+def test_record_tampered_signed_attributes_cannot_be_rekeyed():
+    keyring = mrkenv.KmsMrkKeyring(ScriptedKms(), [SRK_EAST])
+    item = encrypted_record(keyring)
+    other = mrkenv.encrypt_record(dict(RECORD, name={"S": "Bob"}), keyring, RECORD_ACTIONS,
+                                  encryption_context={"app": "hr"}, **SCHEMA)
+    header = bytearray(item["aws_mrkenv_header"]["B"])
+    header[header.index(b"\x62hr") + 2] ^= 0x01  # the context value "hr"
+    tampered = [
+        dict(item, tags={"SS": ["a", "c"]}),  # a signed value changed
+        dict(item, name=other["name"]),  # a ciphertext from another record
+        {k: v for k, v in item.items() if k != "photo"},  # a signed attribute removed
+        dict(item, aws_mrkenv_tag={"B": bytes(16)}),
+        dict(item, aws_mrkenv_header={"B": bytes(header)}),
+    ]
+    for blob in tampered:
+        for add in (raw("b", 2), mrkenv.KmsMrkKeyring(NeverCalled(), [SRK_WEST])):
+            with pytest.raises(mrkenv.AuthenticationError):
+                mrkenv.rekey_record(blob, keyring, add=add, **SCHEMA)
+
+
+def test_record_argument_types_and_the_client_exception_is_the_cause():
+    item = encrypted_record(raw("a", 1))
+    with pytest.raises(TypeError, match="not one str"):
+        mrkenv.rekey_record(item, raw("a", 1), remove="a", **SCHEMA)
+    with pytest.raises(TypeError, match="item must be a dict"):
+        mrkenv.rekey_record([item], raw("a", 1), **SCHEMA)
+    with pytest.raises(TypeError, match="keyring must be"):
+        mrkenv.rekey_record(item, raw("a", 1), add="b", **SCHEMA)
+    with pytest.raises(TypeError):
+        mrkenv.rekey_record(item, raw("a", 1), partition_key="tenant")  # type: ignore[call-arg]
+    add = mrkenv.KmsMrkKeyring(ScriptedKms(fail=("encrypt",)), [SRK_WEST])
+    with pytest.raises(mrkenv.KeyringError) as err:
+        mrkenv.rekey_record(item, raw("a", 1), add=add, **SCHEMA)
+    assert isinstance(err.value.__cause__, ClientFailure)
+
+
+def test_record_issue_scenario_in_dynamodb(east, west, regional_keys, global_table):
+    """A record written in us-east-1 under a single-Region key, re-keyed to add
+    a us-west-2 single-Region key, then the east key removed in us-west-2: it
+    decrypts there, and no longer with the east key."""
+    east_key, west_key = regional_keys
+    east_ddb, west_ddb = global_table
+    schema = {"table_name": GLOBAL_TABLE, "partition_key": "employeeId"}
+    plain = {"employeeId": {"S": "rekey-1"}, "name": {"S": "Andy"}, "dept": {"S": "R&D"}}
+    actions = {"employeeId": "SIGN_ONLY", "name": "ENCRYPT_AND_SIGN", "dept": "SIGN_ONLY"}
+    key = {"employeeId": {"S": "rekey-1"}}
+
+    def get(client: Any) -> Dict[str, Any]:
+        item: Dict[str, Any] = client.get_item(TableName=GLOBAL_TABLE, Key=key)["Item"]
+        return item
+
+    east_keyring = mrkenv.KmsMrkKeyring(east, [east_key])
+    west_keyring = mrkenv.KmsMrkKeyring(west, [west_key])
+    east_ddb.put_item(TableName=GLOBAL_TABLE, Item=mrkenv.encrypt_record(plain, east_keyring, actions, **schema))
+    original = get(east_ddb)
+
+    # 1. In us-east-1, add the us-west-2 key: Decrypt in us-east-1, Encrypt in us-west-2.
+    east_calls, west_calls = CountingClient(east), CountingClient(west)
+    added = mrkenv.rekey_record(original, mrkenv.KmsMrkKeyring(east_calls, [east_key]),
+                                add=mrkenv.KmsMrkKeyring(west_calls, [west_key]), **schema)
+    assert [(m, k["KeyId"]) for m, k in east_calls.calls] == [("decrypt", east_key)]
+    assert [(m, k["KeyId"]) for m, k in west_calls.calls] == [("encrypt", west_key)]
+    east_ddb.put_item(TableName=GLOBAL_TABLE, Item=added)
+    # moto does not replicate global tables: this copy stands in for DynamoDB's replication.
+    west_ddb.put_item(TableName=GLOBAL_TABLE, Item=get(east_ddb))
+
+    # 2. In us-west-2, remove the us-east-1 key: no call to us-east-1 at all.
+    west_calls = CountingClient(west)
+    rekeyed = mrkenv.rekey_record(get(west_ddb), mrkenv.KmsMrkKeyring(west_calls, [west_key]),
+                                  remove=[east_key], **schema)
+    assert [(m, k["KeyId"]) for m, k in west_calls.calls] == [("decrypt", west_key)]
+    west_ddb.put_item(TableName=GLOBAL_TABLE, Item=rekeyed)
+    stored = get(west_ddb)
+    assert unreserved(stored) == unreserved(original)
+    header = stored["aws_mrkenv_header"]["B"]
+    assert west_key.encode() in header and east_key.encode() not in header
+
+    assert mrkenv.decrypt_record(stored, west_keyring, **schema) == plain
+    assert mrkenv.decrypt_record(stored, mrkenv.KmsMrkDiscoveryKeyring(west, WEST), **schema) == plain
+    with pytest.raises(mrkenv.NoDecryptableKeyError):
+        mrkenv.decrypt_record(stored, east_keyring, **schema)
