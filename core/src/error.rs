@@ -451,8 +451,11 @@ pub enum RecordError {
     )]
     MaterialsContext,
     /// An item without the reserved attributes, and plaintext items are not allowed.
-    #[error("item is not an encrypted record: it has no \"aws_mrkenv_header\" or \"aws_mrkenv_tag\" attribute (allow_plaintext accepts plaintext items)")]
+    #[error("item is not an encrypted record: it has no \"aws_mrkenv_header\" or \"aws_mrkenv_tag\" attribute (to read items written before encryption was turned on, allow plaintext items when decrypting)")]
     NotEncrypted,
+    /// A plaintext item was given to re-key.
+    #[error("item is not an encrypted record: it has no \"aws_mrkenv_header\" or \"aws_mrkenv_tag\" attribute, so there are no keys to change")]
+    NothingToRekey,
     /// The stored record is not well formed.
     #[error("{location}: {problem}")]
     Malformed {
@@ -507,9 +510,9 @@ impl RecordError {
             | RecordError::InvalidValue { .. }
             | RecordError::Json(_)
             | RecordError::MaterialsContext => ErrorKind::InvalidArgument,
-            RecordError::NotEncrypted | RecordError::Malformed { .. } => {
-                ErrorKind::MalformedMessage
-            }
+            RecordError::NotEncrypted
+            | RecordError::NothingToRekey
+            | RecordError::Malformed { .. } => ErrorKind::MalformedMessage,
             RecordError::Commitment
             | RecordError::Tag
             | RecordError::MissingSignedAttribute(_)

@@ -708,7 +708,7 @@ fn reserved_attribute_framing() {
     assert_eq!(err.kind(), ErrorKind::MalformedMessage);
     assert_eq!(
         err.to_string(),
-        "item is not an encrypted record: it has no \"aws_mrkenv_header\" or \"aws_mrkenv_tag\" attribute (allow_plaintext accepts plaintext items)"
+        "item is not an encrypted record: it has no \"aws_mrkenv_header\" or \"aws_mrkenv_tag\" attribute (to read items written before encryption was turned on, allow plaintext items when decrypting)"
     );
     let mut allow = options.clone();
     allow.allow_plaintext = true;

@@ -134,6 +134,9 @@ fn the_steps_keep_the_order_and_the_rules_of_messages() {
     lenient.allow_plaintext = true;
     let err = RecordRekeyPlan::new(item(), &lenient, &RekeyOptions::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MalformedMessage);
+    assert!(err.to_string().contains("no keys to change"), "{err}");
+    let err = RecordRekeyPlan::new(item(), &read_options(), &RekeyOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("no keys to change"), "{err}");
 
     // The wrong keyring finds no data key; nothing is produced.
     let plan =

@@ -45,9 +45,13 @@ impl RecordRekeyPlan {
         read.allow_plaintext = false;
         read.required_context
             .extend(options.required_context.clone());
-        let record = match record::decrypt_plan(item, &read)? {
-            record::DecryptPlan::Encrypted(record) => *record,
-            record::DecryptPlan::Plaintext(_) => return Err(RecordError::NotEncrypted.into()),
+        let record = match record::decrypt_plan(item, &read) {
+            Ok(record::DecryptPlan::Encrypted(record)) => *record,
+            Ok(record::DecryptPlan::Plaintext(_))
+            | Err(Error::Record(RecordError::NotEncrypted)) => {
+                return Err(RecordError::NothingToRekey.into())
+            }
+            Err(e) => return Err(e),
         };
         let options = RekeyOptions {
             limits: read.limits.clone(),
