@@ -620,7 +620,7 @@ static void allow_plaintext(void) {
     CHECK(keyring);
     const char *legacy = "{\"name\":{\"S\":\"Andy\"},\"employeeId\":{\"S\":\"1234\"}}";
     CHECK_STATUS(mrkenv_decrypt_record_json(keyring, legacy, &dopt, &out), MRKENV_STATUS_MALFORMED_MESSAGE);
-    CHECK(last_error_contains("not an encrypted record") && last_error_contains("allow_plaintext"));
+    CHECK(last_error_contains("not an encrypted record") && last_error_contains("allow plaintext items"));
     CHECK(out == NULL);
     dopt.allow_plaintext = true;
     CHECK_OK(mrkenv_decrypt_record_json(keyring, legacy, &dopt, &out));
