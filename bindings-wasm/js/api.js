@@ -676,9 +676,9 @@ export async function decryptRecord(keyring, item, options) {
 
 const REKEY_OPTIONS = ["add", "remove", "encryptionContext", "matchReplicas"];
 
-function rekeyOptionsOf(options, what) {
+function rekeyOptionsOf(options, what, accepted = REKEY_OPTIONS) {
   const { add, remove, encryptionContext, matchReplicas = false } =
-    options === undefined || options === null ? {} : knownOptions(options, what, REKEY_OPTIONS);
+    options === undefined || options === null ? {} : knownOptions(options, what, accepted);
   if (typeof matchReplicas !== "boolean") {
     throw new TypeError(`matchReplicas must be a boolean, got ${typeName(matchReplicas)}`);
   }
@@ -691,23 +691,15 @@ function rekeyOptionsOf(options, what) {
 }
 
 /**
- * The re-key of `bytes` (a whole message, or its head): the plan (every
- * check that needs no key), the decrypt session with the keyring's client,
- * the wrap session with the `add` keyring's client, the new head. The data
- * key stays in wasm memory from one session to the other.
+ * The two KMS sessions of a re-key (a wasm `MessageRekey` or `RecordRekey`,
+ * freed here): the decrypt session with the keyring's client, the wrap
+ * session with the `add` keyring's client, then `finish(materials)` writes
+ * the result. The data key stays in wasm memory from one session to the
+ * other.
  */
-async function rekeyOf(keyring, bytes, options, what, wholeMessage) {
-  ready();
-  const state = stateOf(keyring);
-  checkBytes(bytes, wholeMessage ? "message" : "head");
-  const { add, remove, required, matchReplicas } = rekeyOptionsOf(options, what);
-  const plan = call(() =>
-    add === undefined
-      ? wasm.MessageRekey.plan(bytes, remove, matchReplicas, required, wholeMessage)
-      : wasm.MessageRekey.planAdding(add.native, bytes, remove, matchReplicas, required, wholeMessage),
-  );
+async function rekeySessions(state, add, plan, decryptSession, finish) {
   try {
-    const unwrap = call(() => state.native.rekeyDecryptSession(plan));
+    const unwrap = call(() => decryptSession(plan));
     try {
       await converse(unwrap, state);
       const dataKey = call(() => unwrap.dataKey());
@@ -724,7 +716,7 @@ async function rekeyOf(keyring, bytes, options, what, wholeMessage) {
       await converse(wrap, add ?? {});
       const materials = call(() => wrap.materials());
       try {
-        return { head: call(() => plan.newHead(materials)), bodyOffset: plan.bodyOffset() };
+        return call(() => finish(materials));
       } finally {
         materials.free();
       }
@@ -734,6 +726,26 @@ async function rekeyOf(keyring, bytes, options, what, wholeMessage) {
   } finally {
     plan.free();
   }
+}
+
+/**
+ * The re-key of `bytes` (a whole message, or its head): the plan (every
+ * check that needs no key), then the two sessions and the new head.
+ */
+async function rekeyOf(keyring, bytes, options, what, wholeMessage) {
+  ready();
+  const state = stateOf(keyring);
+  checkBytes(bytes, wholeMessage ? "message" : "head");
+  const { add, remove, required, matchReplicas } = rekeyOptionsOf(options, what);
+  const plan = call(() =>
+    add === undefined
+      ? wasm.MessageRekey.plan(bytes, remove, matchReplicas, required, wholeMessage)
+      : wasm.MessageRekey.planAdding(add.native, bytes, remove, matchReplicas, required, wholeMessage),
+  );
+  return rekeySessions(state, add, plan, (p) => state.native.rekeyDecryptSession(p), (materials) => ({
+    head: plan.newHead(materials),
+    bodyOffset: plan.bodyOffset(),
+  }));
 }
 
 /**
@@ -772,6 +784,37 @@ export async function rekey(keyring, message, options) {
  */
 export async function rekeyHeader(keyring, head, options) {
   return rekeyOf(keyring, head, options, "rekeyHeader options", false);
+}
+
+const REKEY_RECORD_OPTIONS = ["add", "remove", "tableName", "partitionKey", "sortKey", "encryptionContext", "matchReplicas"];
+
+/**
+ * Re-keys a record (an item written by `encryptRecord`, as `GetItemCommand`
+ * returns it) without decrypting its attributes: the item is checked as
+ * `decryptRecord` checks it (table, key schema, `encryptionContext`), the
+ * data key is found with `keyring` and verified against the commitment and
+ * the record tag, wrapped again by every key of `add`, and the encrypted
+ * data keys of the key ids in `remove` are dropped. Only `aws_mrkenv_header`
+ * and `aws_mrkenv_tag` change; every other attribute is returned as it was.
+ *
+ * @example
+ * const { Item } = await dynamodb.send(new GetItemCommand({ TableName, Key }));
+ * const rekeyed = await rekeyRecord(east, Item, { tableName: TableName, partitionKey: "employeeId", add: west, remove: [eastArn] });
+ * await dynamodb.send(new PutItemCommand({ TableName, Item: rekeyed }));
+ */
+export async function rekeyRecord(keyring, item, options) {
+  ready();
+  const state = stateOf(keyring);
+  knownOptions(options, "rekeyRecord options", REKEY_RECORD_OPTIONS);
+  const { tableName, partitionKey, sortKey } = tableOf(options);
+  const { add, remove, required, matchReplicas } = rekeyOptionsOf(options, "rekeyRecord options", REKEY_RECORD_OPTIONS);
+  // Every check of the item and the options runs here, before any KMS call.
+  const plan = call(() =>
+    add === undefined
+      ? wasm.RecordRekey.plan(item, tableName, partitionKey, sortKey, remove, matchReplicas, required)
+      : wasm.RecordRekey.planAdding(add.native, item, tableName, partitionKey, sortKey, remove, matchReplicas, required),
+  );
+  return rekeySessions(state, add, plan, (p) => state.native.recordRekeyDecryptSession(p), (materials) => plan.newItem(materials));
 }
 
 // ------------------------------------------------------ testing (internal)

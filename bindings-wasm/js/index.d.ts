@@ -394,3 +394,29 @@ export function rekeyHeader(
   head: Uint8Array,
   options?: RekeyOptions,
 ): Promise<{ head: Uint8Array; bodyOffset: number }>;
+
+export interface RekeyRecordOptions extends RekeyOptions {
+  /** The table name; the record must have been written for it. */
+  tableName: string;
+  /** The partition key attribute name; must be the record's. */
+  partitionKey: string;
+  /** The sort key attribute name; must be the record's (both absent, or equal). */
+  sortKey?: string | null;
+  /** Pairs the record's encryption context must hold (checked, never changed). */
+  encryptionContext?: EncryptionContext;
+}
+
+/**
+ * Re-keys a record written by {@link encryptRecord} without decrypting its
+ * attributes: checks it as {@link decryptRecord} does (table, key schema,
+ * context, commitment and the tag over every signed attribute), wraps its
+ * data key with the keys of `add` and drops the encrypted data keys of
+ * `remove`. Only `aws_mrkenv_header` and `aws_mrkenv_tag` change; every other
+ * attribute is returned as it was. Unknown option names throw a TypeError.
+ *
+ * @example
+ * const { Item } = await dynamodb.send(new GetItemCommand({ TableName, Key }));
+ * const rekeyed = await rekeyRecord(east, Item!, { tableName: TableName, partitionKey: "employeeId", add: west, remove: [eastArn] });
+ * await dynamodb.send(new PutItemCommand({ TableName, Item: rekeyed }));
+ */
+export function rekeyRecord(keyring: Keyring, item: ItemInput, options: RekeyRecordOptions): Promise<Item>;

@@ -19,4 +19,5 @@ export {
   decryptRecord,
   rekey,
   rekeyHeader,
+  rekeyRecord,
 } from "./api.js";

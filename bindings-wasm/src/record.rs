@@ -273,7 +273,7 @@ fn value_from_js(value: &JsValue, depth: usize, limits: &Limits) -> Result<Attri
 }
 
 /// An item (a plain object of attribute name -> AttributeValue).
-fn item_from_js(value: &JsValue, limits: &Limits) -> JsResult<Item> {
+pub(crate) fn item_from_js(value: &JsValue, limits: &Limits) -> JsResult<Item> {
     let attributes = entries(value, "item").map_err(|bad| match bad.problem {
         Problem::Type(message) => type_error(&message),
         _ => type_error("item must be a plain object"),
@@ -351,7 +351,7 @@ fn value_to_js(value: &AttributeValue) -> JsResult<JsValue> {
     Ok(object.into())
 }
 
-fn item_to_js(item: &Item) -> JsResult<JsValue> {
+pub(crate) fn item_to_js(item: &Item) -> JsResult<JsValue> {
     object_of(
         item.iter()
             .map(|(name, value)| Ok((name.clone(), value_to_js(value)?)))

@@ -85,6 +85,7 @@ test("exports exactly the public names", () => {
     "parseArn",
     "rekey",
     "rekeyHeader",
+    "rekeyRecord",
   ]);
 });
 

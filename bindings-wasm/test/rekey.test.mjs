@@ -1,7 +1,8 @@
-// Re-keying messages (issue 14, docs/FORMAT.md part 15): rekey and
-// rekeyHeader with scripted clients (frames unchanged, every refusal before
-// anything is returned, the cause rule), a shared vector reproduced byte for
-// byte, and the cross-Region scenario against moto.
+// Re-keying messages and records (issue 14, docs/FORMAT.md part 15): rekey,
+// rekeyHeader and rekeyRecord with scripted clients (frames and attributes
+// unchanged, every refusal before anything is returned, the cause rule), a
+// shared vector reproduced byte for byte, and the cross-Region scenarios
+// against moto (KMS, and DynamoDB for records).
 
 import test, { after, before, describe } from "node:test";
 import assert from "node:assert/strict";
@@ -10,13 +11,17 @@ import path from "node:path";
 import {
   KmsMrkDiscoveryKeyring,
   KmsMrkKeyring,
+  Action,
   MrkenvError,
   RawAesKeyring,
   decrypt,
+  decryptRecord,
   encrypt,
+  encryptRecord,
   inspect,
   rekey,
   rekeyHeader,
+  rekeyRecord,
 } from "mrkenv";
 import { VECTORS_DIR, counting, hex, kmsClient, startMoto, toHex, utf8, vectorClient } from "./helpers.mjs";
 
@@ -330,5 +335,192 @@ describe("against moto: encrypt in us-east-1, add a us-west-2 key, remove the us
     await assert.rejects(decrypt(new KmsMrkDiscoveryKeyring({ client: spy, region: "us-east-1" }), removed), isCode("NoDecryptableKey"));
     assert.deepEqual(spy.calls, []);
     assert.deepEqual((await decrypt(kms(east, singleEast), message)).plaintext, data, "not revocation: the old copy still opens");
+  });
+});
+
+// ------------------------------------------------------------------ records
+
+const RESERVED = ["aws_mrkenv_header", "aws_mrkenv_tag"];
+const TABLE = { tableName: "global-table-example", partitionKey: "employeeId", sortKey: "since" };
+const ITEM = {
+  employeeId: { S: "1234" },
+  since: { N: "2019" },
+  name: { S: "Andy" },
+  tags: { SS: ["a", "b"] },
+  photo: { B: new Uint8Array([1, 2, 3]) },
+  dept: { S: "ops" },
+  level: { N: "3" },
+  note: { S: "free" },
+};
+const ACTIONS = {
+  employeeId: Action.SIGN_ONLY,
+  since: Action.SIGN_ONLY,
+  name: Action.ENCRYPT_AND_SIGN,
+  tags: Action.ENCRYPT_AND_SIGN,
+  photo: Action.ENCRYPT_AND_SIGN,
+  dept: Action.SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT,
+  level: Action.SIGN_ONLY,
+  note: Action.DO_NOTHING,
+};
+const encryptedRecord = (keyring) => encryptRecord(keyring, ITEM, { ...TABLE, actions: ACTIONS, encryptionContext: CONTEXT });
+const sorted = (item) => Object.keys(item).sort();
+
+test("rekeyRecord: only the header attribute and the tag change; the added key opens it, the removed key alone does not", async () => {
+  const client = fakeKms();
+  const stored = await encryptedRecord(kms(client, K1));
+  client.calls.length = 0;
+  const rekeyed = await rekeyRecord(kms(client, K1), stored, { ...TABLE, add: kms(client, K2), remove: [K1] });
+  assert.deepEqual(client.calls, [{ op: "Decrypt", KeyId: K1 }, { op: "Encrypt", KeyId: K2 }]);
+  assert.deepEqual(sorted(rekeyed), sorted(stored));
+  for (const name of Object.keys(stored)) {
+    if (RESERVED.includes(name)) {
+      assert.ok(rekeyed[name].B instanceof Uint8Array, name);
+      assert.notDeepEqual(rekeyed[name], stored[name], `${name} is rewritten`);
+    } else {
+      assert.deepEqual(rekeyed[name], stored[name], `${name} stays as it was`);
+    }
+  }
+  assert.deepEqual(await decryptRecord(kms(client, K2), rekeyed, { ...TABLE, encryptionContext: CONTEXT }), ITEM);
+  client.calls.length = 0;
+  await assert.rejects(decryptRecord(kms(client, K1), rekeyed, TABLE), isCode("NoDecryptableKey"));
+  assert.deepEqual(client.calls, [], "no KMS call for a key the record no longer has");
+  assert.deepEqual(await decryptRecord(kms(client, K1), stored, TABLE), ITEM, "not revocation: the old copy still opens");
+  // Raw AES both ways: add a raw key (no KMS call), then drop the KMS key by ARN.
+  client.calls.length = 0;
+  const local = await rekeyRecord(kms(client, K2), rekeyed, { ...TABLE, add: raw("key-2026", 2), remove: [K2], encryptionContext: { tenant: "acme" } });
+  assert.deepEqual(client.calls, [{ op: "Decrypt", KeyId: K2 }]);
+  assert.deepEqual(await decryptRecord(raw("key-2026", 2), local, TABLE), ITEM);
+});
+
+test("rekeyRecord refusals: removing every key or a key the record lacks, another table, a context it lacks, a plaintext item: before any KMS call", async () => {
+  const client = fakeKms();
+  const stored = await encryptedRecord(kms(client, K1, K2));
+  const adder = fakeKms();
+  client.calls.length = 0;
+  await assert.rejects(rekeyRecord(kms(client, K1), stored, { ...TABLE, remove: [K1, K2] }), (e) => {
+    isCode("InvalidArgument")(e);
+    assert.match(e.message, /no encrypted data key/);
+    return true;
+  });
+  await assert.rejects(rekeyRecord(kms(client, K1), stored, { ...TABLE, add: kms(adder, K3), remove: [K3] }), (e) => {
+    isCode("InvalidArgument")(e);
+    assert.ok(e.message.includes(K3), e.message);
+    return true;
+  });
+  await assert.rejects(rekeyRecord(kms(client, K1), stored, { ...TABLE, remove: ["arn:aws:kms:nope"] }), isCode("InvalidArn"));
+  await assert.rejects(rekeyRecord(kms(client, K1), stored, { ...TABLE, tableName: "other-table", add: kms(adder, K3) }), isCode("ContextMismatch"));
+  await assert.rejects(rekeyRecord(kms(client, K1), stored, { ...TABLE, sortKey: undefined }), isCode("ContextMismatch"));
+  await assert.rejects(rekeyRecord(kms(client, K1), stored, { ...TABLE, encryptionContext: { tenant: "evil" } }), isCode("ContextMismatch"));
+  await assert.rejects(rekeyRecord(kms(client, K1), ITEM, { ...TABLE, add: kms(adder, K3) }), isCode("MalformedMessage"));
+  const { aws_mrkenv_tag: _, ...untagged } = stored;
+  await assert.rejects(rekeyRecord(kms(client, K1), untagged, TABLE), isCode("MalformedMessage"));
+  assert.deepEqual(client.calls, []);
+  assert.deepEqual(adder.calls, []);
+  // A keyring that holds none of the record's keys: NoDecryptableKey, nothing wrapped.
+  await assert.rejects(rekeyRecord(raw("key-1", 1), stored, { ...TABLE, add: kms(adder, K3) }), isCode("NoDecryptableKey"));
+  assert.deepEqual(adder.calls, []);
+});
+
+test("rekeyRecord: a tampered signed attribute (or tag) cannot be re-keyed into a valid record: Authentication, nothing wrapped", async () => {
+  const client = fakeKms();
+  const stored = await encryptedRecord(kms(client, K1));
+  const flip = (b) => b.map((x, i) => (i === 3 ? x ^ 1 : x));
+  for (const tampered of [
+    { ...stored, level: { N: "4" } },
+    { ...stored, name: { B: flip(stored.name.B) } },
+    { ...stored, aws_mrkenv_tag: { B: flip(stored.aws_mrkenv_tag.B) } },
+  ]) {
+    const adder = fakeKms();
+    await assert.rejects(rekeyRecord(kms(client, K1), tampered, { ...TABLE, add: kms(adder, K2) }), isCode("Authentication"));
+    assert.deepEqual(adder.calls, []);
+  }
+  // A DO_NOTHING attribute may change: it is carried over as it is.
+  const changed = await rekeyRecord(kms(client, K1), { ...stored, note: { S: "changed" } }, { ...TABLE, add: kms(client, K2) });
+  assert.deepEqual(changed.note, { S: "changed" });
+});
+
+test("rekeyRecord options: unknown names and wrong types are TypeErrors; the table is required", async () => {
+  const client = fakeKms();
+  const stored = await encryptedRecord(kms(client, K1));
+  const keyring = kms(client, K1);
+  client.calls.length = 0;
+  await assert.rejects(rekeyRecord(keyring, stored, { ...TABLE, allowPlaintext: true }), (e) => {
+    assert.ok(e instanceof TypeError, String(e));
+    assert.equal(
+      e.message,
+      'rekeyRecord options: unknown option "allowPlaintext" (accepted: add, remove, tableName, partitionKey, sortKey, encryptionContext, matchReplicas)',
+    );
+    return true;
+  });
+  await assert.rejects(rekeyRecord(keyring, stored, { partitionKey: "employeeId" }), TypeError);
+  await assert.rejects(rekeyRecord(keyring, stored), TypeError);
+  await assert.rejects(rekeyRecord(keyring, stored, { ...TABLE, remove: K1 }), TypeError);
+  await assert.rejects(rekeyRecord(keyring, stored, { ...TABLE, add: {} }), /add must be a KmsMrkKeyring/);
+  await assert.rejects(rekeyRecord(keyring, stored, { ...TABLE, matchReplicas: 1 }), TypeError);
+  await assert.rejects(rekeyRecord(keyring, new Map(), TABLE), TypeError);
+  await assert.rejects(rekeyRecord({}, stored, TABLE), TypeError);
+  await assert.rejects(rekeyRecord(keyring, stored, { ...TABLE, add: new KmsMrkDiscoveryKeyring({ client, region: "us-west-2" }) }), isCode("Keyring"));
+  assert.deepEqual(client.calls, []);
+  // Nothing added or removed: the same header, a valid record.
+  const same = await rekeyRecord(keyring, stored, TABLE);
+  assert.deepEqual(same.aws_mrkenv_header, stored.aws_mrkenv_header);
+  assert.deepEqual(await decryptRecord(keyring, same, TABLE), ITEM);
+});
+
+describe("against moto: a record in us-east-1 gets a us-west-2 key, loses the us-east-1 key, and decrypts in us-west-2", () => {
+  let moto;
+  before(async () => {
+    moto = await startMoto();
+  });
+  after(async () => {
+    await moto?.stop();
+  });
+
+  test("rekeyRecord between GetItem and PutItem, with two single-Region keys", async () => {
+    const { DynamoDBClient, CreateTableCommand, PutItemCommand, GetItemCommand } = await import("@aws-sdk/client-dynamodb");
+    const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+    const dynamo = (region) => new DynamoDBClient({ region, endpoint: moto.endpoint, credentials });
+    const [east, west] = [await kmsClient(moto.endpoint, "us-east-1"), await kmsClient(moto.endpoint, "us-west-2")];
+    const eastArn = (await east.createKey({ Description: "record rekey east" })).KeyMetadata.Arn;
+    const westArn = (await west.createKey({ Description: "record rekey west" })).KeyMetadata.Arn;
+    const TableName = "rekey-records";
+    const [eastDb, westDb] = [dynamo("us-east-1"), dynamo("us-west-2")];
+    for (const db of [eastDb, westDb]) {
+      await db.send(
+        new CreateTableCommand({
+          TableName,
+          KeySchema: [{ AttributeName: "employeeId", KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: "employeeId", AttributeType: "S" }],
+          BillingMode: "PAY_PER_REQUEST",
+        }),
+      );
+    }
+    const options = { tableName: TableName, partitionKey: "employeeId" };
+    const Key = { employeeId: { S: "1234" } };
+    const item = { employeeId: { S: "1234" }, name: { S: "Andy" } };
+    const get = async (db) => (await db.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }))).Item;
+    const encrypted = await encryptRecord(kms(east, eastArn), item, { ...options, actions: { employeeId: Action.SIGN_ONLY, name: Action.ENCRYPT_AND_SIGN } });
+    await eastDb.send(new PutItemCommand({ TableName, Item: encrypted }));
+    const original = await get(eastDb);
+
+    // Add the us-west-2 key: Decrypt in us-east-1, Encrypt in us-west-2.
+    const [eastSpy, westSpy] = [counting(east), counting(west)];
+    const added = await rekeyRecord(kms(eastSpy, eastArn), original, { ...options, add: kms(westSpy, westArn) });
+    assert.deepEqual(eastSpy.calls, [{ op: "decrypt", KeyId: eastArn }]);
+    assert.deepEqual(westSpy.calls, [{ op: "encrypt", KeyId: westArn }]);
+    await eastDb.send(new PutItemCommand({ TableName, Item: added }));
+
+    // Remove the us-east-1 key, in us-west-2; copy to the us-west-2 table (moto does not replicate).
+    const removed = await rekeyRecord(kms(west, westArn), await get(eastDb), { ...options, remove: [eastArn] });
+    assert.deepEqual(removed.name, original.name, "the encrypted attribute is unchanged");
+    await westDb.send(new PutItemCommand({ TableName, Item: removed }));
+    const inWest = await get(westDb);
+
+    assert.deepEqual(await decryptRecord(kms(west, westArn), inWest, options), item);
+    assert.deepEqual(await decryptRecord(new KmsMrkDiscoveryKeyring({ client: west, region: "us-west-2" }), inWest, options), item);
+    const spy = counting(east);
+    await assert.rejects(decryptRecord(kms(spy, eastArn), inWest, options), isCode("NoDecryptableKey"));
+    assert.deepEqual(spy.calls, []);
+    assert.deepEqual(await decryptRecord(kms(east, eastArn), original, options), item, "not revocation: the old copy still opens");
   });
 });

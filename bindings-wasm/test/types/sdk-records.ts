@@ -3,7 +3,7 @@
 // mrkenv's own declarations strictly): records go straight into
 // @aws-sdk/client-dynamodb's PutItem input and come straight from its
 // GetItem output, with no cast.
-import { decryptRecord, encryptRecord, type Item, type Keyring } from "mrkenv";
+import { decryptRecord, encryptRecord, rekeyRecord, type Item, type Keyring } from "mrkenv";
 import type { GetItemCommandOutput, PutItemCommandInput } from "@aws-sdk/client-dynamodb";
 
 declare const keyring: Keyring;
@@ -13,5 +13,7 @@ export async function sdk(): Promise<PutItemCommandInput> {
   const options = { tableName: "global-table-example", partitionKey: "employeeId" };
   const decrypted: Item = await decryptRecord(keyring, got.Item ?? {}, options);
   const encrypted = await encryptRecord(keyring, decrypted, { ...options, actions: { employeeId: "SIGN_ONLY" } });
+  const rekeyed: Item = await rekeyRecord(keyring, got.Item ?? {}, { ...options, remove: ["key-2025"] });
+  void rekeyed;
   return { TableName: "global-table-example", Item: encrypted };
 }

@@ -135,3 +135,26 @@ export async function rekeying(strict: KmsMrkKeyring, raw: RawAesKeyring, discov
   await rekeyHeader(raw, message, { adds: raw });
   void rekeyed, head, bodyOffset;
 }
+
+// Re-keying records.
+import { rekeyRecord, type RekeyRecordOptions } from "mrkenv";
+
+export async function rekeyingRecords(strict: KmsMrkKeyring, raw: RawAesKeyring, item: Item): Promise<void> {
+  const options: RekeyRecordOptions = {
+    tableName: "t",
+    partitionKey: "employeeId",
+    sortKey: null,
+    add: strict,
+    remove: ["key-2025"],
+    encryptionContext: new Map([["tenant", "acme"]]),
+    matchReplicas: false,
+  };
+  const rekeyed: Item = await rekeyRecord(raw, item, options);
+  await rekeyRecord(strict, rekeyed, { tableName: "t", partitionKey: "employeeId", remove: strict.keyIds });
+  // @ts-expect-error the table is required
+  await rekeyRecord(raw, item, { partitionKey: "employeeId", add: strict });
+  // @ts-expect-error options are required
+  await rekeyRecord(raw, item);
+  // @ts-expect-error decryptRecord's allowPlaintext is not a re-key option
+  await rekeyRecord(raw, item, { tableName: "t", partitionKey: "p", allowPlaintext: true });
+}
