@@ -273,7 +273,7 @@ def test_table_and_context_are_checked():
 
 
 def test_allow_plaintext_migration():
-    with pytest.raises(mrkenv.MalformedMessageError, match="allow_plaintext"):
+    with pytest.raises(mrkenv.MalformedMessageError, match="allow plaintext items"):
         seed_decrypt(SEED)
     assert seed_decrypt(SEED, allow_plaintext=True) == SEED
     encrypted = seed_encrypt()
