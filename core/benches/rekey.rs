@@ -4,14 +4,15 @@
 //! - `rekey-header`: [`rekey_header`] (read the head, unwrap and verify the
 //!   data key, wrap it with a second raw AES key, write the new head)
 //!   against [`parse_header`] of the same head;
-//! - `rekey-64MiB`: the [`Rekeyer`] fed 64 KiB pieces, writing each piece to
+//! - `rekey-large`: the [`Rekeyer`] fed 64 KiB pieces, writing each piece to
 //!   a reused 64 KiB buffer (constant memory, as a file or socket copy
 //!   would), against copying the same pieces; and [`rekey_message`] against
 //!   `to_vec` of the message.
 //!
-//! The message is 64 MiB at the default 64 KiB frame length; both sides
-//! scale linearly, so 1 GiB costs 16 times as much. Run with
-//! `cargo bench -p mrkenv --bench rekey` (or `make bench-core`).
+//! The message is 1 GiB at the default 64 KiB frame length (set
+//! `MRKENV_BENCH_REKEY_MIB` for another size; the header-only bench reads only
+//! the head, whatever the size). Run with `cargo bench -p mrkenv --bench
+//! rekey` (or `make bench-core`); it needs about 4 GiB of memory.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -22,8 +23,16 @@ use mrkenv::rekey::{rekey_header, rekey_message, RekeyOptions, RekeyPlan, Rekeye
 use mrkenv::session::driver::NoKms;
 use mrkenv::{encrypt, parse_header, EncryptOptions, EncryptionContext};
 
-const LARGE: usize = 64 * 1024 * 1024;
 const PIECE: usize = 64 * 1024;
+
+/// The message size: 1 GiB unless `MRKENV_BENCH_REKEY_MIB` says otherwise.
+fn large_len() -> usize {
+    let mib = std::env::var("MRKENV_BENCH_REKEY_MIB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1024);
+    mib * 1024 * 1024
+}
 
 fn setup() -> (Vec<u8>, Keyring, RekeyOptions) {
     let old = RawAesKeyring::new("bench", "old", &[0x33; 32]).unwrap();
@@ -33,7 +42,7 @@ fn setup() -> (Vec<u8>, Keyring, RekeyOptions) {
     let materials = old
         .encryption_materials(&context, &Default::default())
         .unwrap();
-    let plaintext: Vec<u8> = (0..LARGE).map(|i| (i * 7 + 3) as u8).collect();
+    let plaintext: Vec<u8> = (0..large_len()).map(|i| (i * 7 + 3) as u8).collect();
     let message = encrypt(materials, &plaintext, &EncryptOptions::default()).unwrap();
     let options = RekeyOptions {
         add: Some(new.into()),
@@ -44,9 +53,9 @@ fn setup() -> (Vec<u8>, Keyring, RekeyOptions) {
 
 fn header(c: &mut Criterion) {
     let (message, keyring, options) = setup();
+    let mut group = c.benchmark_group(format!("rekey-header-{}MiB", message.len() >> 20));
     let head_len = RekeyPlan::new(&message, &options).unwrap().body_offset();
     let head = &message[..head_len];
-    let mut group = c.benchmark_group("rekey-header");
     group.warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(2));
     group.bench_function("parse_header", |b| {
@@ -62,7 +71,7 @@ fn header(c: &mut Criterion) {
 
 fn large(c: &mut Criterion) {
     let (message, keyring, options) = setup();
-    let mut group = c.benchmark_group("rekey-64MiB");
+    let mut group = c.benchmark_group(format!("rekey-{}MiB", message.len() >> 20));
     group.throughput(Throughput::Bytes(message.len() as u64));
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
