@@ -149,11 +149,11 @@ fn configure(
                 type_name(&name)
             ))
         })??;
-        let action = action_arg(py, &action, &format!("actions[{name:?}]"))?;
+        let action = action_arg(py, &action, || format!("actions[{name:?}]"))?;
         options.actions.insert(name, action);
     }
     options.default_action = match default_action {
-        Some(a) if !a.is_none() => Some(action_arg(py, a, "default_action")?),
+        Some(a) if !a.is_none() => Some(action_arg(py, a, || "default_action".into())?),
         _ => None,
     };
     options.encryption_context = context_arg(encryption_context)?;
@@ -161,10 +161,16 @@ fn configure(
 }
 
 /// An action from a `str` (an `mrkenv.Action` is one), parsed by the core.
-fn action_arg(py: Python<'_>, value: &Bound<'_, PyAny>, what: &str) -> PyResult<Action> {
+/// `what` names the argument in an error (built only then).
+fn action_arg(
+    py: Python<'_>,
+    value: &Bound<'_, PyAny>,
+    what: impl FnOnce() -> String,
+) -> PyResult<Action> {
     let name = text(value).ok_or_else(|| {
         PyTypeError::new_err(format!(
-            "{what} must be an action name (str or mrkenv.Action), got {}",
+            "{} must be an action name (str or mrkenv.Action), got {}",
+            what(),
             type_name(value)
         ))
     })??;
