@@ -193,7 +193,7 @@ def run(argv: Sequence[str], *, stdin: Optional[bytes] = None, check: bool = Tru
 # ------------------------------------------------------------------ the story
 
 
-def demo(out: Output, endpoint: str, workdir: pathlib.Path, c_skip: Optional[str]) -> None:
+def demo(out: Output, endpoint: str, workdir: pathlib.Path) -> None:
     import boto3  # the venv's: installed by make -C bindings-python venv
     import mrkenv
 
@@ -278,21 +278,18 @@ def demo(out: Output, endpoint: str, workdir: pathlib.Path, c_skip: Optional[str
 
     out.step(f"C decrypts it in {WEST} with the replica key (callback API + C KMS client: "
              f"{KMS_DEMO_NAME})")
-    if c_skip:
-        out.show(f"C step skipped: {c_skip}")
-    else:
-        expect(KMS_DEMO.exists(), f"{KMS_DEMO} is missing: run make -C bindings-c examples")
-        proc = kms_demo(west_item)
-        for line in proc.stderr.decode(errors="replace").splitlines():
-            out.show(line)
-        expect(proc.returncode == 0, f"kms_demo exited with status {proc.returncode}")
-        decrypted = json.loads(proc.stdout)
-        out.detail("kms_demo stdout", decrypted)
-        expect(decrypted == ANDY, f"C decrypted {decrypted}, not {ANDY}")
-        kms_lines = [l for l in proc.stderr.decode().splitlines() if l.startswith("kms: ")]
-        expect(kms_lines == [f"kms: Decrypt in {WEST} (KeyId {west_arn})"],
-               f"C's KMS calls were not one Decrypt with the replica key in {WEST}: {kms_lines}")
-        out.show(f"-> {plain(decrypted)}")
+    expect(KMS_DEMO.exists(), f"{KMS_DEMO} is missing: run make -C bindings-c examples")
+    proc = kms_demo(west_item)
+    for line in proc.stderr.decode(errors="replace").splitlines():
+        out.show(line)
+    expect(proc.returncode == 0, f"kms_demo exited with status {proc.returncode}")
+    decrypted = json.loads(proc.stdout)
+    out.detail("kms_demo stdout", decrypted)
+    expect(decrypted == ANDY, f"C decrypted {decrypted}, not {ANDY}")
+    kms_lines = [l for l in proc.stderr.decode().splitlines() if l.startswith("kms: ")]
+    expect(kms_lines == [f"kms: Decrypt in {WEST} (KeyId {west_arn})"],
+           f"C's KMS calls were not one Decrypt with the replica key in {WEST}: {kms_lines}")
+    out.show(f"-> {plain(decrypted)}")
 
     # Tampering: in us-west-2, where a reader only sees what replication delivered.
     out.step(f"tampered copies in {WEST} are refused")
@@ -309,13 +306,12 @@ def demo(out: Output, endpoint: str, workdir: pathlib.Path, c_skip: Optional[str
         expect(err["code"] == "Authentication", f"Node refused tampered item {result['id']} with {err}")
         out.show(f"{cases[result['id']]}:")
         out.show(f"  Node: {err['name']} [{err['code']}]: {err['message']}")
-        if not c_skip:
-            proc = kms_demo(result["stored"])
-            errors = [l for l in proc.stderr.decode(errors="replace").splitlines() if l.startswith("kms_demo: ")]
-            expect(proc.returncode == 1 and len(errors) == 1,
-                   f"C did not refuse tampered item {result['id']}: status {proc.returncode}, "
-                   f"{proc.stderr.decode(errors='replace').strip()}")
-            out.show(f"  C:    {errors[0]}")
+        proc = kms_demo(result["stored"])
+        errors = [l for l in proc.stderr.decode(errors="replace").splitlines() if l.startswith("kms_demo: ")]
+        expect(proc.returncode == 1 and len(errors) == 1,
+               f"C did not refuse tampered item {result['id']}: status {proc.returncode}, "
+               f"{proc.stderr.decode(errors='replace').strip()}")
+        out.show(f"  C:    {errors[0]}")
     try:
         mrkenv.decrypt_record(moved, mrkenv.KmsMrkKeyring(west_kms, [west_arn]), **table)
         raise DemoError("Python decrypted the item moved to employeeId 9999")
@@ -366,7 +362,6 @@ def demo(out: Output, endpoint: str, workdir: pathlib.Path, c_skip: Optional[str
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="show the items, commands and JSON")
-    parser.add_argument("--skip-c", metavar="REASON", help="skip the C step, saying why")
     args = parser.parse_args(argv)
     out = Output(args.verbose)
     for name in DROPPED_ENV:
@@ -379,7 +374,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             try:
                 moto = Moto(pathlib.Path(tmp))
                 print(f"mrkenv demo: local KMS + DynamoDB (moto) at {moto.endpoint}", flush=True)
-                demo(out, moto.endpoint, pathlib.Path(tmp), args.skip_c)
+                demo(out, moto.endpoint, pathlib.Path(tmp))
             finally:
                 out.flush()
                 if moto:

@@ -4,7 +4,7 @@ first with `make demo-build`) and checks that the recording in README.md, the
 ```text block after `<!-- demo-output -->`, is its real output modulo what
 changes from run to run: key ids, the server's port and timings.
 
-    check_demo_output.py [--update] [run_demo.py options, e.g. --skip-c REASON]
+    check_demo_output.py [--update] [run_demo.py options]
 
 --update rewrites the README's recording with this run's output. Exits 1 if
 the demo fails or the recording drifted (with a diff of the normalised lines).
