@@ -1,14 +1,38 @@
-# mrkenv: `make test` runs every test, `make bench` the benchmarks, `make dist`
+# mrkenv: `make demo` plays the multi-Region story on a local KMS and DynamoDB,
+# `make test` runs every test, `make bench` the benchmarks, `make dist`
 # builds what users install. Each binding has its own Makefile in bindings-*/
 # with `test` and `dist` targets; they are picked up here automatically.
 
 BINDINGS := $(patsubst %/Makefile,%,$(wildcard bindings-*/Makefile))
 CARGO ?= cargo
 
-.PHONY: test lint check-readme test-core vectors bench bench-core bench-records dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
+# `make demo V=1` shows the build and the details behind each step.
+V ?=
 
-test: lint check-readme test-core $(BINDINGS:%=test-%)
+.PHONY: demo demo-build test-demo test lint check-readme test-core vectors bench bench-core bench-records dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
+
+test: lint check-readme test-core $(BINDINGS:%=test-%) test-demo
 	@echo "make test: all suites passed"
+
+# The demo (demo/run_demo.py): builds what it needs the way the binding suites
+# do (the wheel into .venv, the npm package and its npm deps, the C examples),
+# then plays the story on moto. The build's output goes to a log unless V=1.
+DEMO_LOG := target/demo-build.log
+
+demo: demo-build
+	@.venv/bin/python demo/run_demo.py $(if $(V),--verbose)
+
+demo-build:
+	@mkdir -p target
+	@echo "make demo: building the wheel, the npm package and the C example$(if $(V),, (log: $(DEMO_LOG)))"
+	@{ $(MAKE) -C bindings-python venv dist && $(MAKE) -C bindings-wasm dist \
+	   && $(MAKE) -C bindings-c examples; } $(if $(V),,> $(DEMO_LOG) 2>&1) \
+	  || { $(if $(V),,tail -n 30 $(DEMO_LOG);) echo "make demo: the build failed$(if $(V),, (full log: $(DEMO_LOG)))"; exit 1; }
+	@ln -sfn ../bindings-wasm/node_modules demo/node_modules
+
+# The demo runs, and the README's recording of it is still its real output.
+test-demo: demo-build
+	python3 tests/scripts/check_demo_output.py
 
 lint:
 	$(CARGO) fmt --all --check
