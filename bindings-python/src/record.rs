@@ -318,18 +318,29 @@ fn value_from_py(
     level: usize,
     max_depth: usize,
 ) -> Result<AttributeValue, Bad> {
-    let entries = mapping_entries(value)?.ok_or_else(|| {
-        type_error(format!(
-            "an AttributeValue must be a dict like {{\"S\": \"...\"}}, got {}",
-            type_name(value)
-        ))
-    })?;
-    let [(tag, inner)]: [_; 1] = entries.try_into().map_err(|e: Vec<_>| {
-        rule_error(format!(
-            "an AttributeValue must have exactly one type key, found {}",
-            e.len()
-        ))
-    })?;
+    // The common case, a dict of one entry, without collecting the entries.
+    let single = match value.cast::<PyDict>() {
+        Ok(dict) if dict.len() == 1 => dict.iter().next(),
+        _ => None,
+    };
+    let (tag, inner) = match single {
+        Some(entry) => entry,
+        None => {
+            let entries = mapping_entries(value)?.ok_or_else(|| {
+                type_error(format!(
+                    "an AttributeValue must be a dict like {{\"S\": \"...\"}}, got {}",
+                    type_name(value)
+                ))
+            })?;
+            let [entry]: [_; 1] = entries.try_into().map_err(|e: Vec<_>| {
+                rule_error(format!(
+                    "an AttributeValue must have exactly one type key, found {}",
+                    e.len()
+                ))
+            })?;
+            entry
+        }
+    };
     let tag = match text_in(&tag, "the type key") {
         Some(t) => t?,
         None => {
@@ -487,28 +498,43 @@ pub fn item_to_py<'py>(py: Python<'py>, item: &Item) -> PyResult<Bound<'py, PyDi
 }
 
 fn value_to_py<'py>(py: Python<'py>, value: &AttributeValue) -> PyResult<Bound<'py, PyDict>> {
-    let inner: Bound<'py, PyAny> = match value {
-        AttributeValue::S(s) => PyString::new(py, s).into_any(),
-        AttributeValue::N(n) => PyString::new(py, n.as_str()).into_any(),
-        AttributeValue::B(b) => PyBytes::new(py, b).into_any(),
-        AttributeValue::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        AttributeValue::Null => PyBool::new(py, true).to_owned().into_any(),
-        AttributeValue::L(items) => PyList::new(
-            py,
-            items
-                .iter()
-                .map(|v| value_to_py(py, v))
-                .collect::<PyResult<Vec<_>>>()?,
-        )?
-        .into_any(),
-        AttributeValue::M(map) => item_to_py(py, map)?.into_any(),
-        AttributeValue::Ss(set) => PyList::new(py, set)?.into_any(),
-        AttributeValue::Ns(set) => PyList::new(py, set.iter().map(Number::as_str))?.into_any(),
-        AttributeValue::Bs(set) => {
-            PyList::new(py, set.iter().map(|b| PyBytes::new(py, b)))?.into_any()
-        }
+    use pyo3::intern;
+    // The type keys are interned: one str object each, not one per value.
+    let (key, inner): (&Bound<'py, PyString>, Bound<'py, PyAny>) = match value {
+        AttributeValue::S(s) => (intern!(py, "S"), PyString::new(py, s).into_any()),
+        AttributeValue::N(n) => (intern!(py, "N"), PyString::new(py, n.as_str()).into_any()),
+        AttributeValue::B(b) => (intern!(py, "B"), PyBytes::new(py, b).into_any()),
+        AttributeValue::Bool(b) => (
+            intern!(py, "BOOL"),
+            PyBool::new(py, *b).to_owned().into_any(),
+        ),
+        AttributeValue::Null => (
+            intern!(py, "NULL"),
+            PyBool::new(py, true).to_owned().into_any(),
+        ),
+        AttributeValue::L(items) => (
+            intern!(py, "L"),
+            PyList::new(
+                py,
+                items
+                    .iter()
+                    .map(|v| value_to_py(py, v))
+                    .collect::<PyResult<Vec<_>>>()?,
+            )?
+            .into_any(),
+        ),
+        AttributeValue::M(map) => (intern!(py, "M"), item_to_py(py, map)?.into_any()),
+        AttributeValue::Ss(set) => (intern!(py, "SS"), PyList::new(py, set)?.into_any()),
+        AttributeValue::Ns(set) => (
+            intern!(py, "NS"),
+            PyList::new(py, set.iter().map(Number::as_str))?.into_any(),
+        ),
+        AttributeValue::Bs(set) => (
+            intern!(py, "BS"),
+            PyList::new(py, set.iter().map(|b| PyBytes::new(py, b)))?.into_any(),
+        ),
     };
     let out = PyDict::new(py);
-    out.set_item(value.type_name(), inner)?;
+    out.set_item(key, inner)?;
     Ok(out)
 }
