@@ -14,6 +14,11 @@
  *            [--add-region R2 --add-key-id ARN2] [--remove ARN]... < message > message
  *
  * --key-id may be repeated (encrypt: the first generates the data key).
+ * Instead of --region and --key-id, --raw-aes-key HEX (32 bytes) with
+ * --key-namespace NS --key-name NAME uses a raw AES keyring (no KMS; the
+ * interop matrix's C peer). --context KEY=VALUE (repeatable) is the caller's
+ * encryption context of encrypt and encrypt-record, and the required context
+ * of decrypt-record.
  * Items are DynamoDB JSON; the result goes to stdout. Every KMS call prints
  * one line on stderr: "kms: Decrypt in us-west-2 (KeyId arn:...)". A failure
  * prints "kms_demo: <status name>: <message>" and exits 1 (2: usage). */
@@ -29,8 +34,13 @@
 
 typedef struct {
     const char *command, *region, *endpoint, *table, *partition_key, *sort_key, *add_region;
+    const char *raw_aes_key, *key_namespace, *key_name;
     const char *key_ids[MAX_LIST], *add_key_ids[MAX_LIST], *removes[MAX_LIST], *actions[MAX_LIST];
-    size_t key_ids_len, add_key_ids_len, removes_len, actions_len;
+    const char *contexts[MAX_LIST];
+    size_t key_ids_len, add_key_ids_len, removes_len, actions_len, contexts_len;
+    /* --context split at '=' (pointers into names/values) */
+    mrkenv_context_entry context[MAX_LIST];
+    char context_keys[MAX_LIST][256];
 } args;
 
 static int usage(const char *why) {
@@ -98,6 +108,10 @@ static int parse(int argc, char **argv, args *a) {
         else if (!strcmp(flag, "--partition-key")) a->partition_key = value;
         else if (!strcmp(flag, "--sort-key")) a->sort_key = value;
         else if (!strcmp(flag, "--add-region")) a->add_region = value;
+        else if (!strcmp(flag, "--raw-aes-key")) a->raw_aes_key = value;
+        else if (!strcmp(flag, "--key-namespace")) a->key_namespace = value;
+        else if (!strcmp(flag, "--key-name")) a->key_name = value;
+        else if (!strcmp(flag, "--context")) list = a->contexts, len = &a->contexts_len;
         else if (!strcmp(flag, "--key-id")) list = a->key_ids, len = &a->key_ids_len;
         else if (!strcmp(flag, "--add-key-id")) list = a->add_key_ids, len = &a->add_key_ids_len;
         else if (!strcmp(flag, "--remove")) list = a->removes, len = &a->removes_len;
@@ -108,8 +122,21 @@ static int parse(int argc, char **argv, args *a) {
             list[(*len)++] = value;
         }
     }
-    if (!a->region) return usage("--region is required");
-    if (a->key_ids_len == 0) return usage("--key-id is required");
+    for (size_t i = 0; i < a->contexts_len; i++) {
+        const char *eq = strchr(a->contexts[i], '=');
+        if (!eq || (size_t)(eq - a->contexts[i]) >= sizeof a->context_keys[0])
+            return usage("--context wants KEY=VALUE");
+        memcpy(a->context_keys[i], a->contexts[i], (size_t)(eq - a->contexts[i]));
+        a->context_keys[i][eq - a->contexts[i]] = '\0';
+        a->context[i] = (mrkenv_context_entry){a->context_keys[i], eq + 1};
+    }
+    if (a->raw_aes_key) {
+        if (!a->key_namespace || !a->key_name) return usage("--raw-aes-key goes with --key-namespace and --key-name");
+        if (a->region || a->key_ids_len || a->add_region) return usage("--raw-aes-key replaces --region and --key-id");
+    } else {
+        if (!a->region) return usage("--region is required");
+        if (a->key_ids_len == 0) return usage("--key-id is required");
+    }
     if (!strcmp(a->command, "decrypt-record") || !strcmp(a->command, "encrypt-record")) {
         if (!a->table || !a->partition_key) return usage("--table and --partition-key are required");
     } else if (strcmp(a->command, "decrypt") && strcmp(a->command, "encrypt") && strcmp(a->command, "rekey")) {
@@ -140,7 +167,9 @@ static int run(const args *a, mrkenv_keyring *keyring, mrkenv_keyring *add) {
         char *out = NULL;
         if (a->command[0] == 'd') {
             mrkenv_record_decrypt_options options = {
-                .table_name = a->table, .partition_key = a->partition_key, .sort_key = a->sort_key};
+                .table_name = a->table, .partition_key = a->partition_key, .sort_key = a->sort_key,
+                .required_context = a->contexts_len ? a->context : NULL,
+                .required_context_len = a->contexts_len};
             status = mrkenv_decrypt_record_json(keyring, (const char *)in, &options, &out);
         } else {
             mrkenv_record_action actions[MAX_LIST + 2];
@@ -166,7 +195,9 @@ static int run(const args *a, mrkenv_keyring *keyring, mrkenv_keyring *add) {
             }
             mrkenv_record_encrypt_options options = {
                 .table_name = a->table, .partition_key = a->partition_key, .sort_key = a->sort_key,
-                .actions = actions, .actions_len = n, .default_action = "ENCRYPT_AND_SIGN"};
+                .actions = actions, .actions_len = n, .default_action = "ENCRYPT_AND_SIGN",
+                .encryption_context = a->contexts_len ? a->context : NULL,
+                .encryption_context_len = a->contexts_len};
             status = mrkenv_encrypt_record_json(keyring, (const char *)in, &options, &out);
         }
         if (status == MRKENV_STATUS_OK) printf("%s\n", out);
@@ -176,7 +207,7 @@ static int run(const args *a, mrkenv_keyring *keyring, mrkenv_keyring *add) {
         if (!strcmp(a->command, "decrypt")) {
             status = mrkenv_decrypt(keyring, in, in_len, &out);
         } else if (!strcmp(a->command, "encrypt")) {
-            status = mrkenv_encrypt(keyring, in, in_len, NULL, 0, &out);
+            status = mrkenv_encrypt(keyring, in, in_len, a->contexts_len ? a->context : NULL, a->contexts_len, &out);
         } else {
             mrkenv_rekey_options options = {0};
             options.add = add;
@@ -197,10 +228,30 @@ static int run(const args *a, mrkenv_keyring *keyring, mrkenv_keyring *add) {
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* The raw AES keyring of --raw-aes-key: no KMS client at all. */
+static int run_raw_aes(const args *a) {
+    unsigned char key[32];
+    size_t hex_len = strlen(a->raw_aes_key);
+    if (hex_len != 2 * sizeof key) return usage("--raw-aes-key wants 64 hex digits");
+    for (size_t i = 0; i < sizeof key; i++) {
+        unsigned int byte;
+        if (sscanf(a->raw_aes_key + 2 * i, "%2x", &byte) != 1) return usage("--raw-aes-key wants hex");
+        key[i] = (unsigned char)byte;
+    }
+    mrkenv_keyring *keyring = NULL;
+    int status = mrkenv_raw_aes_keyring_new(a->key_namespace, a->key_name, key, sizeof key, &keyring);
+    memset(key, 0, sizeof key); /* use a zeroizing wipe in real code */
+    int rc = status == MRKENV_STATUS_OK ? run(a, keyring, NULL) : fail(status);
+    mrkenv_keyring_free(keyring);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     args a;
     int rc = parse(argc, argv, &a);
     if (rc) return rc;
+
+    if (a.raw_aes_key) return run_raw_aes(&a);
 
     mrkenv_curl_kms kms, add_kms;
     if (init_client(&kms, a.region, a.endpoint)) return 1;

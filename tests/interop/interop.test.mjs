@@ -1,4 +1,7 @@
-// Cross-binding: a message or a record (DynamoDB item) made by the Python
+// Python <-> Node edge cases beside the interop matrix (matrix.test.mjs, which
+// has every peer decrypt what every peer encrypts): the headers agree, a wrong
+// context, tampering and a key that cannot decrypt are refused on the other
+// side. A message or a record (DynamoDB item) made by the Python
 // package decrypts in Node and the reverse, with a raw AES keyring and with KMS keyrings (moto, MRK in
 // us-east-1 replicated to us-west-2). Run by `make -C bindings-wasm test`
 // (target test-interop), which installs the wheel into .venv first. Python

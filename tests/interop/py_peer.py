@@ -1,4 +1,4 @@
-"""Python side of the Python <-> Node interop tests (driven by interop.test.mjs).
+"""The Python peer of the interop tests (driven by matrix.test.mjs and interop.test.mjs).
 
 Reads one JSON request on stdin, writes one JSON answer on stdout:
 
