@@ -24,6 +24,7 @@ import {
   inspect,
 } from "mrkenv";
 import { hex, kmsClient, startMoto, toHex, PYTHON } from "../../bindings-wasm/test/helpers.mjs";
+import { itemFromJson, itemToJson } from "./js_peer.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -88,27 +89,6 @@ const ACTIONS = {
 const RECORD = { tableName: "interop-table", partitionKey: "pk", sortKey: "sk" };
 const PY_RECORD = { table_name: "interop-table", partition_key: "pk", sort_key: "sk" };
 
-const b64 = (bytes) => Buffer.from(bytes).toString("base64");
-const unb64 = (text) => new Uint8Array(Buffer.from(text, "base64"));
-/** An SDK-shaped attribute value as DynamoDB JSON, and back. */
-function toJson(value) {
-  const [[kind, inner]] = Object.entries(value);
-  if (kind === "B") return { B: b64(inner) };
-  if (kind === "BS") return { BS: inner.map(b64) };
-  if (kind === "L") return { L: inner.map(toJson) };
-  if (kind === "M") return { M: Object.fromEntries(Object.entries(inner).map(([k, v]) => [k, toJson(v)])) };
-  return { [kind]: inner };
-}
-function fromJson(value) {
-  const [[kind, inner]] = Object.entries(value);
-  if (kind === "B") return { B: unb64(inner) };
-  if (kind === "BS") return { BS: inner.map(unb64) };
-  if (kind === "L") return { L: inner.map(fromJson) };
-  if (kind === "M") return { M: Object.fromEntries(Object.entries(inner).map(([k, v]) => [k, fromJson(v)])) };
-  return { [kind]: inner };
-}
-const itemToJson = (item) => Object.fromEntries(Object.entries(item).map(([k, v]) => [k, toJson(v)]));
-const itemFromJson = (item) => Object.fromEntries(Object.entries(item).map(([k, v]) => [k, fromJson(v)]));
 
 test("the Python package is importable from the venv", () => {
   const result = spawnSync(PYTHON, ["-c", "import mrkenv, boto3; print('ok')"], { encoding: "utf8" });

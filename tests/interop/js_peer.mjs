@@ -27,6 +27,9 @@ function toJson(value) {
   return { [kind]: inner };
 }
 const mapItem = (item, f) => Object.fromEntries(Object.entries(item).map(([k, v]) => [k, f(v)]));
+/** A whole item as DynamoDB JSON, and back. */
+export const itemToJson = (item) => mapItem(item, toJson);
+export const itemFromJson = (item) => mapItem(item, fromJson);
 
 /** `mrkenv` is the package's module; returns run(request) -> answer. */
 export function makePeer(mrkenv, kmsFor) {
