@@ -8,7 +8,6 @@
 #define _DEFAULT_SOURCE
 #include "support.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,10 +192,6 @@ static bool check_record_encrypt_error(const record_vector *v) {
     return ok;
 }
 
-static int compare_names(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void count(bool ok, const char *name, const char *aspect, int *passed, int *failed) {
     printf("%s records/vectors/%s/%s\n", ok ? "ok  " : "FAIL", name, aspect);
     if (ok) (*passed)++; else (*failed)++;
@@ -205,21 +200,14 @@ static void count(bool ok, const char *name, const char *aspect, int *passed, in
 void run_record_vector_tests(int *passed, int *failed) {
     char dir_path[4096];
     snprintf(dir_path, sizeof dir_path, "%s/records", vectors_dir);
-    DIR *dir = opendir(dir_path);
-    if (!dir) {
+    char *names[256];
+    long listed = list_json(dir_path, names, 256);
+    if (listed < 0) {
         printf("FAIL records/vectors: cannot open %s\n", dir_path);
         (*failed)++;
         return;
     }
-    char *names[256];
-    size_t n = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL && n < 256) {
-        size_t len = strlen(entry->d_name);
-        if (len > 5 && strcmp(entry->d_name + len - 5, ".json") == 0) names[n++] = strdup(entry->d_name);
-    }
-    closedir(dir);
-    qsort(names, n, sizeof names[0], compare_names);
+    size_t n = (size_t)listed;
     if (n == 0) {
         printf("FAIL records/vectors: no *.json in %s\n", dir_path);
         (*failed)++;

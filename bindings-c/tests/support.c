@@ -1,6 +1,9 @@
 /* Test support: harness, JSON reader, hex, files. */
+#define _DEFAULT_SOURCE /* strdup, dirent */
 #include "support.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -391,4 +394,22 @@ void fill_pattern(uint8_t *buf, size_t len, uint32_t seed) {
         x ^= x << 5;
         buf[i] = (uint8_t)x;
     }
+}
+
+static int compare_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+long list_json(const char *dir_path, char **names, size_t max) {
+    DIR *dir = opendir(dir_path);
+    if (!dir) return -1;
+    size_t n = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL && n < max) {
+        size_t len = strlen(entry->d_name);
+        if (len > 5 && strcmp(entry->d_name + len - 5, ".json") == 0) names[n++] = strdup(entry->d_name);
+    }
+    closedir(dir);
+    qsort(names, n, sizeof names[0], compare_names);
+    return (long)n;
 }

@@ -129,4 +129,8 @@ TEST_GROUP(rekey_tests)
 /* One check per record vector and aspect (decrypt, re-encrypt, encrypt). */
 void run_record_vector_tests(int *passed, int *failed);
 
+/* The *.json file names in dir_path, sorted, at most max (each strdup'ed:
+ * free them); -1 when the folder cannot be opened. */
+long list_json(const char *dir_path, char **names, size_t max);
+
 #endif

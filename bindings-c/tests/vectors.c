@@ -4,7 +4,6 @@
 #define _DEFAULT_SOURCE
 #include "support.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -306,31 +305,20 @@ static bool check_inspect(const vector *v) {
     return why == NULL;
 }
 
-static int compare_names(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void count(bool ok, const char *name, const char *aspect, int *passed, int *failed) {
     printf("%s vectors/%s/%s\n", ok ? "ok  " : "FAIL", name, aspect);
     if (ok) (*passed)++; else (*failed)++;
 }
 
 void run_vector_tests(int *passed, int *failed) {
-    DIR *dir = opendir(vectors_dir);
-    if (!dir) {
+    char *names[512];
+    long listed = list_json(vectors_dir, names, 512);
+    if (listed < 0) {
         printf("FAIL vectors: cannot open %s\n", vectors_dir);
         (*failed)++;
         return;
     }
-    char *names[512];
-    size_t n = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL && n < 512) {
-        size_t len = strlen(entry->d_name);
-        if (len > 5 && strcmp(entry->d_name + len - 5, ".json") == 0) names[n++] = strdup(entry->d_name);
-    }
-    closedir(dir);
-    qsort(names, n, sizeof names[0], compare_names);
+    size_t n = (size_t)listed;
     if (n == 0) {
         printf("FAIL vectors: no *.json in %s\n", vectors_dir);
         (*failed)++;

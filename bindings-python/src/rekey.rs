@@ -27,7 +27,7 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 use crate::errors::IntoPyResult;
 use crate::keyrings::{type_name, KeyringArg};
 use crate::record::{item_from_py, item_to_py};
-use crate::stream::{read_chunk, write_all, DECRYPT_CHUNK};
+use crate::stream::{pump, read_chunk, write_all, DECRYPT_CHUNK};
 use crate::{bytes_arg, context_arg};
 
 /// The core options from the keyword arguments.
@@ -164,17 +164,7 @@ pub fn rekey_stream(
     }
     keyring.unlock_rekeyer(py, &mut rekeyer, add.as_ref(), &mut out)?;
     write_all(py, dst, &out)?;
-    out.clear();
-    loop {
-        let bytes = read_chunk(src, DECRYPT_CHUNK)?;
-        let data = bytes.as_slice();
-        if data.is_empty() {
-            break;
-        }
-        py.detach(|| rekeyer.update(data, &mut out)).py_err(py)?;
-        write_all(py, dst, &out)?;
-        out.clear();
-    }
+    pump(py, src, dst, |data, out| rekeyer.update(data, out))?;
     rekeyer.finish().py_err(py)
 }
 

@@ -143,16 +143,30 @@ pub fn decrypt_stream(
     py.detach(|| decryptor.set_data_key(&data_key, &mut out))
         .py_err(py)?;
     write_all(py, dst, &out)?;
-    out.clear();
+    pump(py, src, dst, |data, out| decryptor.update(data, out))?;
+    decryptor.finish().py_err(py)
+}
+
+/// Reads the rest of `src` in chunks, runs `step` on each without the GIL
+/// and writes what it produced to `dst` (about one chunk in memory).
+pub(crate) fn pump<F>(
+    py: Python<'_>,
+    src: &Bound<'_, PyAny>,
+    dst: &Bound<'_, PyAny>,
+    mut step: F,
+) -> PyResult<()>
+where
+    F: FnMut(&[u8], &mut Vec<u8>) -> Result<(), mrkenv::Error> + Send,
+{
+    let mut out = Vec::new();
     loop {
         let bytes = read_chunk(src, DECRYPT_CHUNK)?;
         let data = bytes.as_slice();
         if data.is_empty() {
-            break;
+            return Ok(());
         }
-        py.detach(|| decryptor.update(data, &mut out)).py_err(py)?;
+        py.detach(|| step(data, &mut out)).py_err(py)?;
         write_all(py, dst, &out)?;
         out.clear();
     }
-    decryptor.finish().py_err(py)
 }
