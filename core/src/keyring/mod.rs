@@ -140,6 +140,61 @@ impl Keyring {
         }
     }
 
+    /// Fails, before any KMS call, when the host's KMS client (whose Region
+    /// is `client_region`) cannot be the one this keyring's calls need: a
+    /// strict keyring's key ARN in another Region ("the KMS client is for
+    /// us-west-2 but the key ... is in us-east-1"), or a discovery keyring
+    /// for another Region. Aliases and bare key ids name no Region and pass;
+    /// a raw AES keyring needs no client and always passes. Bindings call
+    /// this where the client's Region is known, so the user reads the real
+    /// cause instead of a KeyId mismatch after the call.
+    ///
+    /// ```
+    /// use mrkenv::keyring::{Keyring, KmsMrkKeyring};
+    ///
+    /// let east = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+    /// let keyring = Keyring::from(KmsMrkKeyring::new([east])?);
+    /// assert!(keyring.check_client_region("us-east-1").is_ok());
+    /// let err = keyring.check_client_region("us-west-2").unwrap_err();
+    /// assert!(err.to_string().contains("the KMS client is for us-west-2 but the key"));
+    /// # Ok::<(), mrkenv::Error>(())
+    /// ```
+    pub fn check_client_region(&self, client_region: &str) -> Result<(), Error> {
+        match self {
+            Keyring::KmsMrk(k) => {
+                for key_id in k.key_ids() {
+                    if let Ok(crate::arn::KeyIdentifier::Arn(arn)) =
+                        crate::arn::KeyIdentifier::parse(key_id)
+                    {
+                        if arn.region != client_region {
+                            let hint = if arn.is_mrk() {
+                                format!(
+                                    "; to use the multi-Region key's replica in {client_region}, configure {}",
+                                    arn.with_region(client_region)
+                                )
+                            } else {
+                                String::new()
+                            };
+                            return Err(Error::invalid_argument(format!(
+                                "the KMS client is for {client_region} but the key {key_id} is in {}: give a client for {}{hint}",
+                                arn.region, arn.region
+                            )));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Keyring::KmsMrkDiscovery(k) if k.region() != client_region => {
+                Err(Error::invalid_argument(format!(
+                    "the KMS client is for {client_region} but the discovery keyring is for {}: give a client for {} or leave the Region out to take the client's",
+                    k.region(),
+                    k.region()
+                )))
+            }
+            Keyring::KmsMrkDiscovery(_) | Keyring::RawAes(_) => Ok(()),
+        }
+    }
+
     /// Encryption materials with a fixed data key and wrapping IV, to
     /// reproduce test vectors byte for byte. Only a raw AES keyring can: a
     /// KMS keyring's data key comes from KMS.
