@@ -6,7 +6,7 @@ use std::ffi::{c_char, CStr, CString};
 use mrkenv::EncryptionContext;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{boundary, Failure, Result};
+use crate::error::{boundary, status, Failure, Result};
 
 /// A buffer allocated by mrkenv: `len` bytes at `data`.
 ///
@@ -57,13 +57,50 @@ pub(crate) fn bytes_from_vec(vec: Vec<u8>) -> bytes {
     bytes { data, len }
 }
 
-/// Sets `*out` to the empty buffer if `out` is not NULL (done first by every
-/// function with an output buffer, so that a failure leaves it empty).
-pub(crate) unsafe fn clear_out(out: *mut bytes) {
-    if !out.is_null() {
-        // SAFETY: the caller gives a valid (possibly uninitialised) mrkenv_bytes.
-        unsafe { out.write(bytes::EMPTY) };
+/// Checks an output buffer before anything else: not NULL, and empty
+/// (`data == NULL`, `len == 0`) on entry. A buffer that still holds
+/// something is refused with `MRKENV_STATUS_OUTPUT_NOT_EMPTY` and left as
+/// it is: overwriting it would leak (and never zero) what it holds. Since
+/// the buffer is empty on entry, a later failure leaves it empty.
+pub(crate) unsafe fn check_out(out: *const bytes, what: &str) -> Result<()> {
+    if out.is_null() {
+        return Err(Failure::null(what));
     }
+    // SAFETY: non-NULL; the caller gives a readable mrkenv_bytes.
+    let b = unsafe { &*out };
+    if !b.data.is_null() || b.len != 0 {
+        return Err(Failure::new(
+            status::OutputNotEmpty,
+            format!(
+                "{what} is not empty on entry (data = {:p}, len = {}): an output mrkenv_bytes must be \
+                 zero-initialised (mrkenv_bytes {what} = {{0}};) or released with mrkenv_bytes_free \
+                 before it is used again; it was left untouched",
+                b.data, b.len
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an output string pointer before anything else: `out` not NULL,
+/// and `*out` NULL on entry (else `MRKENV_STATUS_OUTPUT_NOT_EMPTY`, leaving
+/// it untouched, as [`check_out`]).
+pub(crate) unsafe fn check_out_string(out: *const *mut c_char, what: &str) -> Result<()> {
+    if out.is_null() {
+        return Err(Failure::null(what));
+    }
+    // SAFETY: non-NULL; the caller gives a readable pointer.
+    let current = unsafe { *out };
+    if !current.is_null() {
+        return Err(Failure::new(
+            status::OutputNotEmpty,
+            format!(
+                "*{what} is not NULL on entry ({current:p}): set it to NULL (char *{what} = NULL;) \
+                 or release the previous string with mrkenv_string_free first; it was left untouched"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Zeroes and frees a buffer returned by mrkenv, then sets it to empty
