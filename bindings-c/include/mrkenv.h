@@ -289,8 +289,14 @@ typedef struct mrkenv_limits {
  * A buffer allocated by mrkenv: `len` bytes at `data`.
  *
  * Release it with `mrkenv_bytes_free` (never `free()`), which zeroes the
- * bytes first. An empty buffer has `data == NULL` and `len == 0`; every
- * function that fills one leaves it empty on failure.
+ * bytes first and sets the struct back to empty. An empty buffer has
+ * `data == NULL` and `len == 0`.
+ *
+ * An output `mrkenv_bytes` must be empty on entry: zero-initialise it
+ * (`mrkenv_bytes out = {0};`) or free it with `mrkenv_bytes_free` before
+ * reusing it. A non-empty one is refused with
+ * `MRKENV_STATUS_OUTPUT_NOT_EMPTY` and left untouched (overwriting it would
+ * leak, unzeroed, what it holds). On failure an output stays empty.
  */
 typedef struct mrkenv_bytes {
   /**
