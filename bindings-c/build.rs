@@ -2,7 +2,8 @@
 //!
 //! The committed header is `include/mrkenv.h`; `make test` compares it with
 //! this fresh generation and fails when they differ (`make header` updates
-//! the committed copy). The build never writes outside `OUT_DIR`.
+//! the committed copy). The build never writes outside `OUT_DIR`. On Linux
+//! it also gives the shared library its SONAME, `libmrkenv.so.0`.
 
 use std::env;
 use std::path::PathBuf;
@@ -20,4 +21,10 @@ fn main() {
         .generate()
         .expect("cbindgen generates mrkenv.h");
     bindings.write_to_file(out_dir.join("mrkenv.h"));
+    // The shared library's SONAME: programs record `libmrkenv.so.0` (the ABI
+    // version, raised only by an incompatible change), which `make dist`
+    // provides as a symlink.
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmrkenv.so.0");
+    }
 }

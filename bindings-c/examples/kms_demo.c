@@ -14,6 +14,11 @@
  *            [--add-region R2 --add-key-id ARN2] [--remove ARN]... < message > message
  *
  * --key-id may be repeated (encrypt: the first generates the data key).
+ * Instead of --key-id, --discovery ACCOUNT (repeatable) decrypts (decrypt,
+ * decrypt-record, rekey) with a discovery keyring in --region: any key of
+ * those accounts in the aws partition, an MRK through its replica in
+ * --region. The accounts are required: a discovery keyring without a filter
+ * trusts every account's keys.
  * Instead of --region and --key-id, --raw-aes-key HEX (32 bytes) with
  * --key-namespace NS --key-name NAME uses a raw AES keyring (no KMS; the
  * interop matrix's C peer). --context KEY=VALUE (repeatable) is the caller's
@@ -36,8 +41,8 @@ typedef struct {
     const char *command, *region, *endpoint, *table, *partition_key, *sort_key, *add_region;
     const char *raw_aes_key, *key_namespace, *key_name;
     const char *key_ids[MAX_LIST], *add_key_ids[MAX_LIST], *removes[MAX_LIST], *actions[MAX_LIST];
-    const char *contexts[MAX_LIST];
-    size_t key_ids_len, add_key_ids_len, removes_len, actions_len, contexts_len;
+    const char *contexts[MAX_LIST], *discovery[MAX_LIST];
+    size_t key_ids_len, add_key_ids_len, removes_len, actions_len, contexts_len, discovery_len;
     /* --context split at '=' (pointers into names/values) */
     mrkenv_context_entry context[MAX_LIST];
     char context_keys[MAX_LIST][256];
@@ -50,7 +55,8 @@ static int usage(const char *why) {
             "                --table TABLE --partition-key NAME [--sort-key NAME] [--action ATTR=ACTION] < item.json\n"
             "       kms_demo decrypt|encrypt --region R --key-id ARN [--endpoint URL] < in > out\n"
             "       kms_demo rekey --region R --key-id ARN [--endpoint URL] [--add-region R2 --add-key-id ARN2]\n"
-            "                [--remove ARN] < message > message\n",
+            "                [--remove ARN] < message > message\n"
+            "       (decrypt, decrypt-record, rekey: --discovery ACCOUNT instead of --key-id)\n",
             why);
     return 2;
 }
@@ -116,6 +122,7 @@ static int parse(int argc, char **argv, args *a) {
         else if (!strcmp(flag, "--add-key-id")) list = a->add_key_ids, len = &a->add_key_ids_len;
         else if (!strcmp(flag, "--remove")) list = a->removes, len = &a->removes_len;
         else if (!strcmp(flag, "--action")) list = a->actions, len = &a->actions_len;
+        else if (!strcmp(flag, "--discovery")) list = a->discovery, len = &a->discovery_len;
         else return usage("unknown flag");
         if (list) {
             if (*len == MAX_LIST) return usage("too many values for one flag");
@@ -132,7 +139,13 @@ static int parse(int argc, char **argv, args *a) {
     }
     if (a->raw_aes_key) {
         if (!a->key_namespace || !a->key_name) return usage("--raw-aes-key goes with --key-namespace and --key-name");
-        if (a->region || a->key_ids_len || a->add_region) return usage("--raw-aes-key replaces --region and --key-id");
+        if (a->region || a->key_ids_len || a->add_region || a->discovery_len)
+            return usage("--raw-aes-key replaces --region and --key-id");
+    } else if (a->discovery_len) {
+        if (!a->region) return usage("--region is required");
+        if (a->key_ids_len) return usage("--discovery replaces --key-id");
+        if (!strcmp(a->command, "encrypt") || !strcmp(a->command, "encrypt-record"))
+            return usage("--discovery only decrypts (decrypt, decrypt-record, rekey)");
     } else {
         if (!a->region) return usage("--region is required");
         if (a->key_ids_len == 0) return usage("--key-id is required");
@@ -261,7 +274,10 @@ int main(int argc, char **argv) {
     }
     mrkenv_kms_client client = mrkenv_curl_kms_client(&kms);
     mrkenv_keyring *keyring = NULL, *add = NULL;
-    int status = mrkenv_kms_mrk_keyring_new(a.key_ids, a.key_ids_len, &client, &keyring);
+    int status = a.discovery_len
+                     ? mrkenv_kms_mrk_discovery_keyring_new(a.region, "aws", a.discovery, a.discovery_len, &client,
+                                                            &keyring)
+                     : mrkenv_kms_mrk_keyring_new(a.key_ids, a.key_ids_len, &client, &keyring);
     if (status == MRKENV_STATUS_OK && a.add_region) {
         mrkenv_kms_client add_client = mrkenv_curl_kms_client(&add_kms);
         status = mrkenv_kms_mrk_keyring_new(a.add_key_ids, a.add_key_ids_len, &add_client, &add);

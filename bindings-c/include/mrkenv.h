@@ -10,8 +10,15 @@
  *    On failure, mrkenv_last_error_message() gives this thread's message.
  *  - Memory the library returns (mrkenv_bytes, strings, handles) is released with
  *    the library's own free functions, never with free().
- *  - On failure, output buffers are left empty (data == NULL, len == 0) and output
- *    handles are set to NULL.
+ *  - Outputs must be empty on entry: an mrkenv_bytes zero-initialised
+ *    (mrkenv_bytes out = {0};) or released with mrkenv_bytes_free, a returned
+ *    string's char * set to NULL. A non-empty output is refused with
+ *    MRKENV_STATUS_OUTPUT_NOT_EMPTY and left untouched (overwriting it would leak it).
+ *  - On failure, output buffers and strings stay empty (data == NULL, len == 0;
+ *    NULL) and output handles are set to NULL.
+ *  - The mrkenv_testing_* functions exist only in the test suite's build of the
+ *    library (cargo feature `testing`) and are declared only with -DMRKENV_TESTING;
+ *    the libraries of `make dist` do not contain them.
  */
 
 #ifndef MRKENV_H
@@ -44,6 +51,14 @@ typedef enum mrkenv_status {
    * wrong state (core kind `InvalidArgument`).
    */
   MRKENV_STATUS_INVALID_ARGUMENT = 101,
+  /**
+   * An output (`mrkenv_bytes`, or a `char *` for a returned string) was
+   * not empty on entry: outputs must be zero-initialised
+   * (`mrkenv_bytes out = {0};`, `char *json = NULL;`) or released with
+   * the matching free function before reuse. The output is left
+   * untouched (overwriting it would leak what it holds).
+   */
+  MRKENV_STATUS_OUTPUT_NOT_EMPTY = 102,
   /**
    * A KMS key identifier or ARN is malformed (core kind `InvalidArn`).
    */
@@ -209,11 +224,79 @@ typedef struct mrkenv_kms_client {
 } mrkenv_kms_client;
 
 /**
+ * The limits applied when reading messages and records (decrypt, the
+ * stream decryptor, inspect, record decrypt and re-key: the
+ * `*_with_limits` functions). Every limit is checked before the work it
+ * guards; exceeding one fails with `MRKENV_STATUS_LIMIT_EXCEEDED`, naming
+ * the limit, its value and what was found.
+ *
+ * Start from `mrkenv_limits_default()` (which sets `struct_size`) and
+ * lower what you need. A field that is 0 takes its default, so a
+ * zero-initialised struct with `struct_size` set means "the defaults".
+ *
+ * ```c
+ * mrkenv_limits limits = mrkenv_limits_default();
+ * limits.max_encrypted_data_keys = 2;
+ * limits.max_frame_length = 1024 * 1024;
+ * mrkenv_status st = mrkenv_decrypt_with_limits(keyring, ct, ct_len, NULL, 0, &limits, &out);
+ * ```
+ */
+typedef struct mrkenv_limits {
+  /**
+   * `sizeof(mrkenv_limits)` as the caller was compiled: fields that
+   * start at or beyond it are not read (they take their defaults), so a
+   * program built against an older, smaller struct keeps working.
+   * `mrkenv_limits_default()` sets it.
+   */
+  size_t struct_size;
+  /**
+   * Most encrypted data keys in one message (default 16), checked
+   * before any KMS call.
+   */
+  size_t max_encrypted_data_keys;
+  /**
+   * Most bytes of the encoded header (default 262144, 256 KiB); for a
+   * record, of its header attribute.
+   */
+  size_t max_header_bytes;
+  /**
+   * Most encryption context entries (default 128).
+   */
+  size_t max_context_entries;
+  /**
+   * Most bytes of all context keys and values together (default 65536,
+   * 64 KiB).
+   */
+  size_t max_context_bytes;
+  /**
+   * Largest frame length a reader accepts (default 16777216, 16 MiB, the
+   * format's maximum): at most this much plaintext is buffered per frame.
+   */
+  uint32_t max_frame_length;
+  /**
+   * Most attributes in one record, its two reserved attributes not
+   * counted (default 4096).
+   */
+  size_t max_record_attributes;
+  /**
+   * Deepest nesting of `L` and `M` values in a record (default 32, as
+   * DynamoDB).
+   */
+  size_t max_record_depth;
+} mrkenv_limits;
+
+/**
  * A buffer allocated by mrkenv: `len` bytes at `data`.
  *
  * Release it with `mrkenv_bytes_free` (never `free()`), which zeroes the
- * bytes first. An empty buffer has `data == NULL` and `len == 0`; every
- * function that fills one leaves it empty on failure.
+ * bytes first and sets the struct back to empty. An empty buffer has
+ * `data == NULL` and `len == 0`.
+ *
+ * An output `mrkenv_bytes` must be empty on entry: zero-initialise it
+ * (`mrkenv_bytes out = {0};`) or free it with `mrkenv_bytes_free` before
+ * reusing it. A non-empty one is refused with
+ * `MRKENV_STATUS_OUTPUT_NOT_EMPTY` and left untouched (overwriting it would
+ * leak, unzeroed, what it holds). On failure an output stays empty.
  */
 typedef struct mrkenv_bytes {
   /**
@@ -411,6 +494,16 @@ size_t mrkenv_last_error_message(char *buf, size_t buf_len);
  */
 const char *mrkenv_status_name(int code);
 
+#if defined(MRKENV_TESTING)
+/**
+ * FOR THE TEST SUITE ONLY (built with the `testing` feature, declared with
+ * `-DMRKENV_TESTING`): panics inside the panic boundary, as a bug in mrkenv
+ * would. Returns `MRKENV_STATUS_PANIC` and sets the last error message; the
+ * process goes on.
+ */
+enum mrkenv_status mrkenv_testing_panic(void);
+#endif
+
 /**
  * Makes a raw AES keyring: the data key is wrapped locally with AES-256-GCM
  * under `wrapping_key` (exactly 32 bytes), recorded in the message as
@@ -523,6 +616,12 @@ enum mrkenv_status mrkenv_kms_response_set_ciphertext_blob(struct mrkenv_kms_res
 enum mrkenv_status mrkenv_kms_response_set_error(struct mrkenv_kms_response *response, const char *message);
 
 /**
+ * The default limits (the core's), with `struct_size` set: the way to
+ * initialise an `mrkenv_limits` before lowering some of its fields.
+ */
+struct mrkenv_limits mrkenv_limits_default(void);
+
+/**
  * Zeroes and frees a buffer returned by mrkenv, then sets it to empty
  * (`data = NULL`, `len = 0`), so freeing twice is harmless. NULL, and a
  * buffer that is already empty, are fine.
@@ -581,6 +680,7 @@ enum mrkenv_status mrkenv_encrypt(const struct mrkenv_keyring *keyring, const ui
  */
 enum mrkenv_status mrkenv_encrypt_with_frame_length(const struct mrkenv_keyring *keyring, const uint8_t *plaintext, size_t plaintext_len, const struct mrkenv_context_entry *context, size_t context_len, uint32_t frame_length, struct mrkenv_bytes *out);
 
+#if defined(MRKENV_TESTING)
 /**
  * FOR TEST VECTORS ONLY, never for real data: encrypts with a fixed
  * `message_id` (32 bytes) and, for a raw AES keyring, a fixed `data_key` (32
@@ -596,6 +696,7 @@ enum mrkenv_status mrkenv_encrypt_with_frame_length(const struct mrkenv_keyring 
  * 32 bytes or NULL, `raw_aes_iv` to 12 bytes or NULL.
  */
 enum mrkenv_status mrkenv_testing_encrypt_with(const struct mrkenv_keyring *keyring, const uint8_t *plaintext, size_t plaintext_len, const struct mrkenv_context_entry *context, size_t context_len, uint32_t frame_length, const uint8_t *message_id, const uint8_t *data_key, const uint8_t *raw_aes_iv, struct mrkenv_bytes *out);
+#endif
 
 /**
  * Decrypts one whole message with `keyring`. Nothing is returned unless the
@@ -626,6 +727,20 @@ enum mrkenv_status mrkenv_decrypt(const struct mrkenv_keyring *keyring, const ui
 enum mrkenv_status mrkenv_decrypt_with_required_context(const struct mrkenv_keyring *keyring, const uint8_t *ciphertext, size_t ciphertext_len, const struct mrkenv_context_entry *required, size_t required_len, struct mrkenv_bytes *out);
 
 /**
+ * Like `mrkenv_decrypt_with_required_context` (`required` may be NULL with
+ * `required_len` 0), within `limits` (NULL for the defaults; see
+ * `mrkenv_limits`): a message over a limit fails with
+ * `MRKENV_STATUS_LIMIT_EXCEEDED` before the work the limit guards (the
+ * encrypted data key count before any KMS call).
+ *
+ * # Safety
+ *
+ * As for `mrkenv_decrypt_with_required_context`; `limits` is NULL or points
+ * to an `mrkenv_limits` of `limits->struct_size` bytes.
+ */
+enum mrkenv_status mrkenv_decrypt_with_limits(const struct mrkenv_keyring *keyring, const uint8_t *ciphertext, size_t ciphertext_len, const struct mrkenv_context_entry *required, size_t required_len, const struct mrkenv_limits *limits, struct mrkenv_bytes *out);
+
+/**
  * Summarises the header of a message (or of a prefix holding the whole
  * header) without any key, as a NUL-terminated JSON object with the fields
  * `version`, `suite`, `suite_name`, `message_id` (hex),
@@ -634,14 +749,26 @@ enum mrkenv_status mrkenv_decrypt_with_required_context(const struct mrkenv_keyr
  * `key_arn`, `region`, `is_mrk`): the same fields as Python's `inspect`.
  * The header is not authenticated.
  *
- * On success `*out_json` is a string to free with `mrkenv_string_free`; on
- * failure it is NULL.
+ * `*out_json` must be NULL on entry (else
+ * `MRKENV_STATUS_OUTPUT_NOT_EMPTY`). On success it is a string to free with
+ * `mrkenv_string_free`; on failure it stays NULL.
  *
  * # Safety
  *
  * `message` points to `message_len` bytes; `out_json` is writable.
  */
 enum mrkenv_status mrkenv_inspect_json(const uint8_t *message, size_t message_len, char **out_json);
+
+/**
+ * Like `mrkenv_inspect_json`, within `limits` (NULL for the defaults; see
+ * `mrkenv_limits`): a header over a limit is `MRKENV_STATUS_LIMIT_EXCEEDED`.
+ *
+ * # Safety
+ *
+ * As for `mrkenv_inspect_json`; `limits` is NULL or points to an
+ * `mrkenv_limits` of `limits->struct_size` bytes.
+ */
+enum mrkenv_status mrkenv_inspect_json_with_limits(const uint8_t *message, size_t message_len, const struct mrkenv_limits *limits, char **out_json);
 
 /**
  * Sets `*out` to whether two KMS key identifiers name the same key for
@@ -690,8 +817,9 @@ const char *mrkenv_version(void);
  * reserved attributes `aws_mrkenv_header` and `aws_mrkenv_tag` are added. It
  * is compact, with attributes in name order and sets in canonical order.
  *
- * On success `*out_json` is a NUL-terminated string to free with
- * `mrkenv_string_free`; on failure it is NULL. For a KMS keyring the
+ * `*out_json` must be NULL on entry (else `MRKENV_STATUS_OUTPUT_NOT_EMPTY`,
+ * leaving it untouched). On success it is a NUL-terminated string to free
+ * with `mrkenv_string_free`; on failure it stays NULL. For a KMS keyring the
  * client's `generate_data_key` (and `encrypt`, for more than one key)
  * callbacks are called, with the record's encryption context (the table
  * name, key names and values, `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`
@@ -722,6 +850,7 @@ const char *mrkenv_version(void);
  */
 enum mrkenv_status mrkenv_encrypt_record_json(const struct mrkenv_keyring *keyring, const char *item_json, const struct mrkenv_record_encrypt_options *options, char **out_json);
 
+#if defined(MRKENV_TESTING)
 /**
  * FOR TEST VECTORS ONLY, never for real data: `mrkenv_encrypt_record_json`
  * with a fixed `message_id` (32 bytes) and, for a raw AES keyring, a fixed
@@ -737,6 +866,7 @@ enum mrkenv_status mrkenv_encrypt_record_json(const struct mrkenv_keyring *keyri
  * `data_key` to 32 bytes or NULL, `raw_aes_iv` to 12 bytes or NULL.
  */
 enum mrkenv_status mrkenv_testing_encrypt_record_json_with(const struct mrkenv_keyring *keyring, const char *item_json, const struct mrkenv_record_encrypt_options *options, const uint8_t *message_id, const uint8_t *data_key, const uint8_t *raw_aes_iv, char **out_json);
+#endif
 
 /**
  * Decrypts one DynamoDB item read from `options->table_name` with
@@ -753,8 +883,9 @@ enum mrkenv_status mrkenv_testing_encrypt_record_json_with(const struct mrkenv_k
  * `MRKENV_STATUS_CONTEXT_MISMATCH`; an item that is not an encrypted record
  * is `MRKENV_STATUS_MALFORMED_MESSAGE` unless `options->allow_plaintext`.
  *
- * On success `*out_json` is a NUL-terminated string to free with
- * `mrkenv_string_free` (which zeroes it); on failure it is NULL.
+ * `*out_json` must be NULL on entry (else `MRKENV_STATUS_OUTPUT_NOT_EMPTY`,
+ * leaving it untouched). On success it is a NUL-terminated string to free
+ * with `mrkenv_string_free` (which zeroes it); on failure it stays NULL.
  *
  * ```c
  * mrkenv_record_decrypt_options options = {
@@ -772,6 +903,19 @@ enum mrkenv_status mrkenv_testing_encrypt_record_json_with(const struct mrkenv_k
  * As for `mrkenv_encrypt_record_json`.
  */
 enum mrkenv_status mrkenv_decrypt_record_json(const struct mrkenv_keyring *keyring, const char *item_json, const struct mrkenv_record_decrypt_options *options, char **out_json);
+
+/**
+ * Like `mrkenv_decrypt_record_json`, within `limits` (NULL for the
+ * defaults; see `mrkenv_limits`): a record whose header, encrypted data
+ * keys, context, attribute count or nesting is over a limit fails with
+ * `MRKENV_STATUS_LIMIT_EXCEEDED` before the work the limit guards.
+ *
+ * # Safety
+ *
+ * As for `mrkenv_decrypt_record_json`; `limits` is NULL or points to an
+ * `mrkenv_limits` of `limits->struct_size` bytes.
+ */
+enum mrkenv_status mrkenv_decrypt_record_json_with_limits(const struct mrkenv_keyring *keyring, const char *item_json, const struct mrkenv_record_decrypt_options *options, const struct mrkenv_limits *limits, char **out_json);
 
 /**
  * Re-keys a whole message in memory: the data key is found with `keyring`
@@ -810,6 +954,19 @@ enum mrkenv_status mrkenv_decrypt_record_json(const struct mrkenv_keyring *keyri
 enum mrkenv_status mrkenv_rekey(const struct mrkenv_keyring *keyring, const uint8_t *message, size_t message_len, const struct mrkenv_rekey_options *options, struct mrkenv_bytes *out);
 
 /**
+ * Like `mrkenv_rekey`, reading the message within `limits` (NULL for the
+ * defaults; see `mrkenv_limits`): a header over a limit, or a new
+ * encrypted data key count over `max_encrypted_data_keys`, fails with
+ * `MRKENV_STATUS_LIMIT_EXCEEDED` before any KMS call.
+ *
+ * # Safety
+ *
+ * As for `mrkenv_rekey`; `limits` is NULL or points to an `mrkenv_limits`
+ * of `limits->struct_size` bytes.
+ */
+enum mrkenv_status mrkenv_rekey_with_limits(const struct mrkenv_keyring *keyring, const uint8_t *message, size_t message_len, const struct mrkenv_rekey_options *options, const struct mrkenv_limits *limits, struct mrkenv_bytes *out);
+
+/**
  * Re-keys the head of a message without its body, as `mrkenv_rekey` does:
  * `head` holds the message's first `head_len` bytes, at least up to the end
  * of its header tag (more is ignored; fewer is
@@ -838,6 +995,17 @@ enum mrkenv_status mrkenv_rekey(const struct mrkenv_keyring *keyring, const uint
  * and `body_offset` are writable.
  */
 enum mrkenv_status mrkenv_rekey_header(const struct mrkenv_keyring *keyring, const uint8_t *head, size_t head_len, const struct mrkenv_rekey_options *options, struct mrkenv_bytes *new_head, size_t *body_offset);
+
+/**
+ * Like `mrkenv_rekey_header`, reading the head within `limits` (NULL for
+ * the defaults; see `mrkenv_limits` and `mrkenv_rekey_with_limits`).
+ *
+ * # Safety
+ *
+ * As for `mrkenv_rekey_header`; `limits` is NULL or points to an
+ * `mrkenv_limits` of `limits->struct_size` bytes.
+ */
+enum mrkenv_status mrkenv_rekey_header_with_limits(const struct mrkenv_keyring *keyring, const uint8_t *head, size_t head_len, const struct mrkenv_rekey_options *options, const struct mrkenv_limits *limits, struct mrkenv_bytes *new_head, size_t *body_offset);
 
 /**
  * Starts a message under `keyring` with the `context_len` pairs of
@@ -906,6 +1074,20 @@ void mrkenv_encryptor_free(struct mrkenv_encryptor *encryptor);
  * `required` points to `required_len` entries; `out` is writable.
  */
 enum mrkenv_status mrkenv_decryptor_new(const struct mrkenv_keyring *keyring, const struct mrkenv_context_entry *required, size_t required_len, struct mrkenv_decryptor **out);
+
+/**
+ * Like `mrkenv_decryptor_new`, within `limits` (NULL for the defaults; see
+ * `mrkenv_limits`): a header, encrypted data key count or frame length
+ * over a limit fails `mrkenv_decryptor_update` with
+ * `MRKENV_STATUS_LIMIT_EXCEEDED` before the work it guards (a frame longer
+ * than `max_frame_length` is refused before it is buffered).
+ *
+ * # Safety
+ *
+ * As for `mrkenv_decryptor_new`; `limits` is NULL or points to an
+ * `mrkenv_limits` of `limits->struct_size` bytes.
+ */
+enum mrkenv_status mrkenv_decryptor_new_with_limits(const struct mrkenv_keyring *keyring, const struct mrkenv_context_entry *required, size_t required_len, const struct mrkenv_limits *limits, struct mrkenv_decryptor **out);
 
 /**
  * Reads `input_len` more bytes of the message and sets `*out` to the

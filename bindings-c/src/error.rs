@@ -25,6 +25,12 @@ pub enum status {
     /// An argument is out of range, the wrong size, not UTF-8, or used in the
     /// wrong state (core kind `InvalidArgument`).
     InvalidArgument = 101,
+    /// An output (`mrkenv_bytes`, or a `char *` for a returned string) was
+    /// not empty on entry: outputs must be zero-initialised
+    /// (`mrkenv_bytes out = {0};`, `char *json = NULL;`) or released with
+    /// the matching free function before reuse. The output is left
+    /// untouched (overwriting it would leak what it holds).
+    OutputNotEmpty = 102,
     /// A KMS key identifier or ARN is malformed (core kind `InvalidArn`).
     InvalidArn = 200,
     /// A keyring is misconfigured, or a KMS response was not acceptable
@@ -54,10 +60,11 @@ pub enum status {
 
 impl status {
     /// Every status, in code order.
-    pub(crate) const ALL: [status; 12] = [
+    pub(crate) const ALL: [status; 13] = [
         status::Ok,
         status::NullArgument,
         status::InvalidArgument,
+        status::OutputNotEmpty,
         status::InvalidArn,
         status::Keyring,
         status::NoDecryptableKey,
@@ -89,6 +96,7 @@ impl status {
             status::Ok => c"Ok",
             status::NullArgument => c"NullArgument",
             status::InvalidArgument => c"InvalidArgument",
+            status::OutputNotEmpty => c"OutputNotEmpty",
             status::InvalidArn => c"InvalidArn",
             status::Keyring => c"Keyring",
             status::NoDecryptableKey => c"NoDecryptableKey",
@@ -291,5 +299,17 @@ pub extern "C" fn mrkenv_status_name(code: c_int) -> *const c_char {
             .find(|s| **s as c_int == code)
             .map_or(c"Unknown", |s| s.name())
             .as_ptr()
+    })
+}
+
+/// FOR THE TEST SUITE ONLY (built with the `testing` feature, declared with
+/// `-DMRKENV_TESTING`): panics inside the panic boundary, as a bug in mrkenv
+/// would. Returns `MRKENV_STATUS_PANIC` and sets the last error message; the
+/// process goes on.
+#[cfg(feature = "testing")]
+#[no_mangle]
+pub extern "C" fn mrkenv_testing_panic() -> status {
+    boundary(|| -> Result<()> {
+        panic!("mrkenv_testing_panic: a panic injected by the test suite")
     })
 }

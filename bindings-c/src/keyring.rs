@@ -427,15 +427,23 @@ impl CallbackKms<'_> {
     }
 }
 
-/// Why a callback did not answer, in words.
+/// Why a callback did not answer, in words: its code, named when it is an
+/// mrkenv status (`203 (KmsCallbackFailed)`), else said to be the
+/// callback's own code (never "Unknown"), then the message it set.
 fn callback_failed(code: c_int, response: &kms_response) -> String {
-    let name = unsafe { std::ffi::CStr::from_ptr(crate::error::mrkenv_status_name(code)) }
-        .to_string_lossy()
-        .into_owned();
-    let mut message = format!("callback returned status {code} ({name})");
-    if let Some(error) = &response.error {
-        message.push_str(": ");
-        message.push_str(error);
+    let mut message = match status::ALL.iter().find(|s| **s as c_int == code) {
+        Some(known) => format!(
+            "callback returned status {code} ({})",
+            known.name().to_string_lossy()
+        ),
+        None => format!("callback returned status {code} (the callback's own failure code)"),
+    };
+    match &response.error {
+        Some(error) => {
+            message.push_str(": ");
+            message.push_str(error);
+        }
+        None => message.push_str(", without a message (mrkenv_kms_response_set_error gives one)"),
     }
     message
 }
@@ -533,6 +541,9 @@ fn session_failure(error: SessionError<Failure>) -> Failure {
 }
 
 /// For test vectors only: a fixed data key and IV for a raw AES keyring.
+/// Only the `testing` feature's hooks make one; without it every
+/// `Option<Injected>` is `None`.
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) struct Injected {
     pub(crate) data_key: DataKey,
     pub(crate) raw_aes_iv: [u8; 12],
@@ -546,6 +557,7 @@ impl Injected {
     /// # Safety
     ///
     /// Each pointer is NULL or points to as many bytes as said above.
+    #[cfg(feature = "testing")]
     pub(crate) unsafe fn from_c(
         message_id: *const u8,
         data_key: *const u8,

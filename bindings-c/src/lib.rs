@@ -6,15 +6,19 @@
 //! Every exported function sits behind a panic boundary and checks its
 //! pointers: a NULL where one is required returns
 //! `MRKENV_STATUS_NULL_ARGUMENT`, never a crash. Failures set a per-thread
-//! message readable with `mrkenv_last_error_message`. On failure, output
-//! buffers are left empty (`data == NULL`, `len == 0`) and output handles are
-//! set to NULL, never half-written.
+//! message readable with `mrkenv_last_error_message`. Output buffers and
+//! output strings must be empty on entry (else
+//! `MRKENV_STATUS_OUTPUT_NOT_EMPTY`, and they are left untouched); on
+//! failure they stay empty, and output handles are set to NULL, never
+//! half-written.
 //!
 //! Modules:
 //!
 //! - [`error`]: the status codes, the error mapping (once, by core error
 //!   kind) and the last-error message;
-//! - [`memory`]: `mrkenv_bytes` and the argument conversions;
+//! - [`memory`]: `mrkenv_bytes`, the argument conversions and the checks
+//!   that outputs are empty on entry;
+//! - [`limits`]: `mrkenv_limits`, the core's limits settable from C;
 //! - [`keyring`]: raw AES and KMS MRK keyrings, the KMS callback client and
 //!   the encrypt/decrypt loops around it;
 //! - [`message`]: one-shot encrypt, decrypt, inspect and MRK matching;
@@ -31,6 +35,7 @@
 
 pub mod error;
 pub mod keyring;
+pub mod limits;
 pub mod memory;
 pub mod message;
 pub mod record;

@@ -6,13 +6,19 @@ use std::ffi::{c_char, CStr, CString};
 use mrkenv::EncryptionContext;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{boundary, Failure, Result};
+use crate::error::{boundary, status, Failure, Result};
 
 /// A buffer allocated by mrkenv: `len` bytes at `data`.
 ///
 /// Release it with `mrkenv_bytes_free` (never `free()`), which zeroes the
-/// bytes first. An empty buffer has `data == NULL` and `len == 0`; every
-/// function that fills one leaves it empty on failure.
+/// bytes first and sets the struct back to empty. An empty buffer has
+/// `data == NULL` and `len == 0`.
+///
+/// An output `mrkenv_bytes` must be empty on entry: zero-initialise it
+/// (`mrkenv_bytes out = {0};`) or free it with `mrkenv_bytes_free` before
+/// reusing it. A non-empty one is refused with
+/// `MRKENV_STATUS_OUTPUT_NOT_EMPTY` and left untouched (overwriting it would
+/// leak, unzeroed, what it holds). On failure an output stays empty.
 #[repr(C)]
 #[derive(Debug)]
 pub struct bytes {
@@ -57,13 +63,50 @@ pub(crate) fn bytes_from_vec(vec: Vec<u8>) -> bytes {
     bytes { data, len }
 }
 
-/// Sets `*out` to the empty buffer if `out` is not NULL (done first by every
-/// function with an output buffer, so that a failure leaves it empty).
-pub(crate) unsafe fn clear_out(out: *mut bytes) {
-    if !out.is_null() {
-        // SAFETY: the caller gives a valid (possibly uninitialised) mrkenv_bytes.
-        unsafe { out.write(bytes::EMPTY) };
+/// Checks an output buffer before anything else: not NULL, and empty
+/// (`data == NULL`, `len == 0`) on entry. A buffer that still holds
+/// something is refused with `MRKENV_STATUS_OUTPUT_NOT_EMPTY` and left as
+/// it is: overwriting it would leak (and never zero) what it holds. Since
+/// the buffer is empty on entry, a later failure leaves it empty.
+pub(crate) unsafe fn check_out(out: *const bytes, what: &str) -> Result<()> {
+    if out.is_null() {
+        return Err(Failure::null(what));
     }
+    // SAFETY: non-NULL; the caller gives a readable mrkenv_bytes.
+    let b = unsafe { &*out };
+    if !b.data.is_null() || b.len != 0 {
+        return Err(Failure::new(
+            status::OutputNotEmpty,
+            format!(
+                "{what} is not empty on entry (data = {:p}, len = {}): an output mrkenv_bytes must be \
+                 zero-initialised (mrkenv_bytes {what} = {{0}};) or released with mrkenv_bytes_free \
+                 before it is used again; it was left untouched",
+                b.data, b.len
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an output string pointer before anything else: `out` not NULL,
+/// and `*out` NULL on entry (else `MRKENV_STATUS_OUTPUT_NOT_EMPTY`, leaving
+/// it untouched, as [`check_out`]).
+pub(crate) unsafe fn check_out_string(out: *const *mut c_char, what: &str) -> Result<()> {
+    if out.is_null() {
+        return Err(Failure::null(what));
+    }
+    // SAFETY: non-NULL; the caller gives a readable pointer.
+    let current = unsafe { *out };
+    if !current.is_null() {
+        return Err(Failure::new(
+            status::OutputNotEmpty,
+            format!(
+                "*{what} is not NULL on entry ({current:p}): set it to NULL (char *{what} = NULL;) \
+                 or release the previous string with mrkenv_string_free first; it was left untouched"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Zeroes and frees a buffer returned by mrkenv, then sets it to empty

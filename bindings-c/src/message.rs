@@ -5,9 +5,13 @@ use std::ffi::{c_char, CString};
 
 use mrkenv::{check_required_context, DecryptOptions, EncryptOptions, EncryptionContext, Limits};
 
+use crate::limits::{self as c_limits, limits};
+
 use crate::error::{boundary, status, Failure, Result};
 use crate::keyring::{keyring, keyring_ref, Injected};
-use crate::memory::{bytes, bytes_from_vec, clear_out, context, context_entry, put, slice, string};
+use crate::memory::{
+    bytes, bytes_from_vec, check_out, check_out_string, context, context_entry, put, slice, string,
+};
 
 /// Frame length 0 means the default (65536 bytes).
 pub(crate) fn encrypt_options(frame_length: u32) -> EncryptOptions {
@@ -29,10 +33,7 @@ unsafe fn encrypt_impl(
     injected: Option<Injected>,
     out: *mut bytes,
 ) -> Result<()> {
-    unsafe { clear_out(out) };
-    if out.is_null() {
-        return Err(Failure::null("out"));
-    }
+    unsafe { check_out(out, "out") }?;
     let keyring = unsafe { keyring_ref(keyring) }?;
     let plaintext = unsafe { slice(plaintext, plaintext_len, "plaintext") }?;
     let context = unsafe { context(ctx, ctx_len, "context") }?;
@@ -128,6 +129,7 @@ pub unsafe extern "C" fn mrkenv_encrypt_with_frame_length(
 ///
 /// As for `mrkenv_encrypt`; `message_id` points to 32 bytes, `data_key` to
 /// 32 bytes or NULL, `raw_aes_iv` to 12 bytes or NULL.
+#[cfg(feature = "testing")]
 #[no_mangle]
 pub unsafe extern "C" fn mrkenv_testing_encrypt_with(
     keyring: *const keyring,
@@ -142,7 +144,7 @@ pub unsafe extern "C" fn mrkenv_testing_encrypt_with(
     out: *mut bytes,
 ) -> status {
     boundary(|| unsafe {
-        clear_out(out);
+        check_out(out, "out")?;
         let mut options = encrypt_options(frame_length);
         let (message_id, injected) = Injected::from_c(message_id, data_key, raw_aes_iv)?;
         options.message_id = Some(message_id);
@@ -164,14 +166,11 @@ unsafe fn decrypt_impl(
     ciphertext: *const u8,
     ciphertext_len: usize,
     required: EncryptionContext,
+    limits: Limits,
     out: *mut bytes,
 ) -> Result<()> {
-    if out.is_null() {
-        return Err(Failure::null("out"));
-    }
     let keyring = unsafe { keyring_ref(keyring) }?;
     let message = unsafe { slice(ciphertext, ciphertext_len, "ciphertext") }?;
-    let limits = Limits::default();
     let header = mrkenv::parse_header(message, &limits)?;
     // Before any KMS call: a message with the wrong context is not worth one.
     check_required_context(&header.encryption_context, &required)?;
@@ -204,8 +203,15 @@ pub unsafe extern "C" fn mrkenv_decrypt(
     out: *mut bytes,
 ) -> status {
     boundary(|| unsafe {
-        clear_out(out);
-        decrypt_impl(keyring, ciphertext, ciphertext_len, Default::default(), out)
+        check_out(out, "out")?;
+        decrypt_impl(
+            keyring,
+            ciphertext,
+            ciphertext_len,
+            Default::default(),
+            Limits::default(),
+            out,
+        )
     })
 }
 
@@ -228,9 +234,44 @@ pub unsafe extern "C" fn mrkenv_decrypt_with_required_context(
     out: *mut bytes,
 ) -> status {
     boundary(|| unsafe {
-        clear_out(out);
+        check_out(out, "out")?;
         let required = context(required, required_len, "required")?;
-        decrypt_impl(keyring, ciphertext, ciphertext_len, required, out)
+        decrypt_impl(
+            keyring,
+            ciphertext,
+            ciphertext_len,
+            required,
+            Limits::default(),
+            out,
+        )
+    })
+}
+
+/// Like `mrkenv_decrypt_with_required_context` (`required` may be NULL with
+/// `required_len` 0), within `limits` (NULL for the defaults; see
+/// `mrkenv_limits`): a message over a limit fails with
+/// `MRKENV_STATUS_LIMIT_EXCEEDED` before the work the limit guards (the
+/// encrypted data key count before any KMS call).
+///
+/// # Safety
+///
+/// As for `mrkenv_decrypt_with_required_context`; `limits` is NULL or points
+/// to an `mrkenv_limits` of `limits->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_decrypt_with_limits(
+    keyring: *const keyring,
+    ciphertext: *const u8,
+    ciphertext_len: usize,
+    required: *const context_entry,
+    required_len: usize,
+    limits: *const limits,
+    out: *mut bytes,
+) -> status {
+    boundary(|| unsafe {
+        check_out(out, "out")?;
+        let required = context(required, required_len, "required")?;
+        let limits = c_limits::read(limits)?;
+        decrypt_impl(keyring, ciphertext, ciphertext_len, required, limits, out)
     })
 }
 
@@ -242,8 +283,9 @@ pub unsafe extern "C" fn mrkenv_decrypt_with_required_context(
 /// `key_arn`, `region`, `is_mrk`): the same fields as Python's `inspect`.
 /// The header is not authenticated.
 ///
-/// On success `*out_json` is a string to free with `mrkenv_string_free`; on
-/// failure it is NULL.
+/// `*out_json` must be NULL on entry (else
+/// `MRKENV_STATUS_OUTPUT_NOT_EMPTY`). On success it is a string to free with
+/// `mrkenv_string_free`; on failure it stays NULL.
 ///
 /// # Safety
 ///
@@ -254,21 +296,43 @@ pub unsafe extern "C" fn mrkenv_inspect_json(
     message_len: usize,
     out_json: *mut *mut c_char,
 ) -> status {
-    boundary(|| unsafe {
-        if out_json.is_null() {
-            return Err(Failure::null("out_json"));
-        }
-        put(out_json, std::ptr::null_mut());
-        let message = slice(message, message_len, "message")?;
-        let summary = mrkenv::inspect(message)?;
-        let json = serde_json::to_string(&summary)
-            .map_err(|e| Failure::invalid(format!("cannot serialise the header summary: {e}")))?;
-        // serde_json escapes U+0000 as \u0000: the text has no NUL byte.
-        let json = CString::new(json)
-            .map_err(|_| Failure::invalid("header summary contains a NUL byte"))?;
-        put(out_json, json.into_raw());
-        Ok(())
-    })
+    boundary(|| unsafe { inspect_impl(message, message_len, std::ptr::null(), out_json) })
+}
+
+/// Like `mrkenv_inspect_json`, within `limits` (NULL for the defaults; see
+/// `mrkenv_limits`): a header over a limit is `MRKENV_STATUS_LIMIT_EXCEEDED`.
+///
+/// # Safety
+///
+/// As for `mrkenv_inspect_json`; `limits` is NULL or points to an
+/// `mrkenv_limits` of `limits->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_inspect_json_with_limits(
+    message: *const u8,
+    message_len: usize,
+    limits: *const limits,
+    out_json: *mut *mut c_char,
+) -> status {
+    boundary(|| unsafe { inspect_impl(message, message_len, limits, out_json) })
+}
+
+unsafe fn inspect_impl(
+    message: *const u8,
+    message_len: usize,
+    limits: *const limits,
+    out_json: *mut *mut c_char,
+) -> Result<()> {
+    unsafe { check_out_string(out_json, "out_json") }?;
+    let message = unsafe { slice(message, message_len, "message") }?;
+    let limits = unsafe { c_limits::read(limits) }?;
+    let summary = mrkenv::inspect_with_limits(message, &limits)?;
+    let json = serde_json::to_string(&summary)
+        .map_err(|e| Failure::invalid(format!("cannot serialise the header summary: {e}")))?;
+    // serde_json escapes U+0000 as \u0000: the text has no NUL byte.
+    let json =
+        CString::new(json).map_err(|_| Failure::invalid("header summary contains a NUL byte"))?;
+    unsafe { put(out_json, json.into_raw()) };
+    Ok(())
 }
 
 /// Sets `*out` to whether two KMS key identifiers name the same key for

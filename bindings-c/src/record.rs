@@ -17,7 +17,8 @@ use zeroize::Zeroizing;
 
 use crate::error::{boundary, status, Failure, Result};
 use crate::keyring::{keyring, keyring_ref, Injected};
-use crate::memory::{context, context_entry, put, string};
+use crate::limits::{self as c_limits, limits};
+use crate::memory::{check_out_string, context, context_entry, put, string};
 
 /// One attribute's action: `attribute` is the attribute name, `action` one
 /// of `"ENCRYPT_AND_SIGN"`, `"SIGN_ONLY"`,
@@ -208,15 +209,6 @@ unsafe fn put_item(out_json: *mut *mut c_char, item: &Item) -> Result<()> {
     Ok(())
 }
 
-/// Checks `out_json` and sets it to NULL (before anything can fail).
-unsafe fn clear_out_json(out_json: *mut *mut c_char) -> Result<()> {
-    if out_json.is_null() {
-        return Err(Failure::null("out_json"));
-    }
-    unsafe { put(out_json, std::ptr::null_mut()) };
-    Ok(())
-}
-
 unsafe fn encrypt_impl(
     keyring: *const keyring,
     item_json: *const c_char,
@@ -242,8 +234,9 @@ unsafe fn encrypt_impl(
 /// reserved attributes `aws_mrkenv_header` and `aws_mrkenv_tag` are added. It
 /// is compact, with attributes in name order and sets in canonical order.
 ///
-/// On success `*out_json` is a NUL-terminated string to free with
-/// `mrkenv_string_free`; on failure it is NULL. For a KMS keyring the
+/// `*out_json` must be NULL on entry (else `MRKENV_STATUS_OUTPUT_NOT_EMPTY`,
+/// leaving it untouched). On success it is a NUL-terminated string to free
+/// with `mrkenv_string_free`; on failure it stays NULL. For a KMS keyring the
 /// client's `generate_data_key` (and `encrypt`, for more than one key)
 /// callbacks are called, with the record's encryption context (the table
 /// name, key names and values, `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`
@@ -279,7 +272,7 @@ pub unsafe extern "C" fn mrkenv_encrypt_record_json(
     out_json: *mut *mut c_char,
 ) -> status {
     boundary(|| unsafe {
-        clear_out_json(out_json)?;
+        check_out_string(out_json, "out_json")?;
         let options = encrypt_options(options)?;
         encrypt_impl(keyring, item_json, options, None, out_json)
     })
@@ -297,6 +290,7 @@ pub unsafe extern "C" fn mrkenv_encrypt_record_json(
 ///
 /// As for `mrkenv_encrypt_record_json`; `message_id` points to 32 bytes,
 /// `data_key` to 32 bytes or NULL, `raw_aes_iv` to 12 bytes or NULL.
+#[cfg(feature = "testing")]
 #[no_mangle]
 pub unsafe extern "C" fn mrkenv_testing_encrypt_record_json_with(
     keyring: *const keyring,
@@ -308,7 +302,7 @@ pub unsafe extern "C" fn mrkenv_testing_encrypt_record_json_with(
     out_json: *mut *mut c_char,
 ) -> status {
     boundary(|| unsafe {
-        clear_out_json(out_json)?;
+        check_out_string(out_json, "out_json")?;
         let mut options = encrypt_options(options)?;
         let (message_id, injected) = Injected::from_c(message_id, data_key, raw_aes_iv)?;
         options.message_id = Some(message_id);
@@ -330,8 +324,9 @@ pub unsafe extern "C" fn mrkenv_testing_encrypt_record_json_with(
 /// `MRKENV_STATUS_CONTEXT_MISMATCH`; an item that is not an encrypted record
 /// is `MRKENV_STATUS_MALFORMED_MESSAGE` unless `options->allow_plaintext`.
 ///
-/// On success `*out_json` is a NUL-terminated string to free with
-/// `mrkenv_string_free` (which zeroes it); on failure it is NULL.
+/// `*out_json` must be NULL on entry (else `MRKENV_STATUS_OUTPUT_NOT_EMPTY`,
+/// leaving it untouched). On success it is a NUL-terminated string to free
+/// with `mrkenv_string_free` (which zeroes it); on failure it stays NULL.
 ///
 /// ```c
 /// mrkenv_record_decrypt_options options = {
@@ -354,12 +349,41 @@ pub unsafe extern "C" fn mrkenv_decrypt_record_json(
     options: *const record_decrypt_options,
     out_json: *mut *mut c_char,
 ) -> status {
-    boundary(|| unsafe {
-        clear_out_json(out_json)?;
-        let options = decrypt_options(options)?;
-        let keyring = keyring_ref(keyring)?;
-        let item = item(item_json)?;
-        let decrypted = keyring.decrypt_record(item, &options)?;
-        put_item(out_json, &decrypted)
-    })
+    boundary(|| unsafe { decrypt_impl(keyring, item_json, options, std::ptr::null(), out_json) })
+}
+
+/// Like `mrkenv_decrypt_record_json`, within `limits` (NULL for the
+/// defaults; see `mrkenv_limits`): a record whose header, encrypted data
+/// keys, context, attribute count or nesting is over a limit fails with
+/// `MRKENV_STATUS_LIMIT_EXCEEDED` before the work the limit guards.
+///
+/// # Safety
+///
+/// As for `mrkenv_decrypt_record_json`; `limits` is NULL or points to an
+/// `mrkenv_limits` of `limits->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_decrypt_record_json_with_limits(
+    keyring: *const keyring,
+    item_json: *const c_char,
+    options: *const record_decrypt_options,
+    limits: *const limits,
+    out_json: *mut *mut c_char,
+) -> status {
+    boundary(|| unsafe { decrypt_impl(keyring, item_json, options, limits, out_json) })
+}
+
+unsafe fn decrypt_impl(
+    keyring: *const keyring,
+    item_json: *const c_char,
+    options: *const record_decrypt_options,
+    limits: *const limits,
+    out_json: *mut *mut c_char,
+) -> Result<()> {
+    unsafe { check_out_string(out_json, "out_json") }?;
+    let mut options = unsafe { decrypt_options(options) }?;
+    options.limits = unsafe { c_limits::read(limits) }?;
+    let keyring = unsafe { keyring_ref(keyring) }?;
+    let item = unsafe { item(item_json) }?;
+    let decrypted = keyring.decrypt_record(item, &options)?;
+    unsafe { put_item(out_json, &decrypted) }
 }

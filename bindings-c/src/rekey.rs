@@ -14,8 +14,9 @@ use mrkenv::rekey::RekeyOptions;
 
 use crate::error::{boundary, status, Failure, Result};
 use crate::keyring::{keyring, keyring_ref};
+use crate::limits::{self as c_limits, limits};
 use crate::memory::{
-    bytes, bytes_from_vec, clear_out, context, context_entry, put, slice, strings,
+    bytes, bytes_from_vec, check_out, context, context_entry, put, slice, strings,
 };
 
 /// What a re-key changes (`mrkenv_rekey`, `mrkenv_rekey_header`). Every
@@ -130,20 +131,57 @@ pub unsafe extern "C" fn mrkenv_rekey(
     out: *mut bytes,
 ) -> status {
     boundary(|| unsafe {
-        clear_out(out);
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
-        let keyring = keyring_ref(keyring)?;
-        if message.is_null() {
-            return Err(Failure::null("message"));
-        }
-        let message = slice(message, message_len, "message")?;
-        let (add, options) = read_options(options)?;
-        let rekeyed = keyring.rekey_message(message, add, options)?;
-        put(out, bytes_from_vec(rekeyed));
-        Ok(())
+        rekey_impl(
+            keyring,
+            message,
+            message_len,
+            options,
+            std::ptr::null(),
+            out,
+        )
     })
+}
+
+/// Like `mrkenv_rekey`, reading the message within `limits` (NULL for the
+/// defaults; see `mrkenv_limits`): a header over a limit, or a new
+/// encrypted data key count over `max_encrypted_data_keys`, fails with
+/// `MRKENV_STATUS_LIMIT_EXCEEDED` before any KMS call.
+///
+/// # Safety
+///
+/// As for `mrkenv_rekey`; `limits` is NULL or points to an `mrkenv_limits`
+/// of `limits->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_rekey_with_limits(
+    keyring: *const keyring,
+    message: *const u8,
+    message_len: usize,
+    options: *const rekey_options,
+    limits: *const limits,
+    out: *mut bytes,
+) -> status {
+    boundary(|| unsafe { rekey_impl(keyring, message, message_len, options, limits, out) })
+}
+
+unsafe fn rekey_impl(
+    keyring: *const keyring,
+    message: *const u8,
+    message_len: usize,
+    options: *const rekey_options,
+    limits: *const limits,
+    out: *mut bytes,
+) -> Result<()> {
+    unsafe { check_out(out, "out") }?;
+    let keyring = unsafe { keyring_ref(keyring) }?;
+    if message.is_null() {
+        return Err(Failure::null("message"));
+    }
+    let message = unsafe { slice(message, message_len, "message") }?;
+    let (add, mut options) = unsafe { read_options(options) }?;
+    options.limits = unsafe { c_limits::read(limits) }?;
+    let rekeyed = keyring.rekey_message(message, add, options)?;
+    unsafe { put(out, bytes_from_vec(rekeyed)) };
+    Ok(())
 }
 
 /// Re-keys the head of a message without its body, as `mrkenv_rekey` does:
@@ -182,25 +220,73 @@ pub unsafe extern "C" fn mrkenv_rekey_header(
     body_offset: *mut usize,
 ) -> status {
     boundary(|| unsafe {
-        clear_out(new_head);
-        if !body_offset.is_null() {
-            put(body_offset, 0);
-        }
-        if new_head.is_null() {
-            return Err(Failure::null("new_head"));
-        }
-        if body_offset.is_null() {
-            return Err(Failure::null("body_offset"));
-        }
-        let keyring = keyring_ref(keyring)?;
-        if head.is_null() {
-            return Err(Failure::null("head"));
-        }
-        let head = slice(head, head_len, "head")?;
-        let (add, options) = read_options(options)?;
-        let (rekeyed, offset) = keyring.rekey_header(head, add, options)?;
+        rekey_header_impl(
+            keyring,
+            head,
+            head_len,
+            options,
+            std::ptr::null(),
+            new_head,
+            body_offset,
+        )
+    })
+}
+
+/// Like `mrkenv_rekey_header`, reading the head within `limits` (NULL for
+/// the defaults; see `mrkenv_limits` and `mrkenv_rekey_with_limits`).
+///
+/// # Safety
+///
+/// As for `mrkenv_rekey_header`; `limits` is NULL or points to an
+/// `mrkenv_limits` of `limits->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_rekey_header_with_limits(
+    keyring: *const keyring,
+    head: *const u8,
+    head_len: usize,
+    options: *const rekey_options,
+    limits: *const limits,
+    new_head: *mut bytes,
+    body_offset: *mut usize,
+) -> status {
+    boundary(|| unsafe {
+        rekey_header_impl(
+            keyring,
+            head,
+            head_len,
+            options,
+            limits,
+            new_head,
+            body_offset,
+        )
+    })
+}
+
+unsafe fn rekey_header_impl(
+    keyring: *const keyring,
+    head: *const u8,
+    head_len: usize,
+    options: *const rekey_options,
+    limits: *const limits,
+    new_head: *mut bytes,
+    body_offset: *mut usize,
+) -> Result<()> {
+    unsafe { check_out(new_head, "new_head") }?;
+    if body_offset.is_null() {
+        return Err(Failure::null("body_offset"));
+    }
+    unsafe { put(body_offset, 0) };
+    let keyring = unsafe { keyring_ref(keyring) }?;
+    if head.is_null() {
+        return Err(Failure::null("head"));
+    }
+    let head = unsafe { slice(head, head_len, "head") }?;
+    let (add, mut options) = unsafe { read_options(options) }?;
+    options.limits = unsafe { c_limits::read(limits) }?;
+    let (rekeyed, offset) = keyring.rekey_header(head, add, options)?;
+    unsafe {
         put(new_head, bytes_from_vec(rekeyed));
         put(body_offset, offset);
-        Ok(())
-    })
+    }
+    Ok(())
 }

@@ -6,11 +6,12 @@
 //! keyring, and so the KMS callbacks) as soon as the header has arrived, and
 //! only returns plaintext of frames whose tag verified.
 
-use mrkenv::{DecryptOptions, Decryptor, Encryptor, Limits};
+use mrkenv::{DecryptOptions, Decryptor, Encryptor};
 
 use crate::error::{boundary, status, Failure, Result};
 use crate::keyring::{keyring, keyring_ref};
-use crate::memory::{bytes, bytes_from_vec, clear_out, context, context_entry, put, slice};
+use crate::limits::{self as c_limits, limits};
+use crate::memory::{bytes, bytes_from_vec, check_out, context, context_entry, put, slice};
 use crate::message::encrypt_options;
 
 /// An incremental encryptor. Opaque; made by `mrkenv_encryptor_new`, freed
@@ -25,6 +26,11 @@ pub struct decryptor {
     inner: Decryptor,
     keyring: keyring,
     failed: bool,
+    /// Bytes given to `update` so far, and plaintext bytes returned: their
+    /// difference bounds the plaintext still to come from buffered bytes
+    /// (each message byte yields at most one plaintext byte).
+    fed: usize,
+    produced: usize,
 }
 
 unsafe fn handle<'a, T>(ptr: *mut T, what: &str) -> Result<&'a mut T> {
@@ -98,10 +104,7 @@ pub unsafe extern "C" fn mrkenv_encryptor_update(
     out: *mut bytes,
 ) -> status {
     boundary(|| unsafe {
-        clear_out(out);
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
+        check_out(out, "out")?;
         let enc = handle(encryptor, "encryptor")?;
         let input = slice(input, input_len, "input")?;
         let mut produced = Vec::with_capacity(input.len() + 1024);
@@ -123,10 +126,7 @@ pub unsafe extern "C" fn mrkenv_encryptor_finish(
     out: *mut bytes,
 ) -> status {
     boundary(|| unsafe {
-        clear_out(out);
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
+        check_out(out, "out")?;
         let enc = handle(encryptor, "encryptor")?;
         let mut produced = Vec::new();
         enc.inner.finish(&mut produced)?;
@@ -164,27 +164,57 @@ pub unsafe extern "C" fn mrkenv_decryptor_new(
     required_len: usize,
     out: *mut *mut decryptor,
 ) -> status {
-    boundary(|| unsafe {
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
-        put(out, std::ptr::null_mut());
-        let keyring = keyring_ref(keyring)?.clone();
-        let required = context(required, required_len, "required")?;
-        let inner = Decryptor::new(DecryptOptions {
-            limits: Limits::default(),
-            required_context: required,
-        });
-        put(
-            out,
-            Box::into_raw(Box::new(decryptor {
-                inner,
-                keyring,
-                failed: false,
-            })),
-        );
-        Ok(())
-    })
+    boundary(|| unsafe { decryptor_new(keyring, required, required_len, std::ptr::null(), out) })
+}
+
+/// Like `mrkenv_decryptor_new`, within `limits` (NULL for the defaults; see
+/// `mrkenv_limits`): a header, encrypted data key count or frame length
+/// over a limit fails `mrkenv_decryptor_update` with
+/// `MRKENV_STATUS_LIMIT_EXCEEDED` before the work it guards (a frame longer
+/// than `max_frame_length` is refused before it is buffered).
+///
+/// # Safety
+///
+/// As for `mrkenv_decryptor_new`; `limits` is NULL or points to an
+/// `mrkenv_limits` of `limits->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mrkenv_decryptor_new_with_limits(
+    keyring: *const keyring,
+    required: *const context_entry,
+    required_len: usize,
+    limits: *const limits,
+    out: *mut *mut decryptor,
+) -> status {
+    boundary(|| unsafe { decryptor_new(keyring, required, required_len, limits, out) })
+}
+
+unsafe fn decryptor_new(
+    keyring: *const keyring,
+    required: *const context_entry,
+    required_len: usize,
+    limits: *const limits,
+    out: *mut *mut decryptor,
+) -> Result<()> {
+    if out.is_null() {
+        return Err(Failure::null("out"));
+    }
+    unsafe { put(out, std::ptr::null_mut()) };
+    let keyring = unsafe { keyring_ref(keyring) }?.clone();
+    let required = unsafe { context(required, required_len, "required") }?;
+    let limits = unsafe { c_limits::read(limits) }?;
+    let inner = Decryptor::new(DecryptOptions {
+        limits,
+        required_context: required,
+    });
+    let boxed = Box::new(decryptor {
+        inner,
+        keyring,
+        failed: false,
+        fed: 0,
+        produced: 0,
+    });
+    unsafe { put(out, Box::into_raw(boxed)) };
+    Ok(())
 }
 
 fn decryptor_update(dec: &mut decryptor, input: &[u8], produced: &mut Vec<u8>) -> Result<()> {
@@ -219,10 +249,7 @@ pub unsafe extern "C" fn mrkenv_decryptor_update(
     out: *mut bytes,
 ) -> status {
     boundary(|| unsafe {
-        clear_out(out);
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
+        check_out(out, "out")?;
         let dec = handle(decryptor, "decryptor")?;
         if dec.failed {
             return Err(Failure::invalid(
@@ -230,13 +257,25 @@ pub unsafe extern "C" fn mrkenv_decryptor_update(
             ));
         }
         let input = slice(input, input_len, "input")?;
-        // Plaintext is never longer than the input plus what was buffered.
-        let mut produced = zeroize::Zeroizing::new(Vec::with_capacity(input.len() + 64 * 1024));
+        // The plaintext of one call is never longer than the input plus the
+        // plaintext still held in buffered bytes: at most what was fed and
+        // not yet returned, and less than one frame once the header is
+        // known. Reserving that much up front means the vector never grows,
+        // so no reallocation leaves a copy of plaintext behind in freed
+        // memory (frames go up to 16 MiB).
+        let mut buffered = dec.fed.saturating_sub(dec.produced);
+        if let Some(header) = dec.inner.header() {
+            buffered = buffered.min(header.frame_length as usize);
+        }
+        let bound = input.len().saturating_add(buffered);
+        let mut produced = zeroize::Zeroizing::new(Vec::with_capacity(bound));
+        dec.fed = dec.fed.saturating_add(input.len());
         let result = decryptor_update(dec, input, &mut produced);
         if let Err(failure) = result {
             dec.failed = true;
             return Err(failure);
         }
+        dec.produced = dec.produced.saturating_add(produced.len());
         put(out, bytes_from_vec(std::mem::take(&mut *produced)));
         Ok(())
     })

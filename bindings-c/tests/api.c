@@ -34,7 +34,12 @@ static void round_trip_with_context(void) {
     CHECK(plain.len == strlen(text));
     mrkenv_bytes_free(&plain);
     mrkenv_context_entry other[] = {{"tenant", "globex"}};
-    plain.data = (uint8_t *)&plain; plain.len = 7; /* garbage: must be reset */
+    /* An output that is not empty on entry is refused and left untouched. */
+    plain.data = (uint8_t *)&plain; plain.len = 7;
+    CHECK_STATUS(mrkenv_decrypt_with_required_context(keyring, message.data, message.len, other, 1, &plain),
+                 MRKENV_STATUS_OUTPUT_NOT_EMPTY);
+    CHECK(plain.data == (uint8_t *)&plain && plain.len == 7);
+    plain = (mrkenv_bytes){0};
     CHECK_STATUS(mrkenv_decrypt_with_required_context(keyring, message.data, message.len, other, 1, &plain),
                  MRKENV_STATUS_CONTEXT_MISMATCH);
     CHECK(plain.data == NULL && plain.len == 0);
@@ -117,7 +122,7 @@ static void null_arguments(void) {
     mrkenv_keyring *keyring = raw_keyring();
     CHECK(keyring != NULL);
     mrkenv_keyring *k = (mrkenv_keyring *)&k;
-    mrkenv_bytes out = {(uint8_t *)&k, 5};
+    mrkenv_bytes out = {0};
     bool flag = true;
     CHECK_STATUS(mrkenv_raw_aes_keyring_new(NULL, "n", KEY, 32, &k), MRKENV_STATUS_NULL_ARGUMENT);
     CHECK(k == NULL);
@@ -147,7 +152,7 @@ static void null_arguments(void) {
     CHECK_STATUS(mrkenv_mrk_match("alias/x", NULL, &flag), MRKENV_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(mrkenv_mrk_match("alias/x", "alias/x", NULL), MRKENV_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(mrkenv_is_mrk(NULL, &flag), MRKENV_STATUS_NULL_ARGUMENT);
-    char *json = (char *)&k;
+    char *json = NULL;
     CHECK_STATUS(mrkenv_inspect_json(NULL, 5, &json), MRKENV_STATUS_NULL_ARGUMENT);
     CHECK(json == NULL);
     CHECK_STATUS(mrkenv_inspect_json(KEY, 5, NULL), MRKENV_STATUS_NULL_ARGUMENT);

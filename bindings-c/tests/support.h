@@ -108,6 +108,20 @@ typedef struct {
 /* A client whose callbacks are this fake KMS endpoint (`user` = kms). */
 mrkenv_kms_client fake_kms_client(fake_kms *kms);
 
+/* ---- a stateless fake KMS (outputs.c, limits.c, threads.c) -------------- */
+
+/* Callbacks safe to call from many threads at once: GenerateDataKey makes a
+ * fresh data key from an atomic counter and returns it XORed with 0x5a as
+ * the blob; Decrypt undoes that (any blob of 32 bytes). Every KeyId is
+ * answered as asked. The counters are atomic. */
+typedef struct {
+    _Atomic int generate_calls, encrypt_calls, decrypt_calls;
+    _Atomic unsigned next_key;
+} xor_kms;
+
+/* A client whose callbacks are this XOR KMS (`user` = kms). */
+mrkenv_kms_client xor_kms_client(xor_kms *kms);
+
 /* ---- the test groups --------------------------------------------------- */
 
 typedef struct test_case {
@@ -126,6 +140,9 @@ TEST_GROUP(kms_tests)
 TEST_GROUP(stream_tests)
 TEST_GROUP(record_tests)
 TEST_GROUP(rekey_tests)
+TEST_GROUP(output_tests)
+TEST_GROUP(limit_tests)
+TEST_GROUP(thread_tests)
 /* One check per record vector and aspect (decrypt, re-encrypt, encrypt). */
 void run_record_vector_tests(int *passed, int *failed);
 

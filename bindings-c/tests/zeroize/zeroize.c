@@ -5,8 +5,15 @@
  * to be released for two 32-byte patterns: a data key (handed over by the KMS
  * callbacks, and also used as a plaintext so that mrkenv_bytes_free is
  * covered) and a raw AES wrapping key. A block that still holds either one
- * is a failure. A control block freed by the test itself shows the scan
- * works. Not run under valgrind/ASan (they have their own free). */
+ * is a failure. realloc() is wrapped too (-Wl,--wrap=realloc): a block that
+ * holds either pattern when it is reallocated is a failure, since the C
+ * library may move it and free the old copy without zeroing it (growing a
+ * plaintext buffer must not happen: outputs are reserved at their final
+ * size). A 1 MiB-frame message read by the stream decryptor in 64 KiB pieces
+ * covers the decryptor's output capacity. Control blocks freed and
+ * reallocated by the test itself show the scans work. Not run under
+ * valgrind/ASan (they have their own free). */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,10 +23,11 @@
 #include "mrkenv.h"
 
 static uint8_t DATA_KEY[32], WRAPPING_KEY[32];
-static int data_key_seen, wrapping_key_seen, frees;
+static int data_key_seen, wrapping_key_seen, frees, reallocs_with_key;
 static bool scanning;
 
 void __real_free(void *ptr);
+void *__real_realloc(void *ptr, size_t size);
 
 static bool holds(const uint8_t *block, size_t len, const uint8_t *pattern) {
     for (size_t i = 0; i + 32 <= len; i++)
@@ -35,6 +43,14 @@ void __wrap_free(void *ptr) {
         if (holds(ptr, len, WRAPPING_KEY)) wrapping_key_seen++;
     }
     __real_free(ptr);
+}
+
+void *__wrap_realloc(void *ptr, size_t size) {
+    if (ptr && scanning) {
+        size_t len = malloc_usable_size(ptr);
+        if (holds(ptr, len, DATA_KEY) || holds(ptr, len, WRAPPING_KEY)) reallocs_with_key++;
+    }
+    return __real_realloc(ptr, size);
 }
 
 static int generate(void *user, const char *key_id, size_t n, const mrkenv_context_entry *ctx,
@@ -130,6 +146,35 @@ int main(void) {
     OK(mrkenv_rekey(raw, message.data, message.len, &nothing, &out));
     mrkenv_bytes_free(&out);
     mrkenv_bytes_free(&message);
+
+    /* 1 MiB frames, read in 64 KiB pieces: each call's plaintext output is
+     * reserved at its final size (a frame is released at once, 16 times the
+     * piece given), so it is never grown. The plaintext repeats the key pattern. */
+    size_t big_len = 3 * 1024 * 1024 + 100;
+    uint8_t *big = malloc(big_len);
+    for (size_t i = 0; i < big_len; i++) big[i] = DATA_KEY[i % 32];
+    OK(mrkenv_encrypt_with_frame_length(raw, big, big_len, NULL, 0, 1024 * 1024, &message));
+    OK(mrkenv_decryptor_new(raw, NULL, 0, &dec));
+    size_t got = 0;
+    for (size_t at = 0; at < message.len; at += 64 * 1024) {
+        size_t n = message.len - at < 64 * 1024 ? message.len - at : 64 * 1024;
+        OK(mrkenv_decryptor_update(dec, message.data + at, n, &out));
+        if (out.len && memcmp(out.data, big + got, out.len) != 0) {
+            printf("FAIL the 1 MiB-frame stream decrypted to the wrong plaintext\n");
+            return 1;
+        }
+        got += out.len;
+        mrkenv_bytes_free(&out);
+    }
+    OK(mrkenv_decryptor_finish(dec));
+    mrkenv_decryptor_free(dec);
+    if (got != big_len) {
+        printf("FAIL the 1 MiB-frame stream gave %zu bytes, not %zu\n", got, big_len);
+        return 1;
+    }
+    mrkenv_bytes_free(&message);
+    explicit_bzero(big, big_len); /* a plain memset before free() may be optimised away */
+    free(big);
     mrkenv_keyring_free(raw);
 
     /* Control: a block freed with the key in it is seen (through a volatile
@@ -141,6 +186,15 @@ int main(void) {
     release(control);
     bool control_seen = data_key_seen == before + 1;
     data_key_seen = before;
+    int reallocs_before = reallocs_with_key;
+    void *(*volatile grow)(void *, size_t) = realloc;
+    control = malloc(64);
+    memcpy(control + 8, DATA_KEY, 32);
+    control = grow(control, 4096);
+    bool realloc_control_seen = reallocs_with_key == reallocs_before + 1;
+    reallocs_with_key = reallocs_before;
+    memset(control, 0, 4096);
+    release(control);
     scanning = false;
 
     if (library_frees < 10) {
@@ -149,6 +203,14 @@ int main(void) {
     }
     if (!control_seen) {
         printf("FAIL the free() scan does not work (control block not seen)\n");
+        return 1;
+    }
+    if (!realloc_control_seen) {
+        printf("FAIL the realloc() scan does not work (control block not seen)\n");
+        return 1;
+    }
+    if (reallocs_with_key) {
+        printf("FAIL %d block(s) holding key material or plaintext were reallocated\n", reallocs_with_key);
         return 1;
     }
     if (data_key_seen || wrapping_key_seen) {
