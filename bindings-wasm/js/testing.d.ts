@@ -46,3 +46,6 @@ export function _wasmMemoryBytes(): number;
 
 /** @internal Whether the wasm linear memory holds these bytes anywhere. */
 export function _wasmMemoryIncludes(needle: Uint8Array): boolean;
+
+/** @internal Panics inside the wasm module (test builds only): throws an Internal MrkenvError. */
+export function _panicForTesting(): void;

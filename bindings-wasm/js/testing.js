@@ -9,4 +9,5 @@ export {
   encryptRecordWith,
   _wasmMemoryBytes,
   _wasmMemoryIncludes,
+  _panicForTesting,
 } from "./api.js";
