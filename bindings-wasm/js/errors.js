@@ -39,6 +39,13 @@ export function fromNative(value) {
       { cause: value },
     );
   }
+  if (value instanceof Error && value.message === "Invalid stale object from previous Wasm instance") {
+    // The glue's check: an object of an instance replaced after a trap.
+    return new MrkenvError(
+      "InvalidArgument",
+      "invalid argument: this object was made before the WebAssembly module was reset after an internal error; start again",
+    );
+  }
   if (value instanceof Error) return value;
   if (value && typeof value === "object" && typeof value.code === "string") {
     const errors = Array.isArray(value.attempts)
