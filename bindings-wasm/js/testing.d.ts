@@ -1,7 +1,7 @@
 // INTERNAL test hooks of `mrkenv/testing`: for reproducing test vectors only.
 // Injected message ids, data keys and IVs destroy security in real messages.
 
-import type { EncryptRecordOptions, EncryptionContext, Item, ItemInput, Keyring } from "./index.js";
+import type { Bytes, EncryptRecordOptions, EncryptionContext, Item, ItemInput, Keyring } from "./index.js";
 
 export interface InjectedOptions {
   encryptionContext?: EncryptionContext;
@@ -19,13 +19,13 @@ export function encryptWith(
   keyring: Keyring,
   plaintext: Uint8Array,
   options: InjectedOptions,
-): Promise<Uint8Array>;
+): Promise<Bytes>;
 
 /** @internal encryptStream with injected randomness. */
 export function encryptStreamWith(
   keyring: Keyring,
   options: InjectedOptions,
-): TransformStream<Uint8Array, Uint8Array>;
+): TransformStream<Uint8Array, Bytes>;
 
 /** @internal encryptRecord with injected randomness. */
 export function encryptRecordWith(
