@@ -1044,10 +1044,3 @@ export function _wasmMemoryBytes() {
   ready();
   return wasmExports().memory.buffer.byteLength;
 }
-
-/** INTERNAL: panics inside the wasm module (test builds only), to test the trap handling. */
-export function _panicForTesting() {
-  ready();
-  if (typeof wasm.panicForTesting !== "function") throw new Error("not a test build of the wasm module");
-  call(() => wasm.panicForTesting());
-}

@@ -54,3 +54,13 @@ test("dist's wasm refuses a fixed message id (the one injection left in its sign
   // Without one it encrypts.
   assert.ok(glue.encryptMessage(materials, new Uint8Array(4), 4096).length > 0);
 });
+
+test("mrkenv/inline (the wasm inlined as base64) works in Node too", async () => {
+  const inline = await import("mrkenv/inline");
+  const keyring = new inline.RawAesKeyring({ keyNamespace: "ns", keyName: "k", wrappingKey: new Uint8Array(32).fill(4) });
+  const message = await inline.encrypt(keyring, new Uint8Array([1, 2, 3]));
+  assert.deepEqual((await inline.decrypt(keyring, message)).plaintext, new Uint8Array([1, 2, 3]));
+  // The inlined module is the package's wasm, byte for byte.
+  const { WASM_BASE64 } = await import(pathToFileURL(path.join(DIST, "mrkenv_wasm_inline.js")).href);
+  assert.ok(Buffer.from(WASM_BASE64, "base64").equals(readFileSync(path.join(DIST, "mrkenv_wasm_bg.wasm"))));
+});
