@@ -334,9 +334,9 @@ export class KmsMrkDiscoveryKeyring {
       // Validated now (the core's checks of the Region and the filter).
       state.make = () => makeIn(given);
       state.native = call(state.make);
-    } else {
-      // The filter is validated now all the same, in a placeholder Region.
-      call(() => makeIn("us-east-1")).free();
+    } else if (partition !== undefined) {
+      // The Region comes from the client at first use; the filter is checked now.
+      call(() => wasm.checkDiscoveryFilter(partition, accountIds));
     }
     states.set(this, state);
     Object.defineProperty(this, "region", { get: () => state.region, enumerable: true });

@@ -565,6 +565,16 @@ pub fn inspect(message: &[u8], limits: Option<Vec<u32>>) -> JsResult<JsValue> {
     ))
 }
 
+/// Checks a discovery filter on its own (for a discovery keyring whose
+/// Region comes from the client later: its filter is still checked at
+/// construction).
+#[wasm_bindgen(js_name = checkDiscoveryFilter)]
+pub fn check_discovery_filter(partition: String, account_ids: Vec<String>) -> JsResult<()> {
+    DiscoveryFilter::new(partition, account_ids)
+        .js()
+        .map(|_| ())
+}
+
 /// A parsed KMS ARN as a plain object.
 #[wasm_bindgen(js_name = parseArn)]
 pub fn parse_arn(input: &str) -> JsResult<JsValue> {

@@ -294,3 +294,29 @@ test("limits must be positive integers", async () => {
   }
   await assert.rejects(decrypt(keyring, message, { limits: 5 }), typeError(/limits must be an object/));
 });
+
+// ------------------------------------------------------------ key hygiene
+
+test("the KMS response's own Plaintext buffer is wiped in place on every path (messages, streams, records, re-key)", async () => {
+  const returned = []; // every Plaintext the client handed back, kept by reference
+  const client = fakeKms();
+  for (const op of ["generateDataKey", "decrypt"]) {
+    const original = client[op];
+    client[op] = async (p) => {
+      const response = await original(p);
+      returned.push(response.Plaintext);
+      return response;
+    };
+  }
+  const keyring = new KmsMrkKeyring({ client, keyIds: [EAST] });
+  const message = await encrypt(keyring, utf8("m"));
+  await decrypt(keyring, message);
+  await collect(chunked(message, 3).pipeThrough(decryptStream(keyring)));
+  const table = { tableName: "t", partitionKey: "pk" };
+  const record = await encryptRecord(keyring, { pk: { S: "1" }, a: { S: "v" } }, { ...table, actions: { pk: Action.SIGN_ONLY, a: Action.ENCRYPT_AND_SIGN } });
+  await decryptRecord(keyring, record, table);
+  await rekey(keyring, message, { add: raw() });
+  await rekeyRecord(keyring, record, { ...table, add: raw() });
+  assert.equal(returned.length, 7); // 2 GenerateDataKey, 5 Decrypt
+  for (const buffer of returned) assert.deepEqual(buffer, new Uint8Array(32), "zeroed in place after the answer");
+});
