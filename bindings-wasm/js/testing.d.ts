@@ -1,11 +1,12 @@
 // INTERNAL test hooks of `mrkenv/testing`: for reproducing test vectors only.
 // Injected message ids, data keys and IVs destroy security in real messages.
 
-import type { Bytes, EncryptRecordOptions, EncryptionContext, Item, ItemInput, Keyring } from "./index.js";
+import type { Bytes, EncryptRecordOptions, EncryptionContext, Item, ItemInput, Keyring, Limits } from "./index.js";
 
 export interface InjectedOptions {
   encryptionContext?: EncryptionContext;
   frameLength?: number;
+  limits?: Limits;
   /** 32 bytes. */
   messageId: Uint8Array;
   /** Raw AES keyrings only: 32 bytes, given together with `rawAesIv`. */
