@@ -6,7 +6,7 @@
 
 import * as wasm from "./mrkenv_wasm.js";
 import { MrkenvError, call, fromNative } from "./errors.js";
-import { ready, wasmExports } from "./runtime.js";
+import { generation, ready, wasmExports } from "./runtime.js";
 
 export { MrkenvError };
 
@@ -45,7 +45,25 @@ function checkString(value, what) {
   return value;
 }
 
+const HEX_TEXT = /^(?:[0-9a-fA-F]{2})+$/;
+const BASE64_TEXT = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** What to do with a string given where bytes are expected. */
+function bytesHint(text) {
+  const trimmed = text.trim();
+  if (trimmed.length >= 8 && HEX_TEXT.test(trimmed)) {
+    return "this looks like hex text; decode it to bytes first (Uint8Array.from(Buffer.from(s, \"hex\")) in Node)";
+  }
+  if (trimmed.length >= 8 && BASE64_TEXT.test(trimmed)) {
+    return "this looks like base64 text; decode it to bytes first (Uint8Array.from(atob(s), (c) => c.charCodeAt(0)))";
+  }
+  return "encode text with new TextEncoder().encode(s)";
+}
+
 function checkBytes(value, what) {
+  if (typeof value === "string") {
+    throw new TypeError(`${what} must be a Uint8Array, got a string: ${bytesHint(value)}`);
+  }
   if (!(value instanceof Uint8Array)) {
     throw new TypeError(`${what} must be a Uint8Array, got ${typeName(value)}`);
   }
@@ -63,9 +81,60 @@ function checkStringArray(value, what, { nonEmpty = false } = {}) {
   return [...value];
 }
 
-function checkOptions(options, what) {
+/**
+ * An options (or constructor argument) object with only `accepted` keys: a
+ * misspelled option must never be ignored (a `context` meant as
+ * `encryptionContext` would silently turn the required-context check off).
+ */
+function knownOptions(options, what, accepted) {
+  checkObject(options, what);
+  for (const key of Object.keys(options)) {
+    if (!accepted.includes(key)) {
+      throw new TypeError(`${what}: unknown option ${JSON.stringify(key)} (accepted: ${accepted.join(", ")})`);
+    }
+  }
+  return options;
+}
+
+/** Like `knownOptions`, for an optional options argument (undefined or null is `{}`). */
+function checkOptions(options, what, accepted) {
   if (options === undefined || options === null) return {};
-  return checkObject(options, what);
+  return knownOptions(options, what, accepted);
+}
+
+/**
+ * The names of the core's limits (core/src/limits.rs), in the order the wasm
+ * module reads them (bindings-wasm/src/limits.rs).
+ */
+const LIMIT_NAMES = [
+  "maxEncryptedDataKeys",
+  "maxHeaderBytes",
+  "maxContextEntries",
+  "maxContextBytes",
+  "maxFrameLength",
+  "maxRecordAttributes",
+  "maxRecordDepth",
+];
+
+/** The `limits` option as the wasm module takes it (0 keeps a default), or undefined. */
+function limitsOf(value) {
+  if (value === undefined || value === null) return undefined;
+  knownOptions(value, "limits", LIMIT_NAMES);
+  return LIMIT_NAMES.map((name) => {
+    const limit = value[name];
+    if (limit === undefined) return 0;
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 0xffffffff) {
+      throw new TypeError(`limits.${name} must be an integer from 1 to 4294967295, got ${typeof limit === "number" ? limit : typeName(limit)}`);
+    }
+    return limit;
+  });
+}
+
+/** The core's default limits, by name (see `limits` of the options). */
+export function defaultLimits() {
+  ready();
+  const values = wasm.defaultLimits();
+  return Object.fromEntries(LIMIT_NAMES.map((name, i) => [name, values[i]]));
 }
 
 /** An encryption context (plain object or Map of string -> string) as a flat list. */
@@ -113,7 +182,13 @@ function headerOf(native) {
 
 // ------------------------------------------------------------------ keyrings
 
-// Keyring -> { native, client?, grantTokens? }; not reachable from outside.
+// Keyring -> { native, generation, client?, grantTokens?, make?, makeIn?,
+// region?, checked? }; not reachable from outside. `native` is the wasm
+// keyring, made in wasm instance `generation`: null for a discovery keyring
+// that takes its Region from the client, until first use (`makeIn(region)`
+// makes it then). `make` makes it again in a new wasm instance (KMS keyrings
+// only: their configuration holds no secret). `checked` is the promise of
+// the one Region check (see `prepare`).
 const states = new WeakMap();
 
 function stateOf(keyring, what = "keyring") {
@@ -122,6 +197,17 @@ function stateOf(keyring, what = "keyring") {
     throw new TypeError(
       `${what} must be a KmsMrkKeyring, KmsMrkDiscoveryKeyring or RawAesKeyring, got ${typeName(keyring)}`,
     );
+  }
+  if (state.generation !== generation()) {
+    // The wasm instance was replaced after an internal error (see runtime.js).
+    if (state.make === undefined) {
+      throw new MrkenvError(
+        "InvalidArgument",
+        `invalid argument: ${what} was made before the WebAssembly module was reset after an internal error; create it again`,
+      );
+    }
+    state.native = state.make === null ? null : call(state.make);
+    state.generation = generation();
   }
   return state;
 }
@@ -142,20 +228,77 @@ function grantTokensOf(value) {
 }
 
 /**
+ * The client's Region, when it says (AWS SDK v3: `client.config.region`, a
+ * string or a function returning one or a promise of one); undefined when
+ * it does not.
+ */
+async function clientRegion(client) {
+  const config = client.config;
+  if (config === null || typeof config !== "object" || config.region === undefined || config.region === null) {
+    return undefined;
+  }
+  let region;
+  try {
+    region = typeof config.region === "function" ? await config.region() : config.region;
+  } catch (e) {
+    throw new MrkenvError("InvalidArgument", `invalid argument: the KMS client's Region (client.config.region()) failed: ${e?.message ?? e}`, { cause: e });
+  }
+  if (region === undefined || region === null) return undefined;
+  if (typeof region !== "string") {
+    throw new TypeError(`client.config.region() must give a string, got ${typeName(region)}`);
+  }
+  return region;
+}
+
+/**
+ * Makes the keyring ready for its first KMS session, once: a discovery
+ * keyring without a Region takes the client's; the client's Region must fit
+ * the keyring (the core's rule: a strict keyring's key ARN Regions, a
+ * discovery keyring's Region). A client that names no Region is not checked.
+ */
+function prepare(state) {
+  if (state.client === undefined) return undefined; // raw AES: no client
+  state.checked ??= (async () => {
+    const region = await clientRegion(state.client);
+    if (state.make === null) {
+      if (region === undefined) {
+        throw new MrkenvError(
+          "InvalidArgument",
+          "invalid argument: the discovery keyring has no Region: give `region`, or a client whose config.region() names one",
+        );
+      }
+      const { makeIn } = state;
+      state.make = () => makeIn(region);
+      state.native = call(state.make);
+      state.region = region;
+    }
+    if (region !== undefined) call(() => state.native.checkClientRegion(region));
+  })();
+  return state.checked;
+}
+
+const STRICT_OPTIONS = ["client", "keyIds", "grantTokens"];
+const DISCOVERY_OPTIONS = ["client", "region", "discoveryFilter", "grantTokens"];
+const FILTER_OPTIONS = ["partition", "accountIds"];
+const RAW_AES_OPTIONS = ["keyNamespace", "keyName", "wrappingKey"];
+
+/**
  * A strict multi-Region-aware KMS keyring: the first key generates the data
  * key, every other key wraps it; decrypts only with the configured keys (a
  * replica in the client's Region works for a message written with the
- * primary).
+ * primary). A client whose Region (`client.config.region()`) is not the
+ * Region of a key ARN is refused at first use.
  */
 export class KmsMrkKeyring {
   constructor(options) {
     ready();
-    const { client, keyIds, grantTokens } = checkObject(options, "KmsMrkKeyring options");
+    const { client, keyIds, grantTokens } = knownOptions(options, "KmsMrkKeyring options", STRICT_OPTIONS);
     checkClient(client);
     const ids = checkStringArray(keyIds, "keyIds", { nonEmpty: true });
     const tokens = grantTokensOf(grantTokens);
-    const native = call(() => wasm.Keyring.strict(ids));
-    states.set(this, { native, client, grantTokens: tokens });
+    const make = () => wasm.Keyring.strict(ids);
+    const native = call(make);
+    states.set(this, { native, client, grantTokens: tokens, make, generation: generation() });
     Object.defineProperty(this, "keyIds", { value: Object.freeze(ids), enumerable: true });
   }
 }
@@ -163,28 +306,40 @@ export class KmsMrkKeyring {
 /**
  * A decrypt-only keyring for one Region: MRK keys are asked in this Region,
  * single-Region keys only when they live in it. `discoveryFilter` limits the
- * keys to one partition and a list of accounts.
+ * keys to one partition and a list of accounts. Without `region`, the
+ * client's Region (`client.config.region()`) is taken at first use; a
+ * given `region` that differs from the client's is refused at first use.
  */
 export class KmsMrkDiscoveryKeyring {
   constructor(options) {
     ready();
-    const { client, region, discoveryFilter, grantTokens } = checkObject(
+    const { client, region, discoveryFilter, grantTokens } = knownOptions(
       options,
       "KmsMrkDiscoveryKeyring options",
+      DISCOVERY_OPTIONS,
     );
     checkClient(client);
-    checkString(region, "region");
+    const given = region === undefined || region === null ? undefined : checkString(region, "region");
     let partition;
     let accountIds;
     if (discoveryFilter !== undefined && discoveryFilter !== null) {
-      checkObject(discoveryFilter, "discoveryFilter");
+      knownOptions(discoveryFilter, "discoveryFilter", FILTER_OPTIONS);
       partition = checkString(discoveryFilter.partition, "discoveryFilter.partition");
       accountIds = checkStringArray(discoveryFilter.accountIds, "discoveryFilter.accountIds");
     }
     const tokens = grantTokensOf(grantTokens);
-    const native = call(() => wasm.Keyring.discovery(region, partition, accountIds));
-    states.set(this, { native, client, grantTokens: tokens });
-    Object.defineProperty(this, "region", { value: region, enumerable: true });
+    const makeIn = (r) => wasm.Keyring.discovery(r, partition, accountIds);
+    const state = { native: null, client, grantTokens: tokens, make: null, makeIn, region: given, generation: generation() };
+    if (given !== undefined) {
+      // Validated now (the core's checks of the Region and the filter).
+      state.make = () => makeIn(given);
+      state.native = call(state.make);
+    } else if (partition !== undefined) {
+      // The Region comes from the client at first use; the filter is checked now.
+      call(() => wasm.checkDiscoveryFilter(partition, accountIds));
+    }
+    states.set(this, state);
+    Object.defineProperty(this, "region", { get: () => state.region, enumerable: true });
   }
 }
 
@@ -192,12 +347,12 @@ export class KmsMrkDiscoveryKeyring {
 export class RawAesKeyring {
   constructor(options) {
     ready();
-    const { keyNamespace, keyName, wrappingKey } = checkObject(options, "RawAesKeyring options");
+    const { keyNamespace, keyName, wrappingKey } = knownOptions(options, "RawAesKeyring options", RAW_AES_OPTIONS);
     checkString(keyNamespace, "keyNamespace");
     checkString(keyName, "keyName");
     checkBytes(wrappingKey, "wrappingKey");
     const native = call(() => wasm.Keyring.rawAes(keyNamespace, keyName, wrappingKey.slice()));
-    states.set(this, { native });
+    states.set(this, { native, generation: generation() });
     Object.defineProperty(this, "keyNamespace", { value: keyNamespace, enumerable: true });
     Object.defineProperty(this, "keyName", { value: keyName, enumerable: true });
   }
@@ -222,7 +377,7 @@ async function converse(session, { client, grantTokens }) {
   const thrown = new Map(); // attempt -> what the client threw
   const called = new Set();
   let step;
-  while ((step = session.next()).call) {
+  while ((step = call(() => session.next())).call) {
     const { attempt, operation, keyId, encryptionContext, numberOfBytes, plaintext, ciphertextBlob } = step.call;
     const method = client[METHOD[operation]];
     if (typeof method !== "function") {
@@ -263,11 +418,12 @@ async function converse(session, { client, grantTokens }) {
 }
 
 /** Encryption materials (a wasm `Materials`); the caller frees them. */
-async function materialsFor(state, context, injected = {}) {
+async function materialsFor(state, context, injected = {}, limits = undefined) {
   if (injected.dataKey !== undefined) {
     return call(() => state.native.encryptionMaterialsWith(context, injected.dataKey, injected.rawAesIv));
   }
-  const session = call(() => state.native.encryptSession(context));
+  await prepare(state);
+  const session = call(() => state.native.encryptSession(context, limits));
   try {
     await converse(session, state);
     return call(() => session.materials());
@@ -279,6 +435,7 @@ async function materialsFor(state, context, injected = {}) {
 /** Unlocks a decryptor that needs its data key; returns the plaintext of
  * what it had buffered meanwhile. */
 async function unlock(state, decryptor) {
+  await prepare(state);
   const session = call(() => state.native.decryptSession(decryptor));
   try {
     await converse(session, state);
@@ -295,17 +452,26 @@ async function unlock(state, decryptor) {
 
 // ----------------------------------------------------------------- one shot
 
-function encryptOptionsOf(options) {
-  const { encryptionContext, frameLength } = checkOptions(options, "options");
-  return { context: contextList(encryptionContext), frameLength: frameLengthOf(frameLength) };
+const ENCRYPT_OPTIONS = ["encryptionContext", "frameLength", "limits"];
+const DECRYPT_OPTIONS = ["encryptionContext", "limits"];
+const INSPECT_OPTIONS = ["limits"];
+
+function encryptOptionsOf(options, what = "encrypt options") {
+  const { encryptionContext, frameLength, limits } = checkOptions(options, what, ENCRYPT_OPTIONS);
+  return { context: contextList(encryptionContext), frameLength: frameLengthOf(frameLength), limits: limitsOf(limits) };
+}
+
+function decryptOptionsOf(options, what) {
+  const { encryptionContext, limits } = checkOptions(options, what, DECRYPT_OPTIONS);
+  return { required: contextList(encryptionContext), limits: limitsOf(limits) };
 }
 
 async function encryptOnce(keyring, plaintext, options, injected) {
   ready();
   const state = stateOf(keyring);
   checkBytes(plaintext, "plaintext");
-  const { context, frameLength } = encryptOptionsOf(options);
-  const materials = await materialsFor(state, context, injected);
+  const { context, frameLength, limits } = encryptOptionsOf(options);
+  const materials = await materialsFor(state, context, injected, limits);
   try {
     return call(() => wasm.encryptMessage(materials, plaintext, frameLength, injected.messageId));
   } finally {
@@ -335,9 +501,8 @@ export async function decrypt(keyring, ciphertext, options) {
   ready();
   const state = stateOf(keyring);
   checkBytes(ciphertext, "ciphertext");
-  const { encryptionContext } = checkOptions(options, "options");
-  const required = contextList(encryptionContext);
-  const decryptor = call(() => new wasm.MessageDecryptor(required));
+  const { required, limits } = decryptOptionsOf(options, "decrypt options");
+  const decryptor = call(() => new wasm.MessageDecryptor(required, limits));
   try {
     call(() => decryptor.update(ciphertext));
     if (!decryptor.needsDataKey()) {
@@ -352,11 +517,15 @@ export async function decrypt(keyring, ciphertext, options) {
   }
 }
 
-/** The key-free header summary of a message (a prefix holding the header is enough). */
-export function inspect(ciphertext) {
+/**
+ * The key-free header summary of a message (a prefix holding the header is
+ * enough), read under `limits`.
+ */
+export function inspect(ciphertext, options) {
   ready();
   checkBytes(ciphertext, "ciphertext");
-  return headerOf(call(() => wasm.inspect(ciphertext)));
+  const { limits } = checkOptions(options, "inspect options", INSPECT_OPTIONS);
+  return headerOf(call(() => wasm.inspect(ciphertext, limitsOf(limits))));
 }
 
 /** Parses a KMS ARN: `{ partition, service, region, account, resourceType, resourceId, isMrk }`. */
@@ -397,7 +566,7 @@ export function encryptStream(keyring, options) {
 function encryptStreamOf(keyring, options, injected) {
   ready();
   const state = stateOf(keyring);
-  const { context, frameLength } = encryptOptionsOf(options);
+  const { context, frameLength, limits } = encryptOptionsOf(options, "encryptStream options");
   // The wasm encryptor is freed when the stream ends, errors or is cancelled
   // (aborted writable or cancelled readable); `closed` keeps a KMS answer
   // that arrives after a cancel from creating one.
@@ -405,7 +574,7 @@ function encryptStreamOf(keyring, options, injected) {
   let closed = false;
   const start = async () => {
     if (encryptor !== null) return encryptor;
-    const materials = await materialsFor(state, context, injected);
+    const materials = await materialsFor(state, context, injected, limits);
     try {
       if (closed) throw new MrkenvError("InvalidArgument", "invalid argument: the encrypt stream was cancelled");
       encryptor = call(() => new wasm.MessageEncryptor(materials, frameLength, injected.messageId));
@@ -460,9 +629,8 @@ function encryptStreamOf(keyring, options, injected) {
 export function decryptStream(keyring, options) {
   ready();
   const state = stateOf(keyring);
-  const { encryptionContext } = checkOptions(options, "options");
-  const required = contextList(encryptionContext);
-  let decryptor = call(() => new wasm.MessageDecryptor(required));
+  const { required, limits } = decryptOptionsOf(options, "decryptStream options");
+  let decryptor = call(() => new wasm.MessageDecryptor(required, limits));
   // While a transform awaits KMS, a cancel must not free the decryptor under
   // it: the transform frees it when it resumes.
   let busy = false;
@@ -537,20 +705,9 @@ export const Action = Object.freeze({
   DO_NOTHING: "DO_NOTHING",
 });
 
-const ENCRYPT_RECORD_OPTIONS = ["actions", "tableName", "partitionKey", "sortKey", "defaultAction", "encryptionContext"];
-const DECRYPT_RECORD_OPTIONS = ["tableName", "partitionKey", "sortKey", "encryptionContext", "allowPlaintext"];
+const ENCRYPT_RECORD_OPTIONS = ["actions", "tableName", "partitionKey", "sortKey", "defaultAction", "encryptionContext", "limits"];
+const DECRYPT_RECORD_OPTIONS = ["tableName", "partitionKey", "sortKey", "encryptionContext", "allowPlaintext", "limits"];
 const INJECTED_OPTIONS = ["messageId", "dataKey", "rawAesIv"];
-
-/** Options object with only `accepted` keys: a misspelled option must never be ignored. */
-function knownOptions(options, what, accepted) {
-  checkObject(options, what);
-  for (const key of Object.keys(options)) {
-    if (!accepted.includes(key)) {
-      throw new TypeError(`${what}: unknown option ${JSON.stringify(key)} (accepted: ${accepted.join(", ")})`);
-    }
-  }
-  return options;
-}
 
 const optionalString = (value, what) => (value === undefined || value === null ? undefined : checkString(value, what));
 
@@ -582,6 +739,7 @@ async function recordMaterials(state, plan, injected) {
   if (injected.dataKey !== undefined) {
     return call(() => state.native.recordMaterialsWith(plan, injected.dataKey, injected.rawAesIv));
   }
+  await prepare(state);
   const session = call(() => state.native.recordEncryptSession(plan));
   try {
     await converse(session, state);
@@ -598,9 +756,10 @@ async function encryptRecordOf(keyring, item, options, injected) {
   const actions = actionsList(options.actions);
   const defaultAction = optionalString(options.defaultAction, "defaultAction");
   const context = contextList(options.encryptionContext);
+  const limits = limitsOf(options.limits);
   // Every check of the item and the options runs here, before any KMS call.
   const plan = call(
-    () => new wasm.RecordEncryptPlan(item, tableName, partitionKey, sortKey, actions, defaultAction, context, injected.messageId),
+    () => new wasm.RecordEncryptPlan(item, tableName, partitionKey, sortKey, actions, defaultAction, context, injected.messageId, limits),
   );
   try {
     const materials = await recordMaterials(state, plan, injected);
@@ -652,9 +811,11 @@ export async function decryptRecord(keyring, item, options) {
   if (typeof allowPlaintext !== "boolean") {
     throw new TypeError(`allowPlaintext must be a boolean, got ${typeName(allowPlaintext)}`);
   }
-  const plan = call(() => new wasm.RecordDecryptPlan(item, tableName, partitionKey, sortKey, required, allowPlaintext));
+  const limits = limitsOf(options.limits);
+  const plan = call(() => new wasm.RecordDecryptPlan(item, tableName, partitionKey, sortKey, required, allowPlaintext, limits));
   try {
     if (plan.isPlaintext()) return call(() => plan.plaintextItem());
+    await prepare(state);
     const session = call(() => state.native.recordDecryptSession(plan));
     try {
       await converse(session, state);
@@ -674,11 +835,10 @@ export async function decryptRecord(keyring, item, options) {
 
 // ---------------------------------------------------------------- re-keying
 
-const REKEY_OPTIONS = ["add", "remove", "encryptionContext", "matchReplicas"];
+const REKEY_OPTIONS = ["add", "remove", "encryptionContext", "matchReplicas", "limits"];
 
 function rekeyOptionsOf(options, what, accepted = REKEY_OPTIONS) {
-  const { add, remove, encryptionContext, matchReplicas = false } =
-    options === undefined || options === null ? {} : knownOptions(options, what, accepted);
+  const { add, remove, encryptionContext, matchReplicas = false, limits } = checkOptions(options, what, accepted);
   if (typeof matchReplicas !== "boolean") {
     throw new TypeError(`matchReplicas must be a boolean, got ${typeName(matchReplicas)}`);
   }
@@ -687,6 +847,7 @@ function rekeyOptionsOf(options, what, accepted = REKEY_OPTIONS) {
     remove: remove === undefined || remove === null ? [] : checkStringArray(remove, "remove"),
     required: contextList(encryptionContext),
     matchReplicas,
+    limits: limitsOf(limits),
   };
 }
 
@@ -699,6 +860,8 @@ function rekeyOptionsOf(options, what, accepted = REKEY_OPTIONS) {
  */
 async function rekeySessions(state, add, plan, decryptSession, finish) {
   try {
+    await prepare(state);
+    if (add !== undefined) await prepare(add);
     const unwrap = call(() => decryptSession(plan));
     try {
       await converse(unwrap, state);
@@ -736,11 +899,12 @@ async function rekeyOf(keyring, bytes, options, what, wholeMessage) {
   ready();
   const state = stateOf(keyring);
   checkBytes(bytes, wholeMessage ? "message" : "head");
-  const { add, remove, required, matchReplicas } = rekeyOptionsOf(options, what);
+  const { add, remove, required, matchReplicas, limits } = rekeyOptionsOf(options, what);
+  if (add !== undefined) await prepare(add);
   const plan = call(() =>
     add === undefined
-      ? wasm.MessageRekey.plan(bytes, remove, matchReplicas, required, wholeMessage)
-      : wasm.MessageRekey.planAdding(add.native, bytes, remove, matchReplicas, required, wholeMessage),
+      ? wasm.MessageRekey.plan(bytes, remove, matchReplicas, required, wholeMessage, limits)
+      : wasm.MessageRekey.planAdding(add.native, bytes, remove, matchReplicas, required, wholeMessage, limits),
   );
   return rekeySessions(state, add, plan, (p) => state.native.rekeyDecryptSession(p), (materials) => ({
     head: plan.newHead(materials),
@@ -786,7 +950,7 @@ export async function rekeyHeader(keyring, head, options) {
   return rekeyOf(keyring, head, options, "rekeyHeader options", false);
 }
 
-const REKEY_RECORD_OPTIONS = ["add", "remove", "tableName", "partitionKey", "sortKey", "encryptionContext", "matchReplicas"];
+const REKEY_RECORD_OPTIONS = ["add", "remove", "tableName", "partitionKey", "sortKey", "encryptionContext", "matchReplicas", "limits"];
 
 /**
  * Re-keys a record (an item written by `encryptRecord`, as `GetItemCommand`
@@ -807,20 +971,23 @@ export async function rekeyRecord(keyring, item, options) {
   const state = stateOf(keyring);
   knownOptions(options, "rekeyRecord options", REKEY_RECORD_OPTIONS);
   const { tableName, partitionKey, sortKey } = tableOf(options);
-  const { add, remove, required, matchReplicas } = rekeyOptionsOf(options, "rekeyRecord options", REKEY_RECORD_OPTIONS);
+  const { add, remove, required, matchReplicas, limits } = rekeyOptionsOf(options, "rekeyRecord options", REKEY_RECORD_OPTIONS);
+  if (add !== undefined) await prepare(add);
   // Every check of the item and the options runs here, before any KMS call.
   const plan = call(() =>
     add === undefined
-      ? wasm.RecordRekey.plan(item, tableName, partitionKey, sortKey, remove, matchReplicas, required)
-      : wasm.RecordRekey.planAdding(add.native, item, tableName, partitionKey, sortKey, remove, matchReplicas, required),
+      ? wasm.RecordRekey.plan(item, tableName, partitionKey, sortKey, remove, matchReplicas, required, limits)
+      : wasm.RecordRekey.planAdding(add.native, item, tableName, partitionKey, sortKey, remove, matchReplicas, required, limits),
   );
   return rekeySessions(state, add, plan, (p) => state.native.recordRekeyDecryptSession(p), (materials) => plan.newItem(materials));
 }
 
 // ------------------------------------------------------ testing (internal)
 
+const ENCRYPT_WITH_OPTIONS = [...ENCRYPT_OPTIONS, ...INJECTED_OPTIONS];
+
 function injectedOf(options) {
-  const { messageId, dataKey, rawAesIv } = checkOptions(options, "options");
+  const { messageId, dataKey, rawAesIv } = options;
   const injected = { messageId: checkBytes(messageId, "messageId") };
   if ((dataKey === undefined) !== (rawAesIv === undefined)) {
     throw new MrkenvError("InvalidArgument", "invalid argument: give both a data key and an IV, or neither");
@@ -838,14 +1005,14 @@ function injectedOf(options) {
  * and wrapping IV. Reusing these values in real messages destroys security.
  */
 export async function encryptWith(keyring, plaintext, options) {
-  const { encryptionContext, frameLength } = checkOptions(options, "options");
-  return encryptOnce(keyring, plaintext, { encryptionContext, frameLength }, injectedOf(options));
+  const { encryptionContext, frameLength, limits } = checkOptions(options, "encryptWith options", ENCRYPT_WITH_OPTIONS);
+  return encryptOnce(keyring, plaintext, { encryptionContext, frameLength, limits }, injectedOf(options ?? {}));
 }
 
 /** INTERNAL: encryptStream with injected randomness (see `encryptWith`). */
 export function encryptStreamWith(keyring, options) {
-  const { encryptionContext, frameLength } = checkOptions(options, "options");
-  return encryptStreamOf(keyring, { encryptionContext, frameLength }, injectedOf(options));
+  const { encryptionContext, frameLength, limits } = checkOptions(options, "encryptStreamWith options", ENCRYPT_WITH_OPTIONS);
+  return encryptStreamOf(keyring, { encryptionContext, frameLength, limits }, injectedOf(options ?? {}));
 }
 
 /**
@@ -855,7 +1022,7 @@ export function encryptStreamWith(keyring, options) {
  */
 export async function encryptRecordWith(keyring, item, options) {
   knownOptions(options, "encryptRecordWith options", [...ENCRYPT_RECORD_OPTIONS, ...INJECTED_OPTIONS]);
-  return encryptRecordOf(keyring, item, options, injectedOf(options));
+  return encryptRecordOf(keyring, item, options, injectedOf(options ?? {}));
 }
 
 /** INTERNAL: whether the wasm linear memory holds `needle` anywhere (for key-hygiene tests). */

@@ -1,4 +1,13 @@
-// Type declarations of the npm package `mrkenv`.
+// Type declarations of the npm package `mrkenv`. They need TypeScript 5.7
+// or later (`Uint8Array<ArrayBuffer>`).
+
+/**
+ * The bytes mrkenv returns: always a fresh `Uint8Array` over its own
+ * `ArrayBuffer` (never shared memory), so it goes wherever a `BufferSource`
+ * or `BlobPart` is expected: `new Blob([message])`, `fetch(url, { body:
+ * message })`, `crypto.subtle.digest("SHA-256", plaintext)`.
+ */
+export type Bytes = Uint8Array<ArrayBuffer>;
 
 /** The stable error codes of {@link MrkenvError}. */
 export type ErrorCode =
@@ -9,7 +18,9 @@ export type ErrorCode =
   | "Keyring"
   | "LimitExceeded"
   | "ContextMismatch"
-  | "InvalidArgument";
+  | "InvalidArgument"
+  /** A bug: the WebAssembly module trapped; it is replaced before the next call. */
+  | "Internal";
 
 /** One encrypted data key that was skipped or tried during a decrypt. */
 export interface DecryptAttempt {
@@ -54,8 +65,11 @@ export type EncryptionContext = Record<string, string> | Map<string, string>;
 /**
  * The KMS client shape used by the KMS keyrings: `new KMS({ region })` of
  * `@aws-sdk/client-kms` v3 works unchanged. Only `decrypt` is needed to decrypt.
+ * When `config.region` names the client's Region (as the SDK's does), it is
+ * checked against the keyring at first use.
  */
 export interface KmsClient {
+  config?: { region?: string | (() => string | Promise<string>) };
   generateDataKey?(params: {
     KeyId: string;
     NumberOfBytes: number;
@@ -80,7 +94,10 @@ export interface KmsClient {
  * Strict multi-Region-aware KMS keyring. The first key generates the data key
  * (GenerateDataKey), every other key wraps it (Encrypt). Decrypt calls KMS with
  * the configured key for any encrypted data key that is an MRK match of it.
- * Related MRKs (the same `mrk-` id twice) are refused at construction.
+ * Related MRKs (the same `mrk-` id twice) are refused at construction. A
+ * client whose Region (`client.config.region()`) is not the Region of a key
+ * ARN is refused at first use ("the KMS client is for us-west-2 but the key
+ * ... is in us-east-1"). Unknown option names throw a TypeError.
  *
  * @example
  * import { KMS } from "@aws-sdk/client-kms";
@@ -93,22 +110,26 @@ export class KmsMrkKeyring {
 
 /**
  * Decrypt-only keyring for one Region: an MRK encrypted data key is asked in
- * this Region, a single-Region key only when it lives here.
+ * this Region, a single-Region key only when it lives here. Without
+ * `region`, the client's Region (`client.config.region()`) is taken at first
+ * use; a `region` that differs from the client's is refused at first use.
+ * Unknown option names throw a TypeError.
  *
  * @example
  * const keyring = new KmsMrkDiscoveryKeyring({
- *   client: new KMS({ region: "us-west-2" }), region: "us-west-2",
+ *   client: new KMS({ region: "us-west-2" }),
  *   discoveryFilter: { partition: "aws", accountIds: ["111122223333"] },
  * });
  */
 export class KmsMrkDiscoveryKeyring {
   constructor(options: {
     client: KmsClient;
-    region: string;
-    discoveryFilter?: { partition: string; accountIds: string[] };
+    region?: string | null;
+    discoveryFilter?: { partition: string; accountIds: string[] } | null;
     grantTokens?: string[];
   });
-  readonly region: string;
+  /** The Region; `undefined` until first use when it is taken from the client. */
+  readonly region: string | undefined;
 }
 
 /**
@@ -149,15 +170,53 @@ export interface Header {
   encryptedDataKeys: EncryptedDataKeySummary[];
 }
 
+/**
+ * The core's limits, each checked before the work it guards (a message over
+ * a limit costs no KMS call). Every field is optional: a missing one keeps
+ * its default (the values of {@link defaultLimits}). Each is an integer from
+ * 1 to 4294967295.
+ */
+export interface Limits {
+  /** Most encrypted data keys in one message or record (default 16). */
+  maxEncryptedDataKeys?: number;
+  /** Most bytes of the encoded header (default 262144, 256 KiB). */
+  maxHeaderBytes?: number;
+  /** Most encryption context entries (default 128). */
+  maxContextEntries?: number;
+  /** Most bytes of all context keys and values together (default 65536). */
+  maxContextBytes?: number;
+  /** Largest frame length a reader accepts (default 16777216, the format's maximum). */
+  maxFrameLength?: number;
+  /** Most attributes in one record, its two reserved attributes not counted (default 4096). */
+  maxRecordAttributes?: number;
+  /** Deepest nesting of `L` and `M` values in a record (default 32, as DynamoDB). */
+  maxRecordDepth?: number;
+}
+
+/** The default limits (see {@link Limits}). */
+export function defaultLimits(): Required<Limits>;
+
+/** Options of {@link encrypt} and {@link encryptStream}; unknown names throw a TypeError. */
 export interface EncryptOptions {
   encryptionContext?: EncryptionContext;
   /** Plaintext bytes per frame, 1024..=16777216 (default 65536). */
   frameLength?: number;
+  /** The encrypt side checks the key count and the context against these. */
+  limits?: Limits;
 }
 
+/** Options of {@link decrypt} and {@link decryptStream}; unknown names throw a TypeError. */
 export interface DecryptOptions {
   /** Pairs that must be present, with equal values, in the message. */
   encryptionContext?: EncryptionContext;
+  /** Limits the message must fit (default {@link defaultLimits}). */
+  limits?: Limits;
+}
+
+/** Options of {@link inspect}; unknown names throw a TypeError. */
+export interface InspectOptions {
+  /** Limits the header must fit (default {@link defaultLimits}). */
+  limits?: Limits;
 }
 
 /**
@@ -172,7 +231,7 @@ export function encrypt(
   keyring: Keyring,
   plaintext: Uint8Array,
   options?: EncryptOptions,
-): Promise<Uint8Array>;
+): Promise<Bytes>;
 
 /**
  * Decrypts a message; nothing is returned unless every frame verified.
@@ -184,7 +243,7 @@ export function decrypt(
   keyring: Keyring,
   ciphertext: Uint8Array,
   options?: DecryptOptions,
-): Promise<{ plaintext: Uint8Array; header: Header }>;
+): Promise<{ plaintext: Bytes; header: Header }>;
 
 /**
  * A TransformStream encrypting Uint8Array chunks into one message, holding
@@ -196,7 +255,7 @@ export function decrypt(
 export function encryptStream(
   keyring: Keyring,
   options?: EncryptOptions,
-): TransformStream<Uint8Array, Uint8Array>;
+): TransformStream<Uint8Array, Bytes>;
 
 /**
  * A TransformStream decrypting one message; each frame's plaintext is released
@@ -205,10 +264,10 @@ export function encryptStream(
 export function decryptStream(
   keyring: Keyring,
   options?: DecryptOptions,
-): TransformStream<Uint8Array, Uint8Array>;
+): TransformStream<Uint8Array, Bytes>;
 
 /** Reads the header of a message (or of a prefix holding the header), with no key. */
-export function inspect(ciphertext: Uint8Array): Header;
+export function inspect(ciphertext: Uint8Array, options?: InspectOptions): Header;
 
 /** A parsed KMS ARN. */
 export interface KmsArn {
@@ -257,14 +316,14 @@ export type Action = (typeof Action)[keyof typeof Action];
 export type AttributeValue =
   | { S: string }
   | { N: string }
-  | { B: Uint8Array }
+  | { B: Bytes }
   | { BOOL: boolean }
   | { NULL: true }
   | { L: AttributeValue[] }
   | { M: Record<string, AttributeValue> }
   | { SS: string[] }
   | { NS: string[] }
-  | { BS: Uint8Array[] };
+  | { BS: Bytes[] };
 
 /** A DynamoDB item: attribute name -> value. */
 export type Item = Record<string, AttributeValue>;
@@ -307,6 +366,8 @@ export interface EncryptRecordOptions {
   defaultAction?: Action | null;
   /** Your own encryption context (keys may not start with `aws-mrkenv:`). */
   encryptionContext?: EncryptionContext;
+  /** Limits the item and its context must fit (default {@link defaultLimits}). */
+  limits?: Limits;
 }
 
 export interface DecryptRecordOptions {
@@ -320,6 +381,8 @@ export interface DecryptRecordOptions {
   encryptionContext?: EncryptionContext;
   /** Return an item without the reserved attributes unchanged instead of failing (migration). Default false. */
   allowPlaintext?: boolean;
+  /** Limits the record must fit (default {@link defaultLimits}). */
+  limits?: Limits;
 }
 
 /**
@@ -363,6 +426,8 @@ export interface RekeyOptions {
   encryptionContext?: EncryptionContext;
   /** Removing a multi-Region key ARN also removes its replicas' encrypted data keys. Default false. */
   matchReplicas?: boolean;
+  /** Limits the old and the new header must fit (default {@link defaultLimits}). */
+  limits?: Limits;
 }
 
 /**
@@ -378,7 +443,7 @@ export interface RekeyOptions {
  *   remove: [eastArn],
  * });
  */
-export function rekey(keyring: Keyring, message: Uint8Array, options?: RekeyOptions): Promise<Uint8Array>;
+export function rekey(keyring: Keyring, message: Uint8Array, options?: RekeyOptions): Promise<Bytes>;
 
 /**
  * Re-keys only the head of a message: `head` holds its first bytes, at
@@ -393,7 +458,7 @@ export function rekeyHeader(
   keyring: Keyring,
   head: Uint8Array,
   options?: RekeyOptions,
-): Promise<{ head: Uint8Array; bodyOffset: number }>;
+): Promise<{ head: Bytes; bodyOffset: number }>;
 
 export interface RekeyRecordOptions extends RekeyOptions {
   /** The table name; the record must have been written for it. */

@@ -14,6 +14,7 @@ export {
   parseArn,
   isMrk,
   mrkMatch,
+  defaultLimits,
   Action,
   encryptRecord,
   decryptRecord,

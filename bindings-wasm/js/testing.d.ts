@@ -1,11 +1,12 @@
 // INTERNAL test hooks of `mrkenv/testing`: for reproducing test vectors only.
 // Injected message ids, data keys and IVs destroy security in real messages.
 
-import type { EncryptRecordOptions, EncryptionContext, Item, ItemInput, Keyring } from "./index.js";
+import type { Bytes, EncryptRecordOptions, EncryptionContext, Item, ItemInput, Keyring, Limits } from "./index.js";
 
 export interface InjectedOptions {
   encryptionContext?: EncryptionContext;
   frameLength?: number;
+  limits?: Limits;
   /** 32 bytes. */
   messageId: Uint8Array;
   /** Raw AES keyrings only: 32 bytes, given together with `rawAesIv`. */
@@ -19,13 +20,13 @@ export function encryptWith(
   keyring: Keyring,
   plaintext: Uint8Array,
   options: InjectedOptions,
-): Promise<Uint8Array>;
+): Promise<Bytes>;
 
 /** @internal encryptStream with injected randomness. */
 export function encryptStreamWith(
   keyring: Keyring,
   options: InjectedOptions,
-): TransformStream<Uint8Array, Uint8Array>;
+): TransformStream<Uint8Array, Bytes>;
 
 /** @internal encryptRecord with injected randomness. */
 export function encryptRecordWith(
@@ -46,3 +47,6 @@ export function _wasmMemoryBytes(): number;
 
 /** @internal Whether the wasm linear memory holds these bytes anywhere. */
 export function _wasmMemoryIncludes(needle: Uint8Array): boolean;
+
+/** @internal Panics inside the wasm module (test builds only): throws an Internal MrkenvError. */
+export function _panicForTesting(): void;

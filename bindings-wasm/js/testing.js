@@ -10,3 +10,15 @@ export {
   _wasmMemoryBytes,
   _wasmMemoryIncludes,
 } from "./api.js";
+
+// Only here, not in api.js: the published glue has no panicForTesting, and
+// bundlers refuse an import of a missing export.
+import { panicForTesting } from "./mrkenv_wasm.js";
+import { call } from "./errors.js";
+import { ready } from "./runtime.js";
+
+/** INTERNAL: panics inside the wasm module (test builds only), to test the trap handling. */
+export function _panicForTesting() {
+  ready();
+  call(() => panicForTesting());
+}

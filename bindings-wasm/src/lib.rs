@@ -17,7 +17,12 @@
 //!   items), whose KMS sessions the same [`Keyring`] makes (module `record`);
 //! - [`MessageRekey`]: re-keying a message, a decrypt session then a wrap
 //!   session between the core's steps (module `rekey`);
-//! - free functions for identifiers and `inspect`.
+//! - free functions for identifiers and `inspect`;
+//! - [`default_limits`] and the `limits` argument of the readers (module
+//!   `limits`);
+//! - with the cargo feature `testing` only (test builds, never `make dist`):
+//!   injected randomness for the shared vectors and a panic hook for the
+//!   panic test (module `testing`).
 //!
 //! Every fallible export returns `Result<_, JsValue>`; the error value is a
 //! plain object `{ code, message, attempts }` (`code` is the core's stable
@@ -36,11 +41,17 @@ use mrkenv::{
     EncryptionMaterials, Encryptor, Error, HeaderSummary, KmsArn,
 };
 
+mod limits;
 mod record;
 mod rekey;
+#[cfg(feature = "testing")]
+mod testing;
 
+pub use limits::default_limits;
 pub use record::{RecordDecryptPlan, RecordEncryptPlan};
 pub use rekey::MessageRekey;
+
+use limits::limits_from;
 
 type JsResult<T> = Result<T, JsValue>;
 
@@ -153,15 +164,6 @@ fn summary_value(summary: &HeaderSummary) -> JsValue {
     object.into()
 }
 
-fn data_key_from(bytes: &[u8], what: &str) -> JsResult<DataKey> {
-    DataKey::from_slice(bytes).map_err(|_| {
-        invalid_argument(&format!(
-            "{what} must be 32 bytes, got {} bytes",
-            bytes.len()
-        ))
-    })
-}
-
 fn missing_header() -> JsValue {
     invalid_argument("the message header has not been read yet")
 }
@@ -214,15 +216,29 @@ impl Keyring {
     }
 
     /// The conversation that yields the encryption materials for `context`
-    /// (checks the limits first; a discovery keyring fails here).
+    /// (checks the limits first; a discovery keyring fails here). `limits`
+    /// as [`limits_from`] reads them (`None`: the defaults).
     #[wasm_bindgen(js_name = encryptSession)]
-    pub fn encrypt_session(&self, context: Vec<String>) -> JsResult<KmsSession> {
+    pub fn encrypt_session(
+        &self,
+        context: Vec<String>,
+        limits: Option<Vec<u32>>,
+    ) -> JsResult<KmsSession> {
         let context = context_from(context)?;
         let session = self
             .inner
-            .encrypt_session(&context, &Default::default())
+            .encrypt_session(&context, &limits_from(limits)?)
             .js()?;
         Ok(KmsSession::new(Conv::Encrypt(session)))
+    }
+
+    /// Fails when a KMS client for `client_region` cannot serve this keyring
+    /// (the core's [`mrkenv::Keyring::check_client_region`]): a strict
+    /// keyring's key ARN in another Region, a discovery keyring for another
+    /// Region.
+    #[wasm_bindgen(js_name = checkClientRegion)]
+    pub fn check_client_region(&self, client_region: &str) -> JsResult<()> {
+        self.inner.check_client_region(client_region).js()
     }
 
     /// The conversation that finds the data key of the decryptor's header.
@@ -234,38 +250,6 @@ impl Keyring {
             .decrypt_session(&header.encrypted_data_keys, &header.encryption_context)
             .js()?;
         Ok(KmsSession::new(Conv::Decrypt(session)))
-    }
-
-    /// Test vectors only: materials with a fixed data key and raw AES IV
-    /// (only a raw AES keyring takes them; the core says so otherwise).
-    #[wasm_bindgen(js_name = encryptionMaterialsWith)]
-    pub fn encryption_materials_with(
-        &self,
-        context: Vec<String>,
-        data_key: &[u8],
-        iv: &[u8],
-    ) -> JsResult<Materials> {
-        self.injected_materials(&context_from(context)?, data_key, iv)
-    }
-}
-
-impl Keyring {
-    /// Materials for `context` with an injected data key and raw AES IV.
-    pub(crate) fn injected_materials(
-        &self,
-        context: &EncryptionContext,
-        data_key: &[u8],
-        iv: &[u8],
-    ) -> JsResult<Materials> {
-        let data_key = data_key_from(data_key, "data key")?;
-        let iv: [u8; 12] = iv
-            .try_into()
-            .map_err(|_| invalid_argument("raw AES IV must be 12 bytes"))?;
-        let inner = self
-            .inner
-            .encryption_materials_with(context, &Default::default(), data_key, iv)
-            .js()?;
-        Ok(Materials { inner })
     }
 }
 
@@ -441,15 +425,24 @@ pub struct DataKeyBox {
     key: DataKey,
 }
 
+/// An injected message id (test vectors only): refused unless the module
+/// was built with the cargo feature `testing` (never in `make dist`).
+pub(crate) fn message_id_from(message_id: Option<Vec<u8>>) -> JsResult<Option<[u8; 32]>> {
+    match message_id {
+        None => Ok(None),
+        Some(_) if !cfg!(feature = "testing") => Err(invalid_argument(
+            "a fixed message id is a test hook, only in test builds of this module",
+        )),
+        Some(id) => {
+            Ok(Some(id.as_slice().try_into().map_err(|_| {
+                invalid_argument("message id must be 32 bytes")
+            })?))
+        }
+    }
+}
+
 fn encrypt_options(frame_length: u32, message_id: Option<Vec<u8>>) -> JsResult<EncryptOptions> {
-    let message_id = match message_id {
-        None => None,
-        Some(id) => Some(
-            id.as_slice()
-                .try_into()
-                .map_err(|_| invalid_argument("message id must be 32 bytes"))?,
-        ),
-    };
+    let message_id = message_id_from(message_id)?;
     Ok(EncryptOptions {
         frame_length,
         message_id,
@@ -513,13 +506,17 @@ pub struct MessageDecryptor {
 
 #[wasm_bindgen]
 impl MessageDecryptor {
-    /// A decryptor that requires the given context pairs (flat list).
+    /// A decryptor that requires the given context pairs (flat list),
+    /// under `limits` as [`limits_from`] reads them (`None`: the defaults).
     #[wasm_bindgen(constructor)]
-    pub fn new(required_context: Vec<String>) -> JsResult<MessageDecryptor> {
+    pub fn new(
+        required_context: Vec<String>,
+        limits: Option<Vec<u32>>,
+    ) -> JsResult<MessageDecryptor> {
         Ok(MessageDecryptor {
             inner: Decryptor::new(DecryptOptions {
                 required_context: context_from(required_context)?,
-                ..Default::default()
+                limits: limits_from(limits)?,
             }),
         })
     }
@@ -558,10 +555,24 @@ impl MessageDecryptor {
     }
 }
 
-/// The key-free header summary of a message (or a prefix of one).
+/// The key-free header summary of a message (or a prefix of one), read
+/// under `limits` as [`limits_from`] reads them (`None`: the defaults).
 #[wasm_bindgen]
-pub fn inspect(message: &[u8]) -> JsResult<JsValue> {
-    Ok(summary_value(&mrkenv::inspect(message).js()?))
+pub fn inspect(message: &[u8], limits: Option<Vec<u32>>) -> JsResult<JsValue> {
+    let limits = limits_from(limits)?;
+    Ok(summary_value(
+        &mrkenv::inspect_with_limits(message, &limits).js()?,
+    ))
+}
+
+/// Checks a discovery filter on its own (for a discovery keyring whose
+/// Region comes from the client later: its filter is still checked at
+/// construction).
+#[wasm_bindgen(js_name = checkDiscoveryFilter)]
+pub fn check_discovery_filter(partition: String, account_ids: Vec<String>) -> JsResult<()> {
+    DiscoveryFilter::new(partition, account_ids)
+        .js()
+        .map(|_| ())
 }
 
 /// A parsed KMS ARN as a plain object.

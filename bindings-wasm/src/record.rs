@@ -31,9 +31,10 @@ use mrkenv::record::{
 };
 use mrkenv::{Error, Limits, RecordError};
 
+use crate::limits::limits_from;
 use crate::{
-    context_from, context_value, error_value, invalid_argument, set, Conv, DataKeyBox, IntoJs,
-    JsResult, Keyring, KmsSession, Materials,
+    context_from, context_value, error_value, invalid_argument, message_id_from, set, Conv,
+    DataKeyBox, IntoJs, JsResult, Keyring, KmsSession, Materials,
 };
 
 #[wasm_bindgen]
@@ -380,6 +381,7 @@ fn actions_from(flat: Vec<String>) -> JsResult<std::collections::BTreeMap<String
 #[wasm_bindgen]
 pub struct RecordEncryptPlan {
     inner: Option<EncryptPlan>,
+    limits: Limits,
 }
 
 fn sealed() -> JsValue {
@@ -390,7 +392,8 @@ fn sealed() -> JsValue {
 impl RecordEncryptPlan {
     /// Checks the options, reads and checks `item`, resolves the actions and
     /// computes the encryption context. `actions` and `context` are flat
-    /// `[key, value, ...]` lists; `message_id` is for test vectors only.
+    /// `[key, value, ...]` lists; `message_id` is for test vectors only
+    /// (test builds); `limits` as `limits_from` reads them.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -402,6 +405,7 @@ impl RecordEncryptPlan {
         default_action: Option<String>,
         context: Vec<String>,
         message_id: Option<Vec<u8>>,
+        limits: Option<Vec<u32>>,
     ) -> JsResult<RecordEncryptPlan> {
         let mut options = EncryptRecordOptions::new(table_name, partition_key);
         options.sort_key = sort_key;
@@ -411,21 +415,16 @@ impl RecordEncryptPlan {
             .transpose()
             .js()?;
         options.encryption_context = context_from(context)?;
-        options.message_id = match message_id {
-            None => None,
-            Some(id) => Some(
-                id.as_slice()
-                    .try_into()
-                    .map_err(|_| invalid_argument("message id must be 32 bytes"))?,
-            ),
-        };
+        options.message_id = message_id_from(message_id)?;
+        options.limits = limits_from(limits)?;
         let item = item_from_js(item, &options.limits)?;
         Ok(RecordEncryptPlan {
             inner: Some(record::encrypt_plan(item, &options).js()?),
+            limits: options.limits,
         })
     }
 
-    fn plan(&self) -> JsResult<&EncryptPlan> {
+    pub(crate) fn plan(&self) -> JsResult<&EncryptPlan> {
         self.inner.as_ref().ok_or_else(sealed)
     }
 
@@ -459,7 +458,8 @@ fn used() -> JsValue {
 #[wasm_bindgen]
 impl RecordDecryptPlan {
     /// Reads `item` and runs the core's checks before any key is needed.
-    /// `required_context` is a flat `[key, value, ...]` list.
+    /// `required_context` is a flat `[key, value, ...]` list; `limits` as
+    /// `limits_from` reads them.
     #[wasm_bindgen(constructor)]
     pub fn new(
         item: &JsValue,
@@ -468,11 +468,13 @@ impl RecordDecryptPlan {
         sort_key: Option<String>,
         required_context: Vec<String>,
         allow_plaintext: bool,
+        limits: Option<Vec<u32>>,
     ) -> JsResult<RecordDecryptPlan> {
         let mut options = DecryptRecordOptions::new(table_name, partition_key);
         options.sort_key = sort_key;
         options.required_context = context_from(required_context)?;
         options.allow_plaintext = allow_plaintext;
+        options.limits = limits_from(limits)?;
         let item = item_from_js(item, &options.limits)?;
         Ok(RecordDecryptPlan {
             inner: Some(record::decrypt_plan(item, &options).js()?),
@@ -508,12 +510,12 @@ impl RecordDecryptPlan {
 #[wasm_bindgen]
 impl Keyring {
     /// The conversation that yields the materials for a record, for exactly
-    /// its encryption context.
+    /// its encryption context, under the plan's limits.
     #[wasm_bindgen(js_name = recordEncryptSession)]
     pub fn record_encrypt_session(&self, plan: &RecordEncryptPlan) -> JsResult<KmsSession> {
         let session = self
             .inner
-            .encrypt_session(plan.plan()?.encryption_context(), &Default::default())
+            .encrypt_session(plan.plan()?.encryption_context(), &plan.limits)
             .js()?;
         Ok(KmsSession::new(Conv::Encrypt(session)))
     }
@@ -532,17 +534,5 @@ impl Keyring {
             .decrypt_session(record.encrypted_data_keys(), record.encryption_context())
             .js()?;
         Ok(KmsSession::new(Conv::Decrypt(session)))
-    }
-
-    /// Test vectors only: a record's materials with a fixed data key and raw
-    /// AES IV (raw AES keyrings only).
-    #[wasm_bindgen(js_name = recordMaterialsWith)]
-    pub fn record_materials_with(
-        &self,
-        plan: &RecordEncryptPlan,
-        data_key: &[u8],
-        iv: &[u8],
-    ) -> JsResult<Materials> {
-        self.injected_materials(plan.plan()?.encryption_context(), data_key, iv)
     }
 }

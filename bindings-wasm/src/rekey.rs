@@ -30,6 +30,7 @@ use mrkenv::rekey::{RecordRekeyPlan, RekeyOptions, RekeyPlan, VerifiedRecordReke
 use mrkenv::session::EncryptSession;
 use mrkenv::Error;
 
+use crate::limits::limits_from;
 use crate::record::{item_from_js, item_to_js};
 use crate::{
     context_from, invalid_argument, Conv, DataKeyBox, IntoJs, JsResult, Keyring, KmsSession,
@@ -108,13 +109,14 @@ impl MessageRekey {
         match_replicas: bool,
         required_context: Vec<String>,
         whole_message: bool,
+        limits: Option<Vec<u32>>,
     ) -> JsResult<MessageRekey> {
         let options = RekeyOptions {
             add: add.map(|keyring| keyring.inner.clone()),
             remove,
             match_replicas,
             required_context: context_from(required_context)?,
-            ..Default::default()
+            limits: limits_from(limits)?,
         };
         let plan = RekeyPlan::new(head, &options).js()?;
         let body_offset = plan.body_offset();
@@ -139,6 +141,7 @@ impl MessageRekey {
         match_replicas: bool,
         required_context: Vec<String>,
         whole_message: bool,
+        limits: Option<Vec<u32>>,
     ) -> JsResult<MessageRekey> {
         MessageRekey::new(
             head,
@@ -147,6 +150,7 @@ impl MessageRekey {
             match_replicas,
             required_context,
             whole_message,
+            limits,
         )
     }
 
@@ -159,6 +163,7 @@ impl MessageRekey {
         match_replicas: bool,
         required_context: Vec<String>,
         whole_message: bool,
+        limits: Option<Vec<u32>>,
     ) -> JsResult<MessageRekey> {
         MessageRekey::new(
             head,
@@ -167,6 +172,7 @@ impl MessageRekey {
             match_replicas,
             required_context,
             whole_message,
+            limits,
         )
     }
 
@@ -219,14 +225,18 @@ impl RecordRekey {
         remove: Vec<String>,
         match_replicas: bool,
         required_context: Vec<String>,
+        limits: Option<Vec<u32>>,
     ) -> JsResult<RecordRekey> {
+        let limits = limits_from(limits)?;
         let mut record_options = DecryptRecordOptions::new(table_name, partition_key);
         record_options.sort_key = sort_key;
         record_options.required_context = context_from(required_context)?;
+        record_options.limits = limits.clone();
         let options = RekeyOptions {
             add: add.map(|keyring| keyring.inner.clone()),
             remove,
             match_replicas,
+            limits,
             ..Default::default()
         };
         let item = item_from_js(item, &record_options.limits)?;
@@ -253,6 +263,7 @@ impl RecordRekey {
         remove: Vec<String>,
         match_replicas: bool,
         required_context: Vec<String>,
+        limits: Option<Vec<u32>>,
     ) -> JsResult<RecordRekey> {
         RecordRekey::new(
             item,
@@ -263,6 +274,7 @@ impl RecordRekey {
             remove,
             match_replicas,
             required_context,
+            limits,
         )
     }
 
@@ -278,6 +290,7 @@ impl RecordRekey {
         remove: Vec<String>,
         match_replicas: bool,
         required_context: Vec<String>,
+        limits: Option<Vec<u32>>,
     ) -> JsResult<RecordRekey> {
         RecordRekey::new(
             item,
@@ -288,6 +301,7 @@ impl RecordRekey {
             remove,
             match_replicas,
             required_context,
+            limits,
         )
     }
 

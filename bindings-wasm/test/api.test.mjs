@@ -76,6 +76,7 @@ test("exports exactly the public names", () => {
     "decrypt",
     "decryptRecord",
     "decryptStream",
+    "defaultLimits",
     "encrypt",
     "encryptRecord",
     "encryptStream",

@@ -33,19 +33,23 @@ test("the package folder: package.json exports, types and files", () => {
   assert.equal(pkg.type, "module");
   assert.equal(pkg.dependencies, undefined, "the package has no dependencies");
   assert.equal(pkg.types, "./index.d.ts");
-  for (const entry of [".", "./testing"]) {
+  // The test hooks (`mrkenv/testing`) are not published: see dist.test.mjs.
+  assert.deepEqual(Object.keys(pkg.exports).sort(), [".", "./inline", "./package.json"]);
+  for (const entry of [".", "./inline"]) {
     assert.equal(Object.keys(pkg.exports[entry])[0], "types", `${entry}: "types" must be the first condition`);
   }
   // The entry files load the wasm as a side effect: a bundler must keep them
   // (sideEffects: false would let it skip them); everything else may be shaken.
-  assert.deepEqual([...pkg.sideEffects].sort(), ["./browser.js", "./node.js", "./testing-browser.js", "./testing-node.js"]);
+  assert.deepEqual([...pkg.sideEffects].sort(), ["./browser.js", "./inline.js", "./node.js"]);
   for (const file of pkg.sideEffects) readFileSync(path.join(dist, file));
   assert.ok(pkg.files.includes("mrkenv_wasm_bg.wasm"));
-  for (const entry of [".", "./testing"]) {
-    for (const condition of ["types", "browser", "node", "default"]) {
-      readFileSync(path.join(dist, pkg.exports[entry][condition])); // exists
-    }
+  for (const condition of ["types", "browser", "node", "default"]) {
+    readFileSync(path.join(dist, pkg.exports["."][condition])); // exists
   }
+  for (const condition of ["types", "default"]) {
+    readFileSync(path.join(dist, pkg.exports["./inline"][condition])); // exists
+  }
+  readFileSync(path.join(dist, "mrkenv_wasm_inline.js"));
   readFileSync(path.join(dist, "mrkenv_wasm_bg.wasm"));
   const types = readFileSync(path.join(dist, "index.d.ts"), "utf8");
   for (const name of ["encrypt", "decrypt", "encryptStream", "decryptStream", "inspect", "parseArn", "isMrk", "mrkMatch", "encryptRecord", "decryptRecord"]) {

@@ -399,7 +399,7 @@ test("options reject unknown keys, naming the key and the accepted ones", async 
   const encrypted = await encryptSeed();
   await assert.rejects(
     decryptRecord(keyring, encrypted, { ...table, allowPlainText: true }),
-    isTypeError(/decryptRecord options: unknown option "allowPlainText" \(accepted: tableName, partitionKey, sortKey, encryptionContext, allowPlaintext\)/),
+    isTypeError(/decryptRecord options: unknown option "allowPlainText" \(accepted: tableName, partitionKey, sortKey, encryptionContext, allowPlaintext, limits\)/),
   );
   await assert.rejects(
     decryptRecord(keyring, encrypted, { ...table, requiredEncryptionContext: { a: "b" } }),
@@ -407,7 +407,7 @@ test("options reject unknown keys, naming the key and the accepted ones", async 
   );
   await assert.rejects(
     encryptRecord(keyring, seed(), { ...table, actions: seedActions, defaultActions: "DO_NOTHING" }),
-    isTypeError(/encryptRecord options: unknown option "defaultActions" \(accepted: actions, tableName, partitionKey, sortKey, defaultAction, encryptionContext\)/),
+    isTypeError(/encryptRecord options: unknown option "defaultActions" \(accepted: actions, tableName, partitionKey, sortKey, defaultAction, encryptionContext, limits\)/),
   );
   await assert.rejects(encryptRecord(keyring, seed(), { ...table, actions: seedActions, messageId: new Uint8Array(32) }), isTypeError(/unknown option "messageId"/));
   await assert.rejects(encryptRecord(keyring, seed()), isTypeError(/options must be an object/));

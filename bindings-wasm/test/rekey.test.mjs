@@ -253,7 +253,7 @@ test("options: unknown names and wrong types are TypeErrors; a discovery keyring
   for (const [fn, what] of [[rekey, "rekey options"], [rekeyHeader, "rekeyHeader options"]]) {
     await assert.rejects(fn(keyring, message, { adds: raw("k", 2) }), (e) => {
       assert.ok(e instanceof TypeError, String(e));
-      assert.equal(e.message, `${what}: unknown option "adds" (accepted: add, remove, encryptionContext, matchReplicas)`);
+      assert.equal(e.message, `${what}: unknown option "adds" (accepted: add, remove, encryptionContext, matchReplicas, limits)`);
       return true;
     });
     await assert.rejects(fn(keyring, message, { remove: K1 }), TypeError);
@@ -448,7 +448,7 @@ test("rekeyRecord options: unknown names and wrong types are TypeErrors; the tab
     assert.ok(e instanceof TypeError, String(e));
     assert.equal(
       e.message,
-      'rekeyRecord options: unknown option "allowPlaintext" (accepted: add, remove, tableName, partitionKey, sortKey, encryptionContext, matchReplicas)',
+      'rekeyRecord options: unknown option "allowPlaintext" (accepted: add, remove, tableName, partitionKey, sortKey, encryptionContext, matchReplicas, limits)',
     );
     return true;
   });

@@ -5,6 +5,12 @@
 // GetItem output, with no cast.
 import { decryptRecord, encryptRecord, rekeyRecord, type Item, type Keyring } from "mrkenv";
 import type { GetItemCommandOutput, PutItemCommandInput } from "@aws-sdk/client-dynamodb";
+import { KMS } from "@aws-sdk/client-kms";
+import { KmsMrkDiscoveryKeyring, type KmsClient } from "mrkenv";
+
+// The SDK's KMS client is a KmsClient as it is (its config.region included).
+const kms: KmsClient = new KMS({ region: "us-west-2" });
+export const discovery = new KmsMrkDiscoveryKeyring({ client: kms });
 
 declare const keyring: Keyring;
 declare const got: GetItemCommandOutput;

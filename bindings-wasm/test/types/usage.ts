@@ -13,9 +13,12 @@ import {
   isMrk,
   mrkMatch,
   parseArn,
+  defaultLimits,
+  type Bytes,
   type ErrorCode,
   type Header,
   type KmsClient,
+  type Limits,
 } from "mrkenv";
 import { encryptWith } from "mrkenv/testing";
 
@@ -29,11 +32,31 @@ export async function usage(): Promise<void> {
     region: "us-west-2",
     discoveryFilter: { partition: "aws", accountIds: ["1"] },
   });
-  const message: Uint8Array = await encrypt(strict, new Uint8Array(1), { encryptionContext: { a: "b" }, frameLength: 4096 });
-  const result: { plaintext: Uint8Array; header: Header } = await decrypt(discovery, message, {
+  const message = await encrypt(strict, new Uint8Array(1), { encryptionContext: { a: "b" }, frameLength: 4096 });
+  const result = await decrypt(discovery, message, {
     encryptionContext: new Map([["a", "b"]]),
   });
-  const header: Header = inspect(result.plaintext);
+  const typed: { plaintext: Uint8Array; header: Header } = result;
+  void typed;
+  const header: Header = inspect(result.plaintext, { limits: { maxHeaderBytes: 4096 } });
+  // Byte results are Uint8Array<ArrayBuffer>: they go where a BlobPart or BufferSource is expected.
+  const blob: Blob = new Blob([message, result.plaintext]);
+  const digest: Promise<ArrayBuffer> = crypto.subtle.digest("SHA-256", result.plaintext);
+  const response: Response = new Response(message);
+  const bytes: Bytes = message;
+  void blob, digest, response, bytes;
+  const limits: Required<Limits> = defaultLimits();
+  await decrypt(raw, message, { limits: { maxEncryptedDataKeys: 2, maxFrameLength: limits.maxFrameLength } });
+  // @ts-expect-error a misspelled option is an error
+  await decrypt(raw, message, { context: { a: "b" } });
+  // @ts-expect-error a misspelled option is an error
+  await encrypt(raw, message, { encryption_context: { a: "b" } });
+  // @ts-expect-error a misspelled limit is an error
+  inspect(message, { limits: { maxEdks: 1 } });
+  // A discovery keyring may take its Region from the client.
+  const fromClient = new KmsMrkDiscoveryKeyring({ client });
+  const maybeRegion: string | undefined = fromClient.region;
+  void maybeRegion;
   const arnRegion: string = parseArn("x").region;
   const flags: boolean = isMrk("x") && mrkMatch("a", "b");
   const enc: TransformStream<Uint8Array, Uint8Array> = encryptStream(raw);
@@ -124,7 +147,9 @@ import { rekey, rekeyHeader, type RekeyOptions } from "mrkenv";
 export async function rekeying(strict: KmsMrkKeyring, raw: RawAesKeyring, discovery: KmsMrkDiscoveryKeyring): Promise<void> {
   const message = new Uint8Array(0);
   const options: RekeyOptions = { add: raw, remove: strict.keyIds, encryptionContext: { a: "b" }, matchReplicas: true };
-  const rekeyed: Uint8Array = await rekey(discovery, message, options);
+  const rekeyed = await rekey(discovery, message, options);
+  const rekeyedBlob = new Blob([rekeyed, (await rekeyHeader(strict, message)).head]);
+  void rekeyedBlob;
   const { head, bodyOffset }: { head: Uint8Array; bodyOffset: number } = await rekeyHeader(strict, message, { add: strict });
   await rekey(raw, message);
   // @ts-expect-error a discovery keyring cannot add keys
