@@ -340,7 +340,13 @@ pub struct KeyringArg<'a> {
 }
 
 impl<'a> KeyringArg<'a> {
+    /// The `keyring` argument.
     pub fn from_py(keyring: &'a Bound<'_, PyAny>) -> PyResult<KeyringArg<'a>> {
+        Self::from_py_as(keyring, "keyring")
+    }
+
+    /// A keyring argument named `what` in the error for anything else.
+    pub fn from_py_as(keyring: &'a Bound<'_, PyAny>, what: &str) -> PyResult<KeyringArg<'a>> {
         if let Ok(k) = keyring.cast::<KmsMrkKeyring>() {
             let k = k.get();
             return Ok(KeyringArg {
@@ -363,7 +369,7 @@ impl<'a> KeyringArg<'a> {
             });
         }
         Err(PyTypeError::new_err(format!(
-            "keyring must be a KmsMrkKeyring, KmsMrkDiscoveryKeyring or RawAesKeyring, got {}",
+            "{what} must be a KmsMrkKeyring, KmsMrkDiscoveryKeyring or RawAesKeyring, got {}",
             type_name(keyring)
         )))
     }

@@ -99,7 +99,7 @@ pub fn rekey<'py>(
     guarded(py, || {
         let message = bytes_arg(message, "message")?;
         let keyring = KeyringArg::from_py(keyring)?;
-        let add = add.map(KeyringArg::from_py).transpose()?;
+        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
         let options = options(
             add.as_ref(),
             remove,
@@ -134,7 +134,7 @@ pub fn rekey_header<'py>(
     guarded(py, || {
         let head = bytes_arg(head, "head")?;
         let keyring = KeyringArg::from_py(keyring)?;
-        let add = add.map(KeyringArg::from_py).transpose()?;
+        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
         let options = options(
             add.as_ref(),
             remove,
@@ -171,7 +171,7 @@ pub fn rekey_stream(
         stream_arg(src, "src", "read")?;
         stream_arg(dst, "dst", "write")?;
         let keyring = KeyringArg::from_py(keyring)?;
-        let add = add.map(KeyringArg::from_py).transpose()?;
+        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
         let options = options(
             add.as_ref(),
             remove,
@@ -223,7 +223,7 @@ pub fn rekey_record<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     guarded(py, || {
         let keyring = KeyringArg::from_py(keyring)?;
-        let add = add.map(KeyringArg::from_py).transpose()?;
+        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
         // The required context goes to the rekey options (the core adds it to
         // the record's read), once.
         let options = options(
