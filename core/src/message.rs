@@ -45,7 +45,33 @@ pub fn encrypt_to_slice(
 /// [`encrypt_to_slice`] the caller must size `out` before the encryptor
 /// exists; this form lets a host ask the encryptor for the exact length,
 /// allocate its result at that size, and fill it in place (one key
-/// derivation, no copy).
+/// derivation, no copy). [`plaintext_len`] is the same for decrypt.
+///
+/// ```
+/// use mrkenv::keyring::RawAesKeyring;
+/// use mrkenv::message::{plaintext_len, seal_to_slice};
+/// use mrkenv::{decrypt_to_slice, parse_header, DecryptOptions, EncryptOptions, Encryptor};
+/// let keyring = RawAesKeyring::new("my-app", "key-1", &[42u8; 32])?;
+/// let materials = keyring.encryption_materials(&Default::default(), &Default::default())?;
+/// let options = EncryptOptions { frame_length: 1024, ..Default::default() };
+/// let plaintext = vec![7u8; 3000];
+/// let encryptor = Encryptor::new(materials, &options)?;
+/// let mut message = vec![0u8; encryptor.message_len(plaintext.len())];
+/// assert_eq!(seal_to_slice(encryptor, &plaintext, &mut message)?, message.len());
+///
+/// let len = plaintext_len(&message, &Default::default())?;
+/// assert_eq!(len, plaintext.len());
+/// let data_key = keyring.unwrap_data_key(&parse_header(&message, &Default::default())?)?;
+/// let mut out = vec![0u8; len];
+/// assert_eq!(decrypt_to_slice(&message, &data_key, &DecryptOptions::default(), &mut out)?, len);
+/// assert_eq!(out, plaintext);
+/// // Framing that does not add up is refused without a key.
+/// assert!(plaintext_len(&message[..message.len() - 1], &Default::default()).is_err());
+/// let mut longer = message.clone();
+/// longer.push(0);
+/// assert!(plaintext_len(&longer, &Default::default()).is_err());
+/// # Ok::<(), mrkenv::Error>(())
+/// ```
 pub fn seal_to_slice(
     encryptor: Encryptor,
     plaintext: &[u8],
