@@ -28,6 +28,7 @@ use mrkenv::{DataKey, DecryptOptions, EncryptOptions, Encryptor};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt};
+use zeroize::Zeroizing;
 
 pub(crate) use args::{bytes_arg, context_arg, ByteArg};
 use errors::{guarded, IntoPyResult};
@@ -189,26 +190,38 @@ fn check_len(py: Python<'_>, written: usize, expected: usize) -> PyResult<()> {
     }
 }
 
-/// The plaintext of `message` (whose header was read) with its data key:
-/// allocated once at its exact length and decrypted straight into it, with
-/// the GIL released. A message whose framing cannot be read takes the plain
-/// path, which reports the precise error.
+/// Messages up to this size are decrypted into a buffer and copied into
+/// the result: reading the framing ahead for the exact length
+/// ([`mrkenv::message::plaintext_len`], a second header parse) costs more
+/// than copying a small plaintext.
+const EXACT_LENGTH_FROM: usize = 256 * 1024;
+
+/// The plaintext of `message` (whose header was read) with its data key,
+/// decrypted with the GIL released. A large one is allocated once at its
+/// exact length and decrypted straight into it; a small one (or one whose
+/// framing cannot be read: that path reports the precise error) is
+/// decrypted into a buffer, copied, and the buffer wiped.
 fn decrypt_message<'py>(
     py: Python<'py>,
     message: &[u8],
     data_key: &DataKey,
     options: &DecryptOptions,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    match mrkenv::message::plaintext_len(message, &options.limits) {
-        Ok(len) => PyBytes::new_with(py, len, |out| {
+    let exact = if message.len() >= EXACT_LENGTH_FROM {
+        mrkenv::message::plaintext_len(message, &options.limits).ok()
+    } else {
+        None
+    };
+    match exact {
+        Some(len) => PyBytes::new_with(py, len, |out| {
             let written = py
                 .detach(|| mrkenv::decrypt_to_slice(message, data_key, options, out))
                 .py_err(py)?;
             check_len(py, written, len)
         }),
-        Err(_) => {
+        None => {
             let plaintext = py
-                .detach(|| mrkenv::decrypt(message, data_key, options))
+                .detach(|| mrkenv::decrypt(message, data_key, options).map(Zeroizing::new))
                 .py_err(py)?;
             Ok(PyBytes::new(py, &plaintext))
         }

@@ -268,7 +268,10 @@ def test_decrypt_with_header_returns_the_header_it_verified():
         mrkenv.decrypt_with_header(message[:-1] + bytes([message[-1] ^ 1]), other)
 
 
-@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 3 * 4096, 100_000])
+# Below and above 256 KiB of message (where decrypt switches to reading the
+# exact length ahead and filling the result in place).
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 3 * 4096, 100_000, 256 * 1024 - 300,
+                                  256 * 1024, 64 * 4096, 300_001])
 def test_results_have_their_exact_length(size):
     plaintext = os.urandom(size)
     message = mrkenv.encrypt(plaintext, KEYRING, frame_length=4096)
