@@ -44,6 +44,50 @@ def patterns_hex() -> str:
     return ",".join(k.hex() for k in (DATA_KEY, WRAPPING_KEY, CONTROL))
 
 
+class SelfWipingKms:
+    """Hands out DATA_KEY in bytearrays it wipes itself (wipe()), and
+    copies nothing it is given: the only copies left are the binding's."""
+
+    def __init__(self) -> None:
+        self.handed: list = []
+
+    def _key(self) -> bytearray:
+        key = bytearray(DATA_KEY)  # one copy, in the bytearray's own buffer
+        self.handed.append(key)
+        return key
+
+    def generate_data_key(self, **kw: Any) -> Dict[str, Any]:
+        return {"KeyId": kw["KeyId"], "Plaintext": self._key(), "CiphertextBlob": b"blob-" + kw["KeyId"][-4:].encode()}
+
+    def encrypt(self, **kw: Any) -> Dict[str, Any]:
+        assert kw["Plaintext"] == DATA_KEY
+        return {"KeyId": kw["KeyId"], "CiphertextBlob": b"blob-" + kw["KeyId"][-4:].encode()}
+
+    def decrypt(self, **kw: Any) -> Dict[str, Any]:
+        return {"KeyId": kw["KeyId"], "Plaintext": self._key()}
+
+    def wipe(self) -> None:
+        for key in self.handed:
+            for i in range(len(key)):  # in place (no temporary holding the key)
+                key[i] = 0
+        self.handed.clear()
+
+
+def kms_work() -> None:
+    plaintext = b"\x01" * 75_000
+    client = SelfWipingKms()
+    kms = mrkenv.KmsMrkKeyring(client, [ARN_1, ARN_2])
+    for _ in range(3):
+        message = mrkenv.encrypt(plaintext, kms, encryption_context={"a": "b"})
+        assert mrkenv.decrypt(message, kms) == plaintext
+        out = io.BytesIO()
+        mrkenv.decrypt_stream(io.BytesIO(message), out, kms)
+        assert out.getvalue() == plaintext
+    client.wipe()
+    del kms
+    gc.collect()
+
+
 def work() -> None:
     plaintext = bytes(range(256)) * 300  # 75 KiB: two frames
     kms = mrkenv.KmsMrkKeyring(FakeKms(), [ARN_1, ARN_2])
@@ -76,10 +120,11 @@ def main() -> None:
     scan = ctypes.CDLL(None)
     scan.freescan_hits.restype = ctypes.c_long
     scan.freescan_frees.restype = ctypes.c_long
-    work()  # once to warm up (imports, caches), then counted
+    run = kms_work if sys.argv[1:] == ["kms-malloc"] else work
+    run()  # once to warm up (imports, caches), then counted
     gc.collect()
     scan.freescan_reset()
-    work()
+    run()
     gc.collect()
     # The control: a block this script frees (through the process's free(),
     # as the extension's frees go) with a pattern in it is seen.
