@@ -113,3 +113,30 @@ impl<T> IntoPyResult<T> for Result<T, Error> {
         self.map_err(|e| to_py(py, e))
     }
 }
+
+/// An `mrkenv.InternalError` (a bug in mrkenv, never the caller's fault).
+pub fn internal_error(py: Python<'_>, detail: impl std::fmt::Display) -> PyErr {
+    let message = format!("mrkenv: internal error (a bug: please report it): {detail}");
+    match class(py, "InternalError").and_then(|cls| cls.call1((message.as_str(),))) {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(_) => PyRuntimeError::new_err(message),
+    }
+}
+
+/// The panic boundary of every public function: runs `body`, and turns a
+/// panic in it (with or without the GIL) into an `mrkenv.InternalError`
+/// instead of pyo3's `PanicException` (a `BaseException` that `except
+/// Exception` does not catch).
+pub fn guarded<T>(py: Python<'_>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let detail = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            Err(internal_error(py, detail))
+        }
+    }
+}

@@ -16,9 +16,11 @@ use mrkenv::session::{driver, HostError, Kms, KmsOutput};
 use mrkenv::{DataKey, EncryptionContext, EncryptionMaterials, Header, Keyring, Limits};
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyString};
 
-use crate::errors::{session_error, IntoPyResult};
+pub(crate) use crate::args::type_name;
+use crate::args::{opt_str_arg, opt_str_list_arg, str_arg, str_list_arg, wipe_if_unshared};
+use crate::errors::{guarded, session_error, IntoPyResult};
 
 /// A KMS keyring's client and the grant tokens passed to every call.
 pub struct KmsClient {
@@ -27,17 +29,34 @@ pub struct KmsClient {
 }
 
 impl KmsClient {
-    fn new(client: Bound<'_, PyAny>, grant_tokens: Option<Vec<String>>) -> PyResult<Self> {
+    fn new(client: Bound<'_, PyAny>, grant_tokens: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         if client.is_none() || !client.hasattr("decrypt")? {
             return Err(PyTypeError::new_err(format!(
                 "client must be a KMS client (e.g. boto3.client(\"kms\")), got {}",
                 type_name(&client)
             )));
         }
+        let grant_tokens = opt_str_list_arg(grant_tokens, "grant_tokens")?;
         Ok(KmsClient {
             client: client.unbind(),
             grant_tokens,
         })
+    }
+
+    /// The client's Region when it says (boto3: `client.meta.region_name`);
+    /// `None` for a client that does not.
+    fn region(&self, py: Python<'_>) -> Option<String> {
+        let region = self
+            .client
+            .bind(py)
+            .getattr("meta")
+            .and_then(|meta| meta.getattr("region_name"))
+            .ok()?;
+        region
+            .cast::<PyString>()
+            .ok()
+            .and_then(|s| s.extract::<String>().ok())
+            .filter(|s| !s.is_empty())
     }
 }
 
@@ -64,14 +83,19 @@ impl KmsMrkKeyring {
     fn new(
         py: Python<'_>,
         client: Bound<'_, PyAny>,
-        key_ids: Vec<String>,
-        grant_tokens: Option<Vec<String>>,
+        key_ids: &Bound<'_, PyAny>,
+        grant_tokens: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let kms = KmsClient::new(client, grant_tokens)?;
-        let keyring = core_keyring::KmsMrkKeyring::new(key_ids).py_err(py)?;
-        Ok(KmsMrkKeyring {
-            keyring: keyring.into(),
-            kms,
+        guarded(py, || {
+            let key_ids = str_list_arg(key_ids, "key_ids")?;
+            let kms = KmsClient::new(client, grant_tokens)?;
+            let keyring: Keyring = core_keyring::KmsMrkKeyring::new(key_ids).py_err(py)?.into();
+            // A client for another Region than a key ARN's fails here, with
+            // the Regions named, not later as a KeyId mismatch.
+            if let Some(region) = kms.region(py) {
+                keyring.check_client_region(&region).py_err(py)?;
+            }
+            Ok(KmsMrkKeyring { keyring, kms })
         })
     }
 
@@ -105,10 +129,18 @@ pub struct DiscoveryFilter(core_keyring::DiscoveryFilter);
 #[pymethods]
 impl DiscoveryFilter {
     #[new]
-    fn new(py: Python<'_>, partition: String, account_ids: Vec<String>) -> PyResult<Self> {
-        // Checked here, so that a bad filter fails where it is written.
-        let filter = core_keyring::DiscoveryFilter::new(partition, account_ids).py_err(py)?;
-        Ok(DiscoveryFilter(filter))
+    fn new(
+        py: Python<'_>,
+        partition: &Bound<'_, PyAny>,
+        account_ids: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        guarded(py, || {
+            let partition = str_arg(partition, "partition")?;
+            let account_ids = str_list_arg(account_ids, "account_ids")?;
+            // Checked here, so that a bad filter fails where it is written.
+            let filter = core_keyring::DiscoveryFilter::new(partition, account_ids).py_err(py)?;
+            Ok(DiscoveryFilter(filter))
+        })
     }
 
     /// The AWS partition, e.g. `"aws"`.
@@ -159,21 +191,49 @@ impl KmsMrkDiscoveryKeyring {
 #[pymethods]
 impl KmsMrkDiscoveryKeyring {
     #[new]
-    #[pyo3(signature = (client, region, *, discovery_filter=None, grant_tokens=None))]
+    #[pyo3(signature = (client, region=None, *, discovery_filter=None, grant_tokens=None))]
     fn new(
         py: Python<'_>,
         client: Bound<'_, PyAny>,
-        region: String,
-        discovery_filter: Option<Bound<'_, DiscoveryFilter>>,
-        grant_tokens: Option<Vec<String>>,
+        region: Option<&Bound<'_, PyAny>>,
+        discovery_filter: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let kms = KmsClient::new(client, grant_tokens)?;
-        let core_filter = discovery_filter.as_ref().map(|f| f.get().0.clone());
-        let keyring = core_keyring::KmsMrkDiscoveryKeyring::new(region, core_filter).py_err(py)?;
-        Ok(KmsMrkDiscoveryKeyring {
-            keyring: keyring.into(),
-            kms,
-            filter: discovery_filter.map(Bound::unbind),
+        guarded(py, || {
+            let region = opt_str_arg(region, "region")?;
+            let discovery_filter = match discovery_filter.filter(|f| !f.is_none()) {
+                None => None,
+                Some(f) => Some(f.cast::<DiscoveryFilter>().cloned().map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "discovery_filter must be an mrkenv.DiscoveryFilter, got {}",
+                        type_name(f)
+                    ))
+                })?),
+            };
+            let kms = KmsClient::new(client, grant_tokens)?;
+            let client_region = kms.region(py);
+            // The Region defaults to the client's; a given one must match it.
+            let region = match (region, &client_region) {
+                (Some(region), _) => region,
+                (None, Some(client_region)) => client_region.clone(),
+                (None, None) => {
+                    return Err(PyTypeError::new_err(
+                        "region is required: the client does not say its Region (no client.meta.region_name)",
+                    ))
+                }
+            };
+            let core_filter = discovery_filter.as_ref().map(|f| f.get().0.clone());
+            let keyring: Keyring = core_keyring::KmsMrkDiscoveryKeyring::new(region, core_filter)
+                .py_err(py)?
+                .into();
+            if let Some(client_region) = &client_region {
+                keyring.check_client_region(client_region).py_err(py)?;
+            }
+            Ok(KmsMrkDiscoveryKeyring {
+                keyring,
+                kms,
+                filter: discovery_filter.map(Bound::unbind),
+            })
         })
     }
 
@@ -233,15 +293,21 @@ impl RawAesKeyring {
     #[new]
     fn new(
         py: Python<'_>,
-        key_namespace: String,
-        key_name: String,
-        wrapping_key: Bound<'_, PyAny>,
+        key_namespace: &Bound<'_, PyAny>,
+        key_name: &Bound<'_, PyAny>,
+        wrapping_key: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
-        let key = crate::bytes_arg(&wrapping_key, "wrapping_key")?;
-        let keyring = core_keyring::RawAesKeyring::new(&key_namespace, &key_name, key.as_slice())
-            .py_err(py)?;
-        Ok(RawAesKeyring {
-            keyring: keyring.into(),
+        guarded(py, || {
+            let key_namespace = str_arg(key_namespace, "key_namespace")?;
+            let key_name = str_arg(key_name, "key_name")?;
+            // A bytearray or memoryview is copied into a buffer wiped on drop.
+            let key = crate::bytes_arg(wrapping_key, "wrapping_key")?;
+            let keyring =
+                core_keyring::RawAesKeyring::new(&key_namespace, &key_name, key.as_slice())
+                    .py_err(py)?;
+            Ok(RawAesKeyring {
+                keyring: keyring.into(),
+            })
         })
     }
 
@@ -266,14 +332,6 @@ impl RawAesKeyring {
     }
 }
 
-pub(crate) fn type_name(value: &Bound<'_, PyAny>) -> String {
-    value
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".to_string())
-}
-
 /// A keyring argument: the core keyring a Python keyring holds, and its KMS
 /// client if it has one.
 pub struct KeyringArg<'a> {
@@ -282,7 +340,13 @@ pub struct KeyringArg<'a> {
 }
 
 impl<'a> KeyringArg<'a> {
+    /// The `keyring` argument.
     pub fn from_py(keyring: &'a Bound<'_, PyAny>) -> PyResult<KeyringArg<'a>> {
+        Self::from_py_as(keyring, "keyring")
+    }
+
+    /// A keyring argument named `what` in the error for anything else.
+    pub fn from_py_as(keyring: &'a Bound<'_, PyAny>, what: &str) -> PyResult<KeyringArg<'a>> {
         if let Ok(k) = keyring.cast::<KmsMrkKeyring>() {
             let k = k.get();
             return Ok(KeyringArg {
@@ -305,7 +369,7 @@ impl<'a> KeyringArg<'a> {
             });
         }
         Err(PyTypeError::new_err(format!(
-            "keyring must be a KmsMrkKeyring, KmsMrkDiscoveryKeyring or RawAesKeyring, got {}",
+            "{what} must be a KmsMrkKeyring, KmsMrkDiscoveryKeyring or RawAesKeyring, got {}",
             type_name(keyring)
         )))
     }
@@ -477,8 +541,10 @@ impl Kms for ClientKms<'_, '_> {
 
     fn encrypt(&mut self, r: &EncryptRequest) -> Answer {
         let plaintext = PyBytes::new(self.py, r.plaintext.expose_secret());
-        let field = |kw: &Bound<'_, PyDict>| kw.set_item("Plaintext", plaintext);
-        self.call("encrypt", &r.key_id, &r.encryption_context, field)
+        let field = |kw: &Bound<'_, PyDict>| kw.set_item("Plaintext", &plaintext);
+        let answer = self.call("encrypt", &r.key_id, &r.encryption_context, field);
+        wipe_if_unshared(&plaintext);
+        answer
     }
 
     fn decrypt(&mut self, r: &DecryptRequest) -> Answer {
@@ -538,10 +604,12 @@ fn read_response(response: &Bound<'_, PyAny>) -> Result<KmsOutput, String> {
             type_name(response)
         )),
     };
+    // Copies go straight into buffers wiped on drop (the plaintext is a
+    // data key).
     let blob = |name: &str| match get(name)? {
-        None => Ok(Vec::new()),
+        None => Ok(zeroize::Zeroizing::new(Vec::new())),
         Some(v) => crate::bytes_arg(&v, name)
-            .map(crate::ByteArg::into_vec)
+            .map(crate::ByteArg::into_secret)
             .map_err(|_| format!("{name} is not bytes (got {})", type_name(&v))),
     };
     let key_id = match get("KeyId")? {
@@ -553,8 +621,8 @@ fn read_response(response: &Bound<'_, PyAny>) -> Result<KmsOutput, String> {
     };
     Ok(KmsOutput {
         key_id,
-        plaintext: blob("Plaintext")?.into(),
-        ciphertext_blob: blob("CiphertextBlob")?,
+        plaintext: blob("Plaintext")?,
+        ciphertext_blob: blob("CiphertextBlob")?.to_vec(),
     })
 }
 

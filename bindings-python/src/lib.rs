@@ -14,88 +14,26 @@
 //! assert mrkenv.decrypt(message, keyring) == b"secret"
 //! ```
 
+mod args;
 mod errors;
 mod keyrings;
+mod limits;
 mod record;
 mod rekey;
 mod stream;
+#[cfg(feature = "testing")]
+mod testing;
 
-use mrkenv::{DataKey, DecryptOptions, EncryptOptions, EncryptionContext, Limits};
+use mrkenv::{DataKey, DecryptOptions, EncryptOptions, Encryptor};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyInt, PyMemoryView, PyString};
+use pyo3::types::{PyBytes, PyInt};
+use zeroize::Zeroizing;
 
-use errors::IntoPyResult;
+pub(crate) use args::{bytes_arg, context_arg, ByteArg};
+use errors::{guarded, IntoPyResult};
 use keyrings::KeyringArg;
-
-/// Bytes from a Python argument: `bytes` are borrowed, `bytearray` and
-/// `memoryview` are copied (so that another thread cannot change them while
-/// the GIL is released).
-pub(crate) enum ByteArg<'py> {
-    Borrowed(Bound<'py, PyBytes>),
-    Owned(Vec<u8>),
-}
-
-impl ByteArg<'_> {
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        match self {
-            ByteArg::Borrowed(b) => b.as_bytes(),
-            ByteArg::Owned(v) => v,
-        }
-    }
-
-    pub(crate) fn into_vec(self) -> Vec<u8> {
-        match self {
-            ByteArg::Borrowed(b) => b.as_bytes().to_vec(),
-            ByteArg::Owned(v) => v,
-        }
-    }
-}
-
-pub(crate) fn bytes_arg<'py>(value: &Bound<'py, PyAny>, what: &str) -> PyResult<ByteArg<'py>> {
-    if let Ok(b) = value.cast::<PyBytes>() {
-        return Ok(ByteArg::Borrowed(b.clone()));
-    }
-    if let Ok(b) = value.cast::<PyByteArray>() {
-        return Ok(ByteArg::Owned(b.to_vec()));
-    }
-    if value.cast::<PyMemoryView>().is_ok() {
-        let copy = value.call_method0("tobytes")?;
-        return Ok(ByteArg::Borrowed(copy.cast_into::<PyBytes>()?));
-    }
-    Err(PyTypeError::new_err(format!(
-        "{what} must be bytes, bytearray or memoryview, got {}",
-        value
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default()
-    )))
-}
-
-/// An encryption context from `None` or a mapping of str to str.
-pub(crate) fn context_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<EncryptionContext> {
-    let mut context = EncryptionContext::new();
-    let Some(value) = value else {
-        return Ok(context);
-    };
-    if value.is_none() {
-        return Ok(context);
-    }
-    let items = value
-        .call_method0("items")
-        .map_err(|_| PyTypeError::new_err("encryption_context must be a mapping of str to str"))?;
-    for item in items.try_iter()? {
-        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-        if k.cast::<PyString>().is_err() || v.cast::<PyString>().is_err() {
-            return Err(PyTypeError::new_err(
-                "encryption_context keys and values must be str",
-            ));
-        }
-        context.insert(k.extract()?, v.extract()?);
-    }
-    Ok(context)
-}
+use limits::limits_arg;
 
 /// A `frame_length` argument: any Python `int`, however large or negative
 /// (out of range is `InvalidArgumentError`, never `OverflowError`). The range
@@ -131,19 +69,24 @@ impl FrameLength {
     }
 }
 
-impl FromPyObject<'_, '_> for FrameLength {
-    type Error = PyErr;
-
-    fn extract(obj: Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
-        let int = obj.cast::<PyInt>().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "frame_length must be an int, got {}",
-                obj.get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-            ))
-        })?;
+impl FrameLength {
+    /// The `frame_length` keyword: the default when not given, else any
+    /// Python `int` (out of range is `InvalidArgumentError` later, never
+    /// `OverflowError`).
+    pub(crate) fn arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<FrameLength> {
+        let Some(obj) = value else {
+            return Ok(FrameLength::DEFAULT);
+        };
+        let int = obj
+            .cast::<PyInt>()
+            .ok()
+            .filter(|_| !obj.is_instance_of::<pyo3::types::PyBool>())
+            .ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "frame_length must be an int, got {}",
+                    args::type_name(obj)
+                ))
+            })?;
         Ok(match int.extract::<u32>() {
             Ok(v) => FrameLength::Value(v),
             Err(_) => {
@@ -162,76 +105,57 @@ impl FromPyObject<'_, '_> for FrameLength {
 /// Encrypts `plaintext` into one message.
 #[pyfunction]
 #[pyo3(
-    signature = (plaintext, keyring, *, encryption_context=None, frame_length=FrameLength::DEFAULT),
-    text_signature = "(plaintext, keyring, *, encryption_context=None, frame_length=65536)"
+    signature = (plaintext, keyring, *, encryption_context=None, frame_length=None, limits=None),
+    text_signature = "(plaintext, keyring, *, encryption_context=None, frame_length=65536, limits=None)"
 )]
 fn encrypt<'py>(
     py: Python<'py>,
     plaintext: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
     encryption_context: Option<&Bound<'py, PyAny>>,
-    frame_length: FrameLength,
+    frame_length: Option<&Bound<'py, PyAny>>,
+    limits: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    encrypt_impl(
-        py,
-        plaintext,
-        keyring,
-        encryption_context,
-        frame_length,
-        None,
-    )
+    guarded(py, || {
+        let frame_length = FrameLength::arg(frame_length)?;
+        encrypt_impl(
+            py,
+            plaintext,
+            keyring,
+            encryption_context,
+            frame_length,
+            limits,
+            None,
+        )
+    })
 }
 
-/// What only the test-vector hooks inject: message id, data key, raw AES IV.
+/// What only the test-vector hooks inject: message id, data key, raw AES IV
+/// (built only by the `testing` feature's hooks).
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) struct Injected {
     pub(crate) message_id: [u8; 32],
     pub(crate) raw_aes: Option<(DataKey, [u8; 12])>,
 }
 
-impl Injected {
-    /// Reads the hooks' arguments: a 32-byte message id, and a data key with
-    /// a 12-byte IV (both or neither).
-    pub(crate) fn from_py(
-        py: Python<'_>,
-        message_id: &Bound<'_, PyAny>,
-        data_key: Option<&Bound<'_, PyAny>>,
-        raw_aes_iv: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Injected> {
-        let message_id: [u8; 32] = bytes_arg(message_id, "message_id")?
-            .as_slice()
-            .try_into()
-            .map_err(|_| PyValueError::new_err("message_id must be 32 bytes"))?;
-        let raw_aes = match (data_key, raw_aes_iv) {
-            (Some(k), Some(iv)) => {
-                let key = DataKey::from_slice(bytes_arg(k, "data_key")?.as_slice()).py_err(py)?;
-                let iv: [u8; 12] = bytes_arg(iv, "raw_aes_iv")?
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| PyValueError::new_err("raw_aes_iv must be 12 bytes"))?;
-                Some((key, iv))
-            }
-            _ => None,
-        };
-        Ok(Injected {
-            message_id,
-            raw_aes,
-        })
-    }
-}
-
+/// One message for `plaintext`, built at its final size: the encryptor
+/// tells the exact length, the `bytes` result is allocated once at that
+/// length and every frame is encrypted straight into it, with the GIL
+/// released.
 fn encrypt_impl<'py>(
     py: Python<'py>,
     plaintext: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
     encryption_context: Option<&Bound<'py, PyAny>>,
     frame_length: FrameLength,
+    limits: Option<&Bound<'py, PyAny>>,
     injected: Option<Injected>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let plaintext = bytes_arg(plaintext, "plaintext")?;
     let keyring = KeyringArg::from_py(keyring)?;
     let context = context_arg(encryption_context)?;
+    let limits = limits_arg(limits)?;
     let frame_length = frame_length.check(py)?;
-    let limits = Limits::default();
     let (message_id, raw_aes) = match injected {
         Some(i) => (Some(i.message_id), i.raw_aes),
         None => (None, None),
@@ -243,25 +167,81 @@ fn encrypt_impl<'py>(
         message_id,
     };
     let data = plaintext.as_slice();
-    let message = py
-        .detach(|| mrkenv::encrypt(materials, data, &options))
-        .py_err(py)?;
-    Ok(PyBytes::new(py, &message))
+    let encryptor = Encryptor::new(materials, &options).py_err(py)?;
+    let len = encryptor.message_len(data.len());
+    PyBytes::new_with(py, len, |out| {
+        let written = py
+            .detach(|| mrkenv::message::seal_to_slice(encryptor, data, out))
+            .py_err(py)?;
+        check_len(py, written, len)
+    })
 }
 
-/// Decrypts one message.
-#[pyfunction]
-#[pyo3(signature = (ciphertext, keyring, *, encryption_context=None))]
-fn decrypt<'py>(
+/// The core wrote exactly the length it announced (else a bug: an error,
+/// never a result with trailing zeros).
+fn check_len(py: Python<'_>, written: usize, expected: usize) -> PyResult<()> {
+    if written == expected {
+        Ok(())
+    } else {
+        Err(errors::internal_error(
+            py,
+            format!("wrote {written} bytes where {expected} were announced"),
+        ))
+    }
+}
+
+/// Messages up to this size are decrypted into a buffer and copied into
+/// the result: reading the framing ahead for the exact length
+/// ([`mrkenv::message::plaintext_len`], a second header parse) costs more
+/// than copying a small plaintext.
+const EXACT_LENGTH_FROM: usize = 256 * 1024;
+
+/// The plaintext of `message` (whose header was read) with its data key,
+/// decrypted with the GIL released. A large one is allocated once at its
+/// exact length and decrypted straight into it; a small one (or one whose
+/// framing cannot be read: that path reports the precise error) is
+/// decrypted into a buffer, copied, and the buffer wiped.
+fn decrypt_message<'py>(
+    py: Python<'py>,
+    message: &[u8],
+    data_key: &DataKey,
+    options: &DecryptOptions,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let exact = if message.len() >= EXACT_LENGTH_FROM {
+        mrkenv::message::plaintext_len(message, &options.limits).ok()
+    } else {
+        None
+    };
+    match exact {
+        Some(len) => PyBytes::new_with(py, len, |out| {
+            let written = py
+                .detach(|| mrkenv::decrypt_to_slice(message, data_key, options, out))
+                .py_err(py)?;
+            check_len(py, written, len)
+        }),
+        None => {
+            let plaintext = py
+                .detach(|| mrkenv::decrypt(message, data_key, options).map(Zeroizing::new))
+                .py_err(py)?;
+            Ok(PyBytes::new(py, &plaintext))
+        }
+    }
+}
+
+/// Reads the header of `message`, checks the required context, asks the
+/// keyring for the data key and decrypts: the one path of `decrypt` and
+/// `decrypt_with_header`.
+fn decrypt_impl<'py>(
     py: Python<'py>,
     ciphertext: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
     encryption_context: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyBytes>> {
+    limits: Option<&Bound<'py, PyAny>>,
+) -> PyResult<(Bound<'py, PyBytes>, mrkenv::Header)> {
     let ciphertext = bytes_arg(ciphertext, "ciphertext")?;
     let keyring = KeyringArg::from_py(keyring)?;
     let required_context = context_arg(encryption_context)?;
-    let limits = Limits::default();
+    let limits = limits_arg(limits)?;
     let message = ciphertext.as_slice();
     let header = mrkenv::parse_header(message, &limits).py_err(py)?;
     // Check the required context before asking KMS for anything.
@@ -271,20 +251,118 @@ fn decrypt<'py>(
         limits,
         required_context,
     };
-    let plaintext = py
-        .detach(|| mrkenv::decrypt(message, &data_key, &options))
-        .py_err(py)?;
-    Ok(PyBytes::new(py, &plaintext))
+    let plaintext = decrypt_message(py, message, &data_key, &options)?;
+    Ok((plaintext, header))
+}
+
+/// Decrypts one message.
+#[pyfunction]
+#[pyo3(signature = (ciphertext, keyring, *, encryption_context=None, limits=None))]
+fn decrypt<'py>(
+    py: Python<'py>,
+    ciphertext: &Bound<'py, PyAny>,
+    keyring: &Bound<'py, PyAny>,
+    encryption_context: Option<&Bound<'py, PyAny>>,
+    limits: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    guarded(py, || {
+        decrypt_impl(py, ciphertext, keyring, encryption_context, limits).map(|(p, _)| p)
+    })
+}
+
+/// The result of `decrypt_with_header`: the plaintext and the header it
+/// was verified with.
+#[pyclass(module = "mrkenv", name = "Decrypted", frozen)]
+struct Decrypted {
+    plaintext: Py<PyBytes>,
+    header: Py<PyAny>,
+}
+
+#[pymethods]
+impl Decrypted {
+    /// The plaintext.
+    #[getter]
+    fn plaintext(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.plaintext.clone_ref(py)
+    }
+
+    /// The header summary, as `inspect()` returns it.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> Py<PyAny> {
+        self.header.clone_ref(py)
+    }
+
+    /// The encryption context bound into the message.
+    #[getter]
+    fn encryption_context<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.header.bind(py).get_item("encryption_context")
+    }
+
+    /// The encrypted data keys of the message (as in `inspect()`).
+    #[getter]
+    fn encrypted_data_keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.header.bind(py).get_item("encrypted_data_keys")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Decrypted(plaintext=<{} bytes>, encryption_context={})",
+            self.plaintext.bind(py).as_bytes().len(),
+            self.header
+                .bind(py)
+                .get_item("encryption_context")
+                .and_then(|c| c.repr())
+                .map(|r| r.to_string())
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// The header summary as Python values (the `inspect()` dict).
+fn summary_to_py<'py>(
+    py: Python<'py>,
+    summary: &mrkenv::HeaderSummary,
+) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_string(summary)
+        .map_err(|e| PyValueError::new_err(format!("cannot serialise the summary: {e}")))?;
+    py.import("json")?.call_method1("loads", (json,))
+}
+
+/// Decrypts one message and returns its plaintext with its header.
+#[pyfunction]
+#[pyo3(signature = (ciphertext, keyring, *, encryption_context=None, limits=None))]
+fn decrypt_with_header<'py>(
+    py: Python<'py>,
+    ciphertext: &Bound<'py, PyAny>,
+    keyring: &Bound<'py, PyAny>,
+    encryption_context: Option<&Bound<'py, PyAny>>,
+    limits: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Decrypted> {
+    guarded(py, || {
+        let (plaintext, header) =
+            decrypt_impl(py, ciphertext, keyring, encryption_context, limits)?;
+        let summary = mrkenv::HeaderSummary::from_header(&header);
+        Ok(Decrypted {
+            plaintext: plaintext.unbind(),
+            header: summary_to_py(py, &summary)?.unbind(),
+        })
+    })
 }
 
 /// A summary of the header (no key needed; a prefix of a message is enough).
 #[pyfunction]
-fn inspect<'py>(py: Python<'py>, ciphertext: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let ciphertext = bytes_arg(ciphertext, "ciphertext")?;
-    let summary = mrkenv::inspect(ciphertext.as_slice()).py_err(py)?;
-    let json = serde_json::to_string(&summary)
-        .map_err(|e| PyValueError::new_err(format!("cannot serialise the summary: {e}")))?;
-    py.import("json")?.call_method1("loads", (json,))
+#[pyo3(signature = (ciphertext, *, limits=None))]
+fn inspect<'py>(
+    py: Python<'py>,
+    ciphertext: &Bound<'py, PyAny>,
+    limits: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    guarded(py, || {
+        let ciphertext = bytes_arg(ciphertext, "ciphertext")?;
+        let limits = limits_arg(limits)?;
+        let summary = mrkenv::inspect_with_limits(ciphertext.as_slice(), &limits).py_err(py)?;
+        summary_to_py(py, &summary)
+    })
 }
 
 /// The parts of a KMS ARN: holds the core's parsed value, so `str()` is the
@@ -348,46 +426,30 @@ impl KmsArn {
 
 /// Parses a KMS ARN.
 #[pyfunction]
-fn parse_arn(py: Python<'_>, s: &str) -> PyResult<KmsArn> {
-    mrkenv::parse_arn(s).map(KmsArn).py_err(py)
+fn parse_arn(py: Python<'_>, s: &Bound<'_, PyAny>) -> PyResult<KmsArn> {
+    guarded(py, || {
+        let s = args::str_arg(s, "s")?;
+        mrkenv::parse_arn(&s).map(KmsArn).py_err(py)
+    })
 }
 
 /// True when `identifier` names a multi-Region key.
 #[pyfunction]
-fn is_mrk(py: Python<'_>, identifier: &str) -> PyResult<bool> {
-    mrkenv::is_mrk(identifier).py_err(py)
+fn is_mrk(py: Python<'_>, identifier: &Bound<'_, PyAny>) -> PyResult<bool> {
+    guarded(py, || {
+        let identifier = args::str_arg(identifier, "identifier")?;
+        mrkenv::is_mrk(&identifier).py_err(py)
+    })
 }
 
 /// The MRK match of the AWS Encryption SDK specification.
 #[pyfunction]
-fn mrk_match(py: Python<'_>, a: &str, b: &str) -> PyResult<bool> {
-    mrkenv::mrk_match(a, b).py_err(py)
-}
-
-/// Testing only: encrypts with an injected message id (and, for a raw AES
-/// keyring, data key and IV) to reproduce test vectors byte for byte.
-#[pyfunction]
-#[pyo3(signature = (plaintext, keyring, *, encryption_context, frame_length, message_id, data_key=None, raw_aes_iv=None))]
-#[allow(clippy::too_many_arguments)]
-fn _testing_encrypt_with<'py>(
-    py: Python<'py>,
-    plaintext: &Bound<'py, PyAny>,
-    keyring: &Bound<'py, PyAny>,
-    encryption_context: Option<&Bound<'py, PyAny>>,
-    frame_length: FrameLength,
-    message_id: &Bound<'py, PyAny>,
-    data_key: Option<&Bound<'py, PyAny>>,
-    raw_aes_iv: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let injected = Injected::from_py(py, message_id, data_key, raw_aes_iv)?;
-    encrypt_impl(
-        py,
-        plaintext,
-        keyring,
-        encryption_context,
-        frame_length,
-        Some(injected),
-    )
+fn mrk_match(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<bool> {
+    guarded(py, || {
+        let a = args::str_arg(a, "a")?;
+        let b = args::str_arg(b, "b")?;
+        mrkenv::mrk_match(&a, &b).py_err(py)
+    })
 }
 
 #[pymodule]
@@ -412,8 +474,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mrk_match, m)?)?;
     m.add_function(wrap_pyfunction!(record::encrypt_record, m)?)?;
     m.add_function(wrap_pyfunction!(record::decrypt_record, m)?)?;
-    m.add_function(wrap_pyfunction!(_testing_encrypt_with, m)?)?;
-    m.add_function(wrap_pyfunction!(record::_testing_encrypt_record_with, m)?)?;
+    m.add_function(wrap_pyfunction!(decrypt_with_header, m)?)?;
+    m.add_class::<Decrypted>()?;
+    m.add_class::<limits::Limits>()?;
+    // The test hooks exist only in a build with the `testing` feature
+    // (`make -C bindings-python test`), never in a release wheel.
+    #[cfg(feature = "testing")]
+    testing::register(m)?;
     // pyo3 lists every name added above in `__all__`; the package's public
     // names are listed once, in `mrkenv.__all__` (python/mrkenv/__init__.py).
     m.delattr("__all__")?;

@@ -16,8 +16,7 @@ use std::collections::BTreeMap;
 
 use mrkenv::error::LimitError;
 use mrkenv::record::{
-    self as core_record, Action, AttributeValue, DecryptRecordOptions, EncryptRecordOptions, Item,
-    Number,
+    Action, AttributeValue, DecryptRecordOptions, EncryptRecordOptions, Item, Number,
 };
 use mrkenv::{Limits, RecordError};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -26,109 +25,85 @@ use pyo3::types::{
     PyBool, PyBytes, PyDict, PyFrozenSet, PyList, PyMapping, PySet, PyString, PyTuple,
 };
 
-use crate::errors::{to_py, IntoPyResult};
+use crate::args::{bool_arg, opt_str_arg, str_arg};
+use crate::context_arg;
+use crate::errors::{guarded, to_py, IntoPyResult};
 use crate::keyrings::{type_name, KeyringArg};
-use crate::{context_arg, Injected};
+use crate::limits::limits_arg;
 
 /// Encrypts one DynamoDB item attribute by attribute.
 #[pyfunction]
-#[pyo3(signature = (item, keyring, actions, *, table_name, partition_key, sort_key=None, default_action=None, encryption_context=None))]
+#[pyo3(signature = (item, keyring, actions, *, table_name, partition_key, sort_key=None, default_action=None, encryption_context=None, limits=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encrypt_record<'py>(
     py: Python<'py>,
     item: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
     actions: &Bound<'py, PyAny>,
-    table_name: String,
-    partition_key: String,
-    sort_key: Option<String>,
+    table_name: &Bound<'py, PyAny>,
+    partition_key: &Bound<'py, PyAny>,
+    sort_key: Option<&Bound<'py, PyAny>>,
     default_action: Option<&Bound<'py, PyAny>>,
     encryption_context: Option<&Bound<'py, PyAny>>,
+    limits: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let keyring = KeyringArg::from_py(keyring)?;
-    let mut options = EncryptRecordOptions::new(table_name, partition_key);
-    options.sort_key = sort_key;
-    configure(
-        py,
-        &mut options,
-        actions,
-        default_action,
-        encryption_context,
-    )?;
-    let item = item_from_py(py, item, &options.limits)?;
-    let encrypted = keyring.encrypt_record(py, item, &options)?;
-    item_to_py(py, &encrypted)
+    guarded(py, || {
+        let keyring = KeyringArg::from_py(keyring)?;
+        let mut options = EncryptRecordOptions::new(
+            str_arg(table_name, "table_name")?,
+            str_arg(partition_key, "partition_key")?,
+        );
+        options.sort_key = opt_str_arg(sort_key, "sort_key")?;
+        options.limits = limits_arg(limits)?;
+        configure(
+            py,
+            &mut options,
+            actions,
+            default_action,
+            encryption_context,
+        )?;
+        let item = item_from_py(py, item, &options.limits)?;
+        let encrypted = keyring.encrypt_record(py, item, &options)?;
+        item_to_py(py, &encrypted)
+    })
 }
 
 /// Decrypts one DynamoDB item written by [`encrypt_record`].
 #[pyfunction]
-#[pyo3(signature = (item, keyring, *, table_name, partition_key, sort_key=None, encryption_context=None, allow_plaintext=false))]
+#[pyo3(
+    signature = (item, keyring, *, table_name, partition_key, sort_key=None, encryption_context=None, allow_plaintext=None, limits=None),
+    text_signature = "(item, keyring, *, table_name, partition_key, sort_key=None, encryption_context=None, allow_plaintext=False, limits=None)"
+)]
 #[allow(clippy::too_many_arguments)]
 pub fn decrypt_record<'py>(
     py: Python<'py>,
     item: &Bound<'py, PyAny>,
     keyring: &Bound<'py, PyAny>,
-    table_name: String,
-    partition_key: String,
-    sort_key: Option<String>,
+    table_name: &Bound<'py, PyAny>,
+    partition_key: &Bound<'py, PyAny>,
+    sort_key: Option<&Bound<'py, PyAny>>,
     encryption_context: Option<&Bound<'py, PyAny>>,
-    allow_plaintext: bool,
+    allow_plaintext: Option<&Bound<'py, PyAny>>,
+    limits: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let keyring = KeyringArg::from_py(keyring)?;
-    let mut options = DecryptRecordOptions::new(table_name, partition_key);
-    options.sort_key = sort_key;
-    options.required_context = context_arg(encryption_context)?;
-    options.allow_plaintext = allow_plaintext;
-    let item = item_from_py(py, item, &options.limits)?;
-    let decrypted = keyring.decrypt_record(py, item, &options)?;
-    item_to_py(py, &decrypted)
-}
-
-/// Testing only: [`encrypt_record`] with an injected message id (and, for a
-/// raw AES keyring, data key and IV) to reproduce the record vectors.
-#[pyfunction]
-#[pyo3(signature = (item, keyring, actions, *, table_name, partition_key, sort_key, default_action, encryption_context, message_id, data_key=None, raw_aes_iv=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn _testing_encrypt_record_with<'py>(
-    py: Python<'py>,
-    item: &Bound<'py, PyAny>,
-    keyring: &Bound<'py, PyAny>,
-    actions: &Bound<'py, PyAny>,
-    table_name: String,
-    partition_key: String,
-    sort_key: Option<String>,
-    default_action: Option<&Bound<'py, PyAny>>,
-    encryption_context: Option<&Bound<'py, PyAny>>,
-    message_id: &Bound<'py, PyAny>,
-    data_key: Option<&Bound<'py, PyAny>>,
-    raw_aes_iv: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let injected = Injected::from_py(py, message_id, data_key, raw_aes_iv)?;
-    let keyring = KeyringArg::from_py(keyring)?;
-    let mut options = EncryptRecordOptions::new(table_name, partition_key);
-    options.sort_key = sort_key;
-    options.message_id = Some(injected.message_id);
-    configure(
-        py,
-        &mut options,
-        actions,
-        default_action,
-        encryption_context,
-    )?;
-    let item = item_from_py(py, item, &options.limits)?;
-    let plan = core_record::encrypt_plan(item, &options).py_err(py)?;
-    let materials = keyring.encryption_materials(
-        py,
-        plan.encryption_context(),
-        &options.limits,
-        injected.raw_aes,
-    )?;
-    let encrypted = plan.seal(materials).py_err(py)?;
-    item_to_py(py, &encrypted)
+    guarded(py, || {
+        let keyring = KeyringArg::from_py(keyring)?;
+        let mut options = DecryptRecordOptions::new(
+            str_arg(table_name, "table_name")?,
+            str_arg(partition_key, "partition_key")?,
+        );
+        options.sort_key = opt_str_arg(sort_key, "sort_key")?;
+        options.limits = limits_arg(limits)?;
+        options.required_context = context_arg(encryption_context)?;
+        options.allow_plaintext = bool_arg(allow_plaintext, "allow_plaintext")?;
+        let item = item_from_py(py, item, &options.limits)?;
+        let decrypted = keyring.decrypt_record(py, item, &options)?;
+        item_to_py(py, &decrypted)
+    })
 }
 
 /// The actions, default action and caller context of an encrypt.
-fn configure(
+pub(crate) fn configure(
     py: Python<'_>,
     options: &mut EncryptRecordOptions,
     actions: &Bound<'_, PyAny>,

@@ -19,13 +19,14 @@
 
 use mrkenv::record::DecryptRecordOptions;
 use mrkenv::rekey::{RekeyOptions, Rekeyer};
-use mrkenv::Limits;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
-use crate::errors::IntoPyResult;
+use crate::args::{bool_arg, opt_str_arg, str_arg, stream_arg};
+use crate::errors::{guarded, IntoPyResult};
 use crate::keyrings::{type_name, KeyringArg};
+use crate::limits::limits_arg;
 use crate::record::{item_from_py, item_to_py};
 use crate::stream::{pump, read_chunk, write_all, DECRYPT_CHUNK};
 use crate::{bytes_arg, context_arg};
@@ -35,14 +36,15 @@ fn options(
     add: Option<&KeyringArg<'_>>,
     remove: Option<&Bound<'_, PyAny>>,
     encryption_context: Option<&Bound<'_, PyAny>>,
-    match_replicas: bool,
+    match_replicas: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<RekeyOptions> {
     Ok(RekeyOptions {
         add: add.map(|a| a.core().clone()),
         remove: remove_arg(remove)?,
-        match_replicas,
+        match_replicas: bool_arg(match_replicas, "match_replicas")?,
         required_context: context_arg(encryption_context)?,
-        limits: Limits::default(),
+        limits: limits_arg(limits)?,
     })
 }
 
@@ -80,8 +82,8 @@ fn remove_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
 /// Re-keys a whole message: a new head, the body byte for byte.
 #[pyfunction]
 #[pyo3(
-    signature = (message, keyring, *, add=None, remove=None, encryption_context=None, match_replicas=false),
-    text_signature = "(message, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False)"
+    signature = (message, keyring, *, add=None, remove=None, encryption_context=None, match_replicas=None, limits=None),
+    text_signature = "(message, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False, limits=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn rekey<'py>(
@@ -91,14 +93,23 @@ pub fn rekey<'py>(
     add: Option<&Bound<'py, PyAny>>,
     remove: Option<&Bound<'py, PyAny>>,
     encryption_context: Option<&Bound<'py, PyAny>>,
-    match_replicas: bool,
+    match_replicas: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let message = bytes_arg(message, "message")?;
-    let keyring = KeyringArg::from_py(keyring)?;
-    let add = add.map(KeyringArg::from_py).transpose()?;
-    let options = options(add.as_ref(), remove, encryption_context, match_replicas)?;
-    let rekeyed = keyring.rekey_message(py, message.as_slice(), add.as_ref(), &options)?;
-    Ok(PyBytes::new(py, &rekeyed))
+    guarded(py, || {
+        let message = bytes_arg(message, "message")?;
+        let keyring = KeyringArg::from_py(keyring)?;
+        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
+        let options = options(
+            add.as_ref(),
+            remove,
+            encryption_context,
+            match_replicas,
+            limits,
+        )?;
+        let rekeyed = keyring.rekey_message(py, message.as_slice(), add.as_ref(), &options)?;
+        Ok(PyBytes::new(py, &rekeyed))
+    })
 }
 
 /// Re-keys the head of a message (its first bytes, at least up to the end of
@@ -106,8 +117,8 @@ pub fn rekey<'py>(
 /// old message.
 #[pyfunction]
 #[pyo3(
-    signature = (head, keyring, *, add=None, remove=None, encryption_context=None, match_replicas=false),
-    text_signature = "(head, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False)"
+    signature = (head, keyring, *, add=None, remove=None, encryption_context=None, match_replicas=None, limits=None),
+    text_signature = "(head, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False, limits=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn rekey_header<'py>(
@@ -117,23 +128,32 @@ pub fn rekey_header<'py>(
     add: Option<&Bound<'py, PyAny>>,
     remove: Option<&Bound<'py, PyAny>>,
     encryption_context: Option<&Bound<'py, PyAny>>,
-    match_replicas: bool,
+    match_replicas: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
-    let head = bytes_arg(head, "head")?;
-    let keyring = KeyringArg::from_py(keyring)?;
-    let add = add.map(KeyringArg::from_py).transpose()?;
-    let options = options(add.as_ref(), remove, encryption_context, match_replicas)?;
-    let (new_head, body_offset) =
-        keyring.rekey_header(py, head.as_slice(), add.as_ref(), &options)?;
-    Ok((PyBytes::new(py, &new_head), body_offset))
+    guarded(py, || {
+        let head = bytes_arg(head, "head")?;
+        let keyring = KeyringArg::from_py(keyring)?;
+        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
+        let options = options(
+            add.as_ref(),
+            remove,
+            encryption_context,
+            match_replicas,
+            limits,
+        )?;
+        let (new_head, body_offset) =
+            keyring.rekey_header(py, head.as_slice(), add.as_ref(), &options)?;
+        Ok((PyBytes::new(py, &new_head), body_offset))
+    })
 }
 
 /// Re-keys one message read from `src` into `dst`: nothing is written until
 /// the new head is known, then the frames are copied through unchanged.
 #[pyfunction]
 #[pyo3(
-    signature = (src, dst, keyring, *, add=None, remove=None, encryption_context=None, match_replicas=false),
-    text_signature = "(src, dst, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False)"
+    signature = (src, dst, keyring, *, add=None, remove=None, encryption_context=None, match_replicas=None, limits=None),
+    text_signature = "(src, dst, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False, limits=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn rekey_stream(
@@ -144,28 +164,39 @@ pub fn rekey_stream(
     add: Option<&Bound<'_, PyAny>>,
     remove: Option<&Bound<'_, PyAny>>,
     encryption_context: Option<&Bound<'_, PyAny>>,
-    match_replicas: bool,
+    match_replicas: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
-    let keyring = KeyringArg::from_py(keyring)?;
-    let add = add.map(KeyringArg::from_py).transpose()?;
-    let options = options(add.as_ref(), remove, encryption_context, match_replicas)?;
-    let mut rekeyer = Rekeyer::new(options);
-    let mut out = Vec::new();
-    // The old head (and the options' checks) come first; KMS is not called
-    // and nothing is written until the whole old head is read.
-    while !rekeyer.needs_data_key() {
-        let bytes = read_chunk(src, DECRYPT_CHUNK)?;
-        if bytes.as_slice().is_empty() {
-            // The core reports the precise truncation.
-            rekeyer.finish().py_err(py)?;
-            return Err(PyValueError::new_err("the message ended in its header"));
+    guarded(py, || {
+        stream_arg(src, "src", "read")?;
+        stream_arg(dst, "dst", "write")?;
+        let keyring = KeyringArg::from_py(keyring)?;
+        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
+        let options = options(
+            add.as_ref(),
+            remove,
+            encryption_context,
+            match_replicas,
+            limits,
+        )?;
+        let mut rekeyer = Rekeyer::new(options);
+        let mut out = Vec::new();
+        // The old head (and the options' checks) come first; KMS is not called
+        // and nothing is written until the whole old head is read.
+        while !rekeyer.needs_data_key() {
+            let bytes = read_chunk(src, DECRYPT_CHUNK)?;
+            if bytes.as_slice().is_empty() {
+                // The core reports the precise truncation.
+                rekeyer.finish().py_err(py)?;
+                return Err(PyValueError::new_err("the message ended in its header"));
+            }
+            rekeyer.update(bytes.as_slice(), &mut out).py_err(py)?;
         }
-        rekeyer.update(bytes.as_slice(), &mut out).py_err(py)?;
-    }
-    keyring.unlock_rekeyer(py, &mut rekeyer, add.as_ref(), &mut out)?;
-    write_all(py, dst, &out)?;
-    pump(py, src, dst, |data, out| rekeyer.update(data, out))?;
-    rekeyer.finish().py_err(py)
+        keyring.unlock_rekeyer(py, &mut rekeyer, add.as_ref(), &mut out)?;
+        write_all(py, dst, &out)?;
+        pump(py, src, dst, |data, out| rekeyer.update(data, out))?;
+        rekeyer.finish().py_err(py)
+    })
 }
 
 /// Re-keys one DynamoDB item written by `encrypt_record` for this table and
@@ -173,8 +204,8 @@ pub fn rekey_stream(
 /// attribute as given.
 #[pyfunction]
 #[pyo3(
-    signature = (item, keyring, *, add=None, remove=None, table_name, partition_key, sort_key=None, encryption_context=None, match_replicas=false),
-    text_signature = "(item, keyring, *, add=None, remove=(), table_name, partition_key, sort_key=None, encryption_context=None, match_replicas=False)"
+    signature = (item, keyring, *, add=None, remove=None, table_name, partition_key, sort_key=None, encryption_context=None, match_replicas=None, limits=None),
+    text_signature = "(item, keyring, *, add=None, remove=(), table_name, partition_key, sort_key=None, encryption_context=None, match_replicas=False, limits=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn rekey_record<'py>(
@@ -183,20 +214,33 @@ pub fn rekey_record<'py>(
     keyring: &Bound<'py, PyAny>,
     add: Option<&Bound<'py, PyAny>>,
     remove: Option<&Bound<'py, PyAny>>,
-    table_name: String,
-    partition_key: String,
-    sort_key: Option<String>,
+    table_name: &Bound<'py, PyAny>,
+    partition_key: &Bound<'py, PyAny>,
+    sort_key: Option<&Bound<'py, PyAny>>,
     encryption_context: Option<&Bound<'py, PyAny>>,
-    match_replicas: bool,
+    match_replicas: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let keyring = KeyringArg::from_py(keyring)?;
-    let add = add.map(KeyringArg::from_py).transpose()?;
-    // The required context goes to the rekey options (the core adds it to
-    // the record's read), once.
-    let options = options(add.as_ref(), remove, encryption_context, match_replicas)?;
-    let mut record_options = DecryptRecordOptions::new(table_name, partition_key);
-    record_options.sort_key = sort_key;
-    let item = item_from_py(py, item, &record_options.limits)?;
-    let rekeyed = keyring.rekey_record(py, item, add.as_ref(), &record_options, &options)?;
-    item_to_py(py, &rekeyed)
+    guarded(py, || {
+        let keyring = KeyringArg::from_py(keyring)?;
+        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
+        // The required context goes to the rekey options (the core adds it to
+        // the record's read), once.
+        let options = options(
+            add.as_ref(),
+            remove,
+            encryption_context,
+            match_replicas,
+            limits,
+        )?;
+        let mut record_options = DecryptRecordOptions::new(
+            str_arg(table_name, "table_name")?,
+            str_arg(partition_key, "partition_key")?,
+        );
+        record_options.sort_key = opt_str_arg(sort_key, "sort_key")?;
+        record_options.limits = options.limits.clone();
+        let item = item_from_py(py, item, &record_options.limits)?;
+        let rekeyed = keyring.rekey_record(py, item, add.as_ref(), &record_options, &options)?;
+        item_to_py(py, &rekeyed)
+    })
 }

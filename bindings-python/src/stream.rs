@@ -8,13 +8,15 @@
 //! tampered later still leaves the earlier frames in `dst`: write to a
 //! temporary file and rename it on success (as the CLI does) when that matters.
 
-use mrkenv::{DecryptOptions, Decryptor, EncryptOptions, Encryptor, Limits};
+use mrkenv::{DecryptOptions, Decryptor, EncryptOptions, Encryptor};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt};
 
-use crate::errors::IntoPyResult;
+use crate::args::stream_arg;
+use crate::errors::{guarded, IntoPyResult};
 use crate::keyrings::KeyringArg;
+use crate::limits::limits_arg;
 use crate::{bytes_arg, context_arg, ByteArg, FrameLength};
 
 /// How much `decrypt_stream` reads at a time.
@@ -69,21 +71,48 @@ pub(crate) fn write_all(py: Python<'_>, dst: &Bound<'_, PyAny>, data: &[u8]) -> 
 /// Encrypts everything read from `src` into one message written to `dst`.
 #[pyfunction]
 #[pyo3(
-    signature = (src, dst, keyring, *, encryption_context=None, frame_length=FrameLength::DEFAULT),
-    text_signature = "(src, dst, keyring, *, encryption_context=None, frame_length=65536)"
+    signature = (src, dst, keyring, *, encryption_context=None, frame_length=None, limits=None),
+    text_signature = "(src, dst, keyring, *, encryption_context=None, frame_length=65536, limits=None)"
 )]
+#[allow(clippy::too_many_arguments)]
 pub fn encrypt_stream(
     py: Python<'_>,
     src: &Bound<'_, PyAny>,
     dst: &Bound<'_, PyAny>,
     keyring: &Bound<'_, PyAny>,
     encryption_context: Option<&Bound<'_, PyAny>>,
-    frame_length: FrameLength,
+    frame_length: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
+    guarded(py, || {
+        encrypt_stream_impl(
+            py,
+            src,
+            dst,
+            keyring,
+            encryption_context,
+            frame_length,
+            limits,
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn encrypt_stream_impl(
+    py: Python<'_>,
+    src: &Bound<'_, PyAny>,
+    dst: &Bound<'_, PyAny>,
+    keyring: &Bound<'_, PyAny>,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+    frame_length: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    stream_arg(src, "src", "read")?;
+    stream_arg(dst, "dst", "write")?;
     let keyring = KeyringArg::from_py(keyring)?;
     let context = context_arg(encryption_context)?;
-    let frame_length = frame_length.check(py)?;
-    let limits = Limits::default();
+    let frame_length = FrameLength::arg(frame_length)?.check(py)?;
+    let limits = limits_arg(limits)?;
     let materials = keyring.encryption_materials(py, &context, &limits, None)?;
     let options = EncryptOptions {
         frame_length,
@@ -109,18 +138,34 @@ pub fn encrypt_stream(
 
 /// Decrypts one message read from `src`, writing the plaintext to `dst`.
 #[pyfunction]
-#[pyo3(signature = (src, dst, keyring, *, encryption_context=None))]
+#[pyo3(signature = (src, dst, keyring, *, encryption_context=None, limits=None))]
 pub fn decrypt_stream(
     py: Python<'_>,
     src: &Bound<'_, PyAny>,
     dst: &Bound<'_, PyAny>,
     keyring: &Bound<'_, PyAny>,
     encryption_context: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
+    guarded(py, || {
+        decrypt_stream_impl(py, src, dst, keyring, encryption_context, limits)
+    })
+}
+
+fn decrypt_stream_impl(
+    py: Python<'_>,
+    src: &Bound<'_, PyAny>,
+    dst: &Bound<'_, PyAny>,
+    keyring: &Bound<'_, PyAny>,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    stream_arg(src, "src", "read")?;
+    stream_arg(dst, "dst", "write")?;
     let keyring = KeyringArg::from_py(keyring)?;
     let required_context = context_arg(encryption_context)?;
     let mut decryptor = Decryptor::new(DecryptOptions {
-        limits: Limits::default(),
+        limits: limits_arg(limits)?,
         required_context,
     });
     let mut out = Vec::new();

@@ -22,27 +22,30 @@ KEYRING = mrkenv.RawAesKeyring("my-app", "key-1", bytes(range(32)))
 
 # The public API, name for name (other code outside the repository uses it).
 SIGNATURES = {
-    "encrypt": "(plaintext, keyring, *, encryption_context=None, frame_length=65536)",
-    "decrypt": "(ciphertext, keyring, *, encryption_context=None)",
-    "encrypt_stream": "(src, dst, keyring, *, encryption_context=None, frame_length=65536)",
-    "decrypt_stream": "(src, dst, keyring, *, encryption_context=None)",
-    "inspect": "(ciphertext)",
-    "rekey": "(message, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False)",
-    "rekey_header": "(head, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False)",
-    "rekey_stream": "(src, dst, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False)",
+    "encrypt": "(plaintext, keyring, *, encryption_context=None, frame_length=65536, limits=None)",
+    "decrypt": "(ciphertext, keyring, *, encryption_context=None, limits=None)",
+    "decrypt_with_header": "(ciphertext, keyring, *, encryption_context=None, limits=None)",
+    "encrypt_stream": "(src, dst, keyring, *, encryption_context=None, frame_length=65536, limits=None)",
+    "decrypt_stream": "(src, dst, keyring, *, encryption_context=None, limits=None)",
+    "inspect": "(ciphertext, *, limits=None)",
+    "rekey": "(message, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False, limits=None)",
+    "rekey_header": "(head, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False, limits=None)",
+    "rekey_stream": "(src, dst, keyring, *, add=None, remove=(), encryption_context=None, match_replicas=False, limits=None)",
     "parse_arn": "(s)",
     "is_mrk": "(identifier)",
     "mrk_match": "(a, b)",
     "KmsMrkKeyring": "(client, key_ids, *, grant_tokens=None)",
-    "KmsMrkDiscoveryKeyring": "(client, region, *, discovery_filter=None, grant_tokens=None)",
+    "KmsMrkDiscoveryKeyring": "(client, region=None, *, discovery_filter=None, grant_tokens=None)",
     "DiscoveryFilter": "(partition, account_ids)",
     "RawAesKeyring": "(key_namespace, key_name, wrapping_key)",
+    "Limits": ("(*, max_encrypted_data_keys=None, max_header_bytes=None, max_context_entries=None, "
+               "max_context_bytes=None, max_frame_length=None, max_record_attributes=None, max_record_depth=None)"),
     "encrypt_record": ("(item, keyring, actions, *, table_name, partition_key, sort_key=None, "
-                       "default_action=None, encryption_context=None)"),
+                       "default_action=None, encryption_context=None, limits=None)"),
     "decrypt_record": ("(item, keyring, *, table_name, partition_key, sort_key=None, "
-                       "encryption_context=None, allow_plaintext=False)"),
+                       "encryption_context=None, allow_plaintext=False, limits=None)"),
     "rekey_record": ("(item, keyring, *, add=None, remove=(), table_name, partition_key, sort_key=None, "
-                     "encryption_context=None, match_replicas=False)"),
+                     "encryption_context=None, match_replicas=False, limits=None)"),
 }
 
 
@@ -71,11 +74,11 @@ def test_stub_matches_runtime(tmp_path):
 def test_all_is_the_one_public_list():
     # mrkenv.__all__ is written once; the private modules keep no list, and
     # every public name of the extension and of the errors is in it.
-    from mrkenv import _errors, _native, _record, _testing
+    from mrkenv import _errors, _native, _record, _testing, _types
 
-    for module in (_native, _errors, _record, _testing):
+    for module in (_native, _errors, _record, _testing, _types):
         assert not hasattr(module, "__all__"), module.__name__
-    public = {n for m in (_native, _errors, _record) for n in vars(m)
+    public = {n for m in (_native, _errors, _record, _types) for n in vars(m)
               if not n.startswith("_") and getattr(vars(m)[n], "__module__", "").startswith("mrkenv")}
     assert public | {"__version__"} == set(mrkenv.__all__)
     assert len(mrkenv.__all__) == len(set(mrkenv.__all__))

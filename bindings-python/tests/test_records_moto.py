@@ -91,5 +91,10 @@ def test_other_table_or_region_key_is_refused(east, west, mrk, global_table, sin
     with pytest.raises(mrkenv.ContextMismatchError, match="for table"):
         mrkenv.decrypt_record(encrypted, mrkenv.KmsMrkKeyring(west, [west_arn]), table_name="another-table",
                               partition_key="employeeId")
-    with pytest.raises(mrkenv.NoDecryptableKeyError):
+    # A us-east-1 single-Region key cannot be used through a us-west-2 client:
+    # refused where the keyring is built, with both Regions named.
+    with pytest.raises(mrkenv.InvalidArgumentError, match="client is for us-west-2 but the key .* is in us-east-1"):
         decrypt_west(west, single_region_key, encrypted)
+    # Through its own Region's client, it is simply not a key of this record.
+    with pytest.raises(mrkenv.NoDecryptableKeyError):
+        decrypt_west(east, single_region_key, encrypted)

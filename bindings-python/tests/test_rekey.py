@@ -272,7 +272,7 @@ def test_argument_types():
         mrkenv.rekey(message, raw("a", 1), remove="a")
     with pytest.raises(TypeError, match="key identifiers"):
         mrkenv.rekey(message, raw("a", 1), remove=[1])
-    with pytest.raises(TypeError, match="keyring must be"):
+    with pytest.raises(TypeError, match="add must be a KmsMrkKeyring"):
         mrkenv.rekey(message, raw("a", 1), add="b")
     with pytest.raises(TypeError, match="message must be bytes"):
         mrkenv.rekey("text", raw("a", 1))
@@ -563,7 +563,7 @@ def test_record_argument_types_and_the_client_exception_is_the_cause():
         mrkenv.rekey_record(item, raw("a", 1), remove="a", **SCHEMA)
     with pytest.raises(TypeError, match="item must be a dict"):
         mrkenv.rekey_record([item], raw("a", 1), **SCHEMA)
-    with pytest.raises(TypeError, match="keyring must be"):
+    with pytest.raises(TypeError, match="add must be a KmsMrkKeyring"):
         mrkenv.rekey_record(item, raw("a", 1), add="b", **SCHEMA)
     with pytest.raises(TypeError):
         mrkenv.rekey_record(item, raw("a", 1), partition_key="tenant")  # type: ignore[call-arg]

@@ -125,7 +125,7 @@ def test_stream_errors():
         mrkenv.decrypt_stream(io.BytesIO(message + b"x"), io.BytesIO(), KEYRING)
     with pytest.raises(TypeError, match="binary"):
         mrkenv.encrypt_stream(io.StringIO("text"), io.BytesIO(), KEYRING)
-    with pytest.raises(AttributeError):
+    with pytest.raises(TypeError, match=r"src must be an open binary file \(with a read\(\) method\), got object"):
         mrkenv.encrypt_stream(object(), io.BytesIO(), KEYRING)
 
     class Boom(io.BytesIO):

@@ -39,6 +39,47 @@ pub fn encrypt_to_slice(
     Encryptor::new(materials, options)?.seal_all_into(plaintext, out)
 }
 
+/// Encrypts `plaintext` with an `encryptor` that has written nothing yet
+/// into `out`, which must hold at least
+/// [`Encryptor::message_len`] bytes; returns the message length. With
+/// [`encrypt_to_slice`] the caller must size `out` before the encryptor
+/// exists; this form lets a host ask the encryptor for the exact length,
+/// allocate its result at that size, and fill it in place (one key
+/// derivation, no copy). [`plaintext_len`] is the same for decrypt.
+///
+/// ```
+/// use mrkenv::keyring::RawAesKeyring;
+/// use mrkenv::message::{plaintext_len, seal_to_slice};
+/// use mrkenv::{decrypt_to_slice, parse_header, DecryptOptions, EncryptOptions, Encryptor};
+/// let keyring = RawAesKeyring::new("my-app", "key-1", &[42u8; 32])?;
+/// let materials = keyring.encryption_materials(&Default::default(), &Default::default())?;
+/// let options = EncryptOptions { frame_length: 1024, ..Default::default() };
+/// let plaintext = vec![7u8; 3000];
+/// let encryptor = Encryptor::new(materials, &options)?;
+/// let mut message = vec![0u8; encryptor.message_len(plaintext.len())];
+/// assert_eq!(seal_to_slice(encryptor, &plaintext, &mut message)?, message.len());
+///
+/// let len = plaintext_len(&message, &Default::default())?;
+/// assert_eq!(len, plaintext.len());
+/// let data_key = keyring.unwrap_data_key(&parse_header(&message, &Default::default())?)?;
+/// let mut out = vec![0u8; len];
+/// assert_eq!(decrypt_to_slice(&message, &data_key, &DecryptOptions::default(), &mut out)?, len);
+/// assert_eq!(out, plaintext);
+/// // Framing that does not add up is refused without a key.
+/// assert!(plaintext_len(&message[..message.len() - 1], &Default::default()).is_err());
+/// let mut longer = message.clone();
+/// longer.push(0);
+/// assert!(plaintext_len(&longer, &Default::default()).is_err());
+/// # Ok::<(), mrkenv::Error>(())
+/// ```
+pub fn seal_to_slice(
+    encryptor: Encryptor,
+    plaintext: &[u8],
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    encryptor.seal_all_into(plaintext, out)
+}
+
 /// Encrypts the plaintext in `buffer` in place: on success `buffer` holds the
 /// message. Needs no second buffer of the message's size, which makes it the
 /// fastest way to seal a large plaintext already in memory. On error `buffer`
@@ -180,5 +221,43 @@ fn read_header(
     match read_prelude(message, limits, required)? {
         PreludeRead::Complete(prelude) => Ok(prelude.header),
         PreludeRead::Incomplete { missing } => Err(truncated(missing)),
+    }
+}
+
+/// The exact plaintext length of the whole `message`, read from its header
+/// and frame heads without any key (nothing is authenticated), so that a
+/// host can allocate the result once at its final size and
+/// [`decrypt_to_slice`] into it. Fails for a message malformed in its header
+/// or framing, or truncated, or followed by extra bytes (the decrypt would
+/// fail too, with the same or a more precise error).
+pub fn plaintext_len(message: &[u8], limits: &Limits) -> Result<usize, Error> {
+    let prelude = match read_prelude(message, limits, &EncryptionContext::new())? {
+        PreludeRead::Complete(prelude) => prelude,
+        PreludeRead::Incomplete { missing } => return Err(truncated(missing)),
+    };
+    let frame_length = prelude.header.frame_length;
+    let mut at = prelude.len;
+    let mut total = 0usize;
+    let mut sequence = 1u64;
+    loop {
+        let rest = message.get(at..).unwrap_or_default();
+        let head = crate::format::frame::read_frame_head(rest, sequence, frame_length)?
+            .ok_or_else(|| truncated("a frame is incomplete"))?;
+        at = at.saturating_add(head.total_len());
+        if at > message.len() {
+            return Err(truncated("a frame is incomplete"));
+        }
+        total += head.plaintext_len;
+        if head.is_final {
+            if at != message.len() {
+                return Err(crate::error::FormatError::invalid(
+                    "message",
+                    "bytes follow the final frame",
+                )
+                .into());
+            }
+            return Ok(total);
+        }
+        sequence += 1;
     }
 }

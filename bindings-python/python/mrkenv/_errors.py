@@ -77,6 +77,13 @@ class InvalidArgumentError(MrkenvError, ValueError):
     code = "InvalidArgument"
 
 
+class InternalError(MrkenvError):
+    """A bug in mrkenv (a Rust panic caught at the binding's boundary); never
+    caused by the arguments. Please report it."""
+
+    code = "Internal"
+
+
 class DecryptAttempt(NamedTuple):
     """One encrypted data key that was tried (or skipped) and why it failed."""
 

@@ -2,6 +2,8 @@
 
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, Union, final
 
+from ._types import EncryptedDataKeyInfo, HeaderInfo
+
 # No ``__all__`` here or at run time: the public names are listed once, in
 # ``mrkenv.__all__``.
 
@@ -23,12 +25,14 @@ class _Writer(Protocol):
 
 class _KmsClient(Protocol):
     """What a KMS client must offer: boto3's ``kms`` client method names and
-    keyword arguments, returning boto3-shaped dicts. ``GrantTokens`` is passed
-    only when the keyring has grant tokens."""
+    keyword arguments, returning boto3-shaped dicts (a ``boto3-stubs``
+    ``KMSClient`` fits). ``GrantTokens`` is passed only when the keyring has
+    grant tokens. When the client has ``meta.region_name`` (boto3 clients
+    do), keyrings check it against their keys' Region at construction."""
 
-    def generate_data_key(self, **kwargs: Any) -> Mapping[str, Any]: ...
-    def encrypt(self, **kwargs: Any) -> Mapping[str, Any]: ...
-    def decrypt(self, **kwargs: Any) -> Mapping[str, Any]: ...
+    def generate_data_key(self, *args: Any, **kwargs: Any) -> Mapping[str, Any]: ...
+    def encrypt(self, *args: Any, **kwargs: Any) -> Mapping[str, Any]: ...
+    def decrypt(self, *args: Any, **kwargs: Any) -> Mapping[str, Any]: ...
 
 @final
 class KmsArn:
@@ -62,15 +66,19 @@ class KmsMrkKeyring:
     MRK match of a configured key, and KMS Decrypt is called with the
     configured ARN (the local replica). Related MRKs (the same MRK in two
     Regions) cannot be configured together: ``KeyringError`` naming each.
-    Constructing a keyring never calls KMS.
+    Decrypt matches key ARNs only: a keyring configured with an alias or a
+    bare key id can encrypt but finds no key to decrypt with. A client whose
+    Region (``client.meta.region_name``) is not a key ARN's Region is an
+    ``InvalidArgumentError`` naming both. Constructing a keyring never calls
+    KMS.
     """
 
     def __new__(
         cls,
         client: _KmsClient,
-        key_ids: List[str],
+        key_ids: Sequence[str],
         *,
-        grant_tokens: Optional[List[str]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
     ) -> "KmsMrkKeyring": ...
     @property
     def key_ids(self) -> List[str]: ...
@@ -83,7 +91,7 @@ class KmsMrkKeyring:
 class DiscoveryFilter:
     """Restricts a discovery keyring to keys of one partition and some accounts."""
 
-    def __new__(cls, partition: str, account_ids: List[str]) -> "DiscoveryFilter": ...
+    def __new__(cls, partition: str, account_ids: Sequence[str]) -> "DiscoveryFilter": ...
     @property
     def partition(self) -> str: ...
     @property
@@ -96,16 +104,18 @@ class KmsMrkDiscoveryKeyring:
     Uses any ``aws-kms`` encrypted data key that passes the filter: an MRK with
     its Region replaced by ``region``, a single-Region key only when it is in
     ``region`` (others are skipped, KMS is not called). Encrypting with it
-    raises ``KeyringError``.
+    raises ``KeyringError``. ``region`` defaults to the client's
+    (``client.meta.region_name``); a ``region`` that differs from the
+    client's is an ``InvalidArgumentError``.
     """
 
     def __new__(
         cls,
         client: _KmsClient,
-        region: str,
+        region: Optional[str] = None,
         *,
         discovery_filter: Optional[DiscoveryFilter] = None,
-        grant_tokens: Optional[List[str]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
     ) -> "KmsMrkDiscoveryKeyring": ...
     @property
     def region(self) -> str: ...
@@ -128,12 +138,72 @@ class RawAesKeyring:
 
 _Keyring = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
 
+@final
+class Limits:
+    """Limits checked before the work they guard; pass as ``limits=`` to any
+    function that reads or writes a message or a record. Every keyword
+    defaults to the core's default (shown). Exceeding one raises
+    ``LimitExceededError``."""
+
+    def __new__(
+        cls,
+        *,
+        max_encrypted_data_keys: Optional[int] = None,
+        max_header_bytes: Optional[int] = None,
+        max_context_entries: Optional[int] = None,
+        max_context_bytes: Optional[int] = None,
+        max_frame_length: Optional[int] = None,
+        max_record_attributes: Optional[int] = None,
+        max_record_depth: Optional[int] = None,
+    ) -> "Limits": ...
+    @property
+    def max_encrypted_data_keys(self) -> int:
+        """Most encrypted data keys in one message (default 16)."""
+    @property
+    def max_header_bytes(self) -> int:
+        """Most bytes of the encoded header (default 262144, 256 KiB)."""
+    @property
+    def max_context_entries(self) -> int:
+        """Most encryption context entries (default 128)."""
+    @property
+    def max_context_bytes(self) -> int:
+        """Most bytes of all context keys and values together (default 65536)."""
+    @property
+    def max_frame_length(self) -> int:
+        """Largest frame length a reader accepts (default 16777216, 16 MiB;
+        1024..=16 MiB)."""
+    @property
+    def max_record_attributes(self) -> int:
+        """Most attributes in one record, the reserved two not counted (default 4096)."""
+    @property
+    def max_record_depth(self) -> int:
+        """Deepest nesting of ``L`` and ``M`` values in a record (default 32)."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Decrypted:
+    """What :func:`decrypt_with_header` returns: the plaintext and the
+    (verified) header it came with."""
+
+    @property
+    def plaintext(self) -> bytes: ...
+    @property
+    def header(self) -> HeaderInfo:
+        """The header summary, as :func:`inspect` returns it."""
+    @property
+    def encryption_context(self) -> Dict[str, str]:
+        """The encryption context bound into the message."""
+    @property
+    def encrypted_data_keys(self) -> List[EncryptedDataKeyInfo]:
+        """The encrypted data keys of the message."""
+
 def encrypt(
     plaintext: _Bytes,
     keyring: _Keyring,
     *,
     encryption_context: Optional[Mapping[str, str]] = None,
     frame_length: int = 65536,
+    limits: Optional[Limits] = None,
 ) -> bytes:
     """Encrypt ``plaintext`` into one message. The context is bound into the
     message and passed to every KMS call. ``frame_length`` is 1024..=16 MiB."""
@@ -143,10 +213,21 @@ def decrypt(
     keyring: _Keyring,
     *,
     encryption_context: Optional[Mapping[str, str]] = None,
+    limits: Optional[Limits] = None,
 ) -> bytes:
     """Decrypt one message. When ``encryption_context`` is given, every pair must
     be present and equal in the message (else ``ContextMismatchError``, raised
     before KMS is called)."""
+
+def decrypt_with_header(
+    ciphertext: _Bytes,
+    keyring: _Keyring,
+    *,
+    encryption_context: Optional[Mapping[str, str]] = None,
+    limits: Optional[Limits] = None,
+) -> Decrypted:
+    """:func:`decrypt`, also returning the header the plaintext was verified
+    with (its encryption context and encrypted data keys) in the same call."""
 
 def encrypt_stream(
     src: _Reader,
@@ -155,6 +236,7 @@ def encrypt_stream(
     *,
     encryption_context: Optional[Mapping[str, str]] = None,
     frame_length: int = 65536,
+    limits: Optional[Limits] = None,
 ) -> None:
     """Encrypt everything read from ``src`` (``src.read(n)``) into one message
     written to ``dst`` (``dst.write(b)``), holding about one frame in memory."""
@@ -165,12 +247,13 @@ def decrypt_stream(
     keyring: _Keyring,
     *,
     encryption_context: Optional[Mapping[str, str]] = None,
+    limits: Optional[Limits] = None,
 ) -> None:
     """Decrypt one message read from ``src`` into ``dst``, frame by frame; each
     frame is written only after its tag verified. On an error, frames already
     written stay in ``dst``: write to a temporary file and rename on success."""
 
-def inspect(ciphertext: _Bytes) -> Dict[str, Any]:
+def inspect(ciphertext: _Bytes, *, limits: Optional[Limits] = None) -> HeaderInfo:
     """Summarise the header without any key: ``version``, ``suite``,
     ``suite_name``, ``message_id`` (hex), ``encryption_context``,
     ``frame_length``, ``encrypted_data_keys`` (``provider_id``,
@@ -188,6 +271,7 @@ def rekey(
     remove: Sequence[str] = (),
     encryption_context: Optional[Mapping[str, str]] = None,
     match_replicas: bool = False,
+    limits: Optional[Limits] = None,
 ) -> bytes:
     """Change which keys can open ``message`` without touching its body: the
     data key is found with ``keyring`` exactly as decrypt does (commitment and
@@ -209,6 +293,7 @@ def rekey_header(
     remove: Sequence[str] = (),
     encryption_context: Optional[Mapping[str, str]] = None,
     match_replicas: bool = False,
+    limits: Optional[Limits] = None,
 ) -> Tuple[bytes, int]:
     """Re-key from the first bytes of a message only (at least up to the end
     of its header tag; more is ignored): returns ``(new_head, body_offset)``.
@@ -225,6 +310,7 @@ def rekey_stream(
     remove: Sequence[str] = (),
     encryption_context: Optional[Mapping[str, str]] = None,
     match_replicas: bool = False,
+    limits: Optional[Limits] = None,
 ) -> None:
     """Re-key one message read from ``src`` into ``dst`` in constant memory.
     Nothing is written until the data key verified and the new head is
@@ -247,6 +333,7 @@ def encrypt_record(
     sort_key: Optional[str] = None,
     default_action: Optional[str] = None,
     encryption_context: Optional[Mapping[str, str]] = None,
+    limits: Optional[Limits] = None,
 ) -> _Item:
     """Encrypt a DynamoDB item attribute by attribute, ready for ``put_item``.
 
@@ -269,6 +356,7 @@ def decrypt_record(
     sort_key: Optional[str] = None,
     encryption_context: Optional[Mapping[str, str]] = None,
     allow_plaintext: bool = False,
+    limits: Optional[Limits] = None,
 ) -> _Item:
     """Verify and decrypt a DynamoDB item (as ``get_item`` returns it) written
     by :func:`encrypt_record` for this table and key schema. Every pair of
@@ -287,6 +375,7 @@ def rekey_record(
     sort_key: Optional[str] = None,
     encryption_context: Optional[Mapping[str, str]] = None,
     match_replicas: bool = False,
+    limits: Optional[Limits] = None,
 ) -> _Item:
     """Re-key a DynamoDB item written by :func:`encrypt_record` for this
     table and key schema, ready for ``put_item``: the record is read and
@@ -318,6 +407,8 @@ def _testing_encrypt_with(
     data_key: Optional[_Bytes] = None,
     raw_aes_iv: Optional[_Bytes] = None,
 ) -> bytes: ...
+
+def _testing_panic() -> None: ...
 
 def _testing_encrypt_record_with(
     item: Mapping[str, Any],

@@ -2,6 +2,9 @@
 encrypt real data (a fixed message id, data key or IV breaks the security of
 the format).
 
+Only in a test build (cargo feature ``testing``): importing this module from
+a release wheel raises ``ImportError``.
+
 ``encrypt_with`` (the hook every binding has under this name: C's
 ``mrkenv_testing_encrypt_with``) reproduces the shared test vectors byte for byte: the
 message id is injected, and for a raw AES keyring also the data key and the IV
@@ -14,8 +17,18 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Union
 
+from . import _native
 from ._native import KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring
-from ._native import _testing_encrypt_record_with, _testing_encrypt_with
+
+if not hasattr(_native, "_testing_encrypt_with"):
+    raise ImportError(
+        "mrkenv._testing needs a test build of mrkenv (cargo feature `testing`, as "
+        "`make -C bindings-python test` builds it); release wheels do not contain the test hooks"
+    )
+
+_testing_encrypt_with = _native._testing_encrypt_with
+_testing_encrypt_record_with = _native._testing_encrypt_record_with
+_testing_panic = _native._testing_panic
 
 _Keyring = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
 
@@ -74,3 +87,8 @@ def encrypt_record_with(
         data_key=data_key,
         raw_aes_iv=raw_aes_iv,
     )
+
+
+def panic() -> None:
+    """Panic inside the binding (testing only): raises ``mrkenv.InternalError``."""
+    _testing_panic()
