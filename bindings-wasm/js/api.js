@@ -7,6 +7,7 @@
 import * as wasm from "./mrkenv_wasm.js";
 import { MrkenvError, call, fromNative } from "./errors.js";
 import { ready, wasmExports } from "./runtime.js";
+import { hostDecrypt, hostEncrypt, hostFor, setCryptoPath } from "./host_aes.js";
 
 export { MrkenvError };
 
@@ -293,6 +294,22 @@ async function unlock(state, decryptor) {
   }
 }
 
+/** Finds and sets the data key of a host-path opener (host_aes.js). */
+async function unlockHost(state, opener) {
+  const session = call(() => state.native.hostDecryptSession(opener));
+  try {
+    await converse(session, state);
+    const dataKey = call(() => session.dataKey());
+    try {
+      call(() => opener.setDataKey(dataKey));
+    } finally {
+      dataKey.free();
+    }
+  } finally {
+    session.free();
+  }
+}
+
 // ----------------------------------------------------------------- one shot
 
 function encryptOptionsOf(options) {
@@ -307,6 +324,8 @@ async function encryptOnce(keyring, plaintext, options, injected) {
   const { context, frameLength } = encryptOptionsOf(options);
   const materials = await materialsFor(state, context, injected);
   try {
+    const host = hostFor(plaintext.length);
+    if (host !== null) return await hostEncrypt(host, materials, plaintext, frameLength, injected.messageId);
     return call(() => wasm.encryptMessage(materials, plaintext, frameLength, injected.messageId));
   } finally {
     materials.free();
@@ -337,6 +356,12 @@ export async function decrypt(keyring, ciphertext, options) {
   checkBytes(ciphertext, "ciphertext");
   const { encryptionContext } = checkOptions(options, "options");
   const required = contextList(encryptionContext);
+  const host = hostFor(ciphertext.length);
+  if (host !== null) {
+    // The bulk AES-GCM on the host; the message never enters wasm memory.
+    const opened = await hostDecrypt(host, ciphertext, required, (opener) => unlockHost(state, opener));
+    return { plaintext: opened.plaintext, header: headerOf(opened.header) };
+  }
   const decryptor = call(() => new wasm.MessageDecryptor(required));
   try {
     call(() => decryptor.update(ciphertext));
@@ -870,6 +895,16 @@ export function _wasmMemoryIncludes(needle) {
     if (i === needle.length) return true;
   }
   return false;
+}
+
+/**
+ * INTERNAL, for tests and benches: which AES-GCM runs the frames of one-shot
+ * messages: "auto" (the host's above a size threshold), "host" or "wasm".
+ * Returns the host AES-GCM's name ("node:crypto", "webcrypto") or null.
+ */
+export function _setCryptoPath(path) {
+  ready();
+  return setCryptoPath(path);
 }
 
 /** INTERNAL: the size of the wasm linear memory, in bytes (for memory-bound tests). */

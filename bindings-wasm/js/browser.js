@@ -5,6 +5,7 @@
 
 import init from "./mrkenv_wasm.js";
 import { markLoaded } from "./runtime.js";
+import "./host_aes_web.js";
 
 markLoaded(await init({ module_or_path: new URL("./mrkenv_wasm_bg.wasm", import.meta.url) }));
 

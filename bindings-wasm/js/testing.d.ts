@@ -46,3 +46,10 @@ export function _wasmMemoryBytes(): number;
 
 /** @internal Whether the wasm linear memory holds these bytes anywhere. */
 export function _wasmMemoryIncludes(needle: Uint8Array): boolean;
+
+/**
+ * @internal Which AES-GCM runs the frames of one-shot messages: "auto" (the
+ * host's above a size threshold), "host" or "wasm". Returns the host
+ * AES-GCM's name ("node:crypto", "webcrypto") or null.
+ */
+export function _setCryptoPath(path: "auto" | "host" | "wasm"): string | null;
