@@ -7,7 +7,7 @@
 import * as wasm from "./mrkenv_wasm.js";
 import { MrkenvError, call, fromNative } from "./errors.js";
 import { ready, wasmExports } from "./runtime.js";
-import { hostDecrypt, hostEncrypt, hostFor, setCryptoPath } from "./host_aes.js";
+import { HostStreamDecryptor, HostStreamEncryptor, hostDecrypt, hostEncrypt, hostFor, setCryptoPath } from "./host_aes.js";
 
 export { MrkenvError };
 
@@ -433,7 +433,12 @@ function encryptStreamOf(keyring, options, injected) {
     const materials = await materialsFor(state, context, injected);
     try {
       if (closed) throw new MrkenvError("InvalidArgument", "invalid argument: the encrypt stream was cancelled");
-      encryptor = call(() => new wasm.MessageEncryptor(materials, frameLength, injected.messageId));
+      // The host's AES-GCM when there is one (a stream's length is unknown).
+      const host = hostFor(Infinity);
+      encryptor =
+        host !== null
+          ? new HostStreamEncryptor(host, materials, frameLength, injected.messageId)
+          : call(() => new wasm.MessageEncryptor(materials, frameLength, injected.messageId));
     } finally {
       materials.free();
     }
@@ -453,7 +458,7 @@ function encryptStreamOf(keyring, options, injected) {
         const enc = await start();
         const step = Math.max(frameLength, 1);
         for (let at = 0; at < chunk.length; at += step) {
-          const out = call(() => enc.update(chunk.subarray(at, at + step)));
+          const out = await call(() => enc.update(chunk.subarray(at, at + step)));
           if (out.length > 0) controller.enqueue(out);
         }
       } catch (e) {
@@ -464,9 +469,9 @@ function encryptStreamOf(keyring, options, injected) {
     async flush(controller) {
       try {
         const enc = await start();
-        const out = call(() => enc.update(new Uint8Array(0)));
+        const out = await call(() => enc.update(new Uint8Array(0)));
         if (out.length > 0) controller.enqueue(out);
-        controller.enqueue(call(() => enc.finish()));
+        controller.enqueue(await call(() => enc.finish()));
       } finally {
         release();
       }
@@ -487,7 +492,9 @@ export function decryptStream(keyring, options) {
   const state = stateOf(keyring);
   const { encryptionContext } = checkOptions(options, "options");
   const required = contextList(encryptionContext);
-  let decryptor = call(() => new wasm.MessageDecryptor(required));
+  // The host's AES-GCM when there is one (a stream's length is unknown).
+  const host = hostFor(Infinity);
+  let decryptor = host !== null ? new HostStreamDecryptor(host, required) : call(() => new wasm.MessageDecryptor(required));
   // While a transform awaits KMS, a cancel must not free the decryptor under
   // it: the transform frees it when it resumes.
   let busy = false;
@@ -506,10 +513,12 @@ export function decryptStream(keyring, options) {
     return decryptor;
   };
   const feed = async (bytes, controller) => {
-    const out = call(() => live().update(bytes));
+    const out = await call(() => live().update(bytes));
     if (out.length > 0) controller.enqueue(out);
     if (live().needsDataKey()) {
-      const rest = await unlock(state, live());
+      const dec = live();
+      const rest =
+        dec instanceof HostStreamDecryptor ? await dec.unlock((opener) => unlockHost(state, opener)) : await unlock(state, dec);
       if (rest.length > 0) controller.enqueue(rest);
     }
   };

@@ -186,3 +186,206 @@ export async function hostDecrypt(impl, message, required, unlock) {
     opener.free();
   }
 }
+
+/**
+ * The encryptor of `encryptStream` on the host's AES-GCM: the shape of the
+ * wasm `MessageEncryptor` (`update`, `finish`, `free`), asynchronous. Holds
+ * less than one frame of plaintext; each full frame is sealed as it comes,
+ * straight from the caller's chunk, into a new array of its encoded size.
+ */
+export class HostStreamEncryptor {
+  constructor(impl, materials, frameLength, messageId) {
+    this.impl = impl;
+    this.frameLength = frameLength;
+    this.sealer = call(() => new wasm.HostSealer(materials, frameLength, messageId));
+    this.prelude = call(() => this.sealer.prelude());
+    this.pending = new Uint8Array(frameLength);
+    this.pendingLen = 0;
+    this.key = null;
+  }
+
+  async keyed() {
+    if (this.key === null) this.key = await importKey(this.impl, call(() => this.sealer.takeContentKey()), "encrypt");
+    return this.key;
+  }
+
+  async seal(input, isFinal) {
+    const key = await this.keyed();
+    const plan = unpack(call(() => this.sealer.nextFrame(input.length, isFinal)));
+    const prelude = this.prelude ?? new Uint8Array(0);
+    this.prelude = null;
+    const out = new Uint8Array(prelude.length + plan.headLen + input.length + 16);
+    out.set(prelude);
+    out.set(plan.head, prelude.length);
+    await this.impl.seal(key, [{ iv: plan.iv, aad: plan.aad, input, at: prelude.length + plan.headLen }], out);
+    return out;
+  }
+
+  /** Seals every frame `chunk` completes; returns the message bytes written. */
+  async update(chunk) {
+    const parts = [];
+    let at = 0;
+    const frame = this.frameLength;
+    if (this.pendingLen > 0) {
+      const take = Math.min(frame - this.pendingLen, chunk.length);
+      this.pending.set(chunk.subarray(0, take), this.pendingLen);
+      this.pendingLen += take;
+      at = take;
+      if (this.pendingLen === frame) {
+        parts.push(await this.seal(this.pending, false));
+        this.pending.fill(0);
+        this.pendingLen = 0;
+      }
+    }
+    for (; chunk.length - at >= frame; at += frame) parts.push(await this.seal(chunk.subarray(at, at + frame), false));
+    this.pending.set(chunk.subarray(at), this.pendingLen);
+    this.pendingLen += chunk.length - at;
+    if (parts.length === 0 && this.prelude !== null && chunk.length > 0) {
+      // The first bytes of the message go out as soon as there is input.
+      parts.push(this.prelude);
+      this.prelude = null;
+    }
+    return concat(parts);
+  }
+
+  /** Seals the final frame (the plaintext still held, maybe none). */
+  async finish() {
+    const out = await this.seal(this.pending.subarray(0, this.pendingLen), true);
+    this.pending.fill(0);
+    this.pendingLen = 0;
+    return out;
+  }
+
+  free() {
+    this.pending.fill(0);
+    this.key = null;
+    this.sealer.free();
+  }
+}
+
+function concat(parts) {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The decryptor of `decryptStream` on the host's AES-GCM: the shape of the
+ * wasm `MessageDecryptor` (`update`, `needsDataKey`, `finish`, `free`),
+ * asynchronous, with `unlock(setKey)` in place of `setDataKey`. Holds the
+ * bytes of at most about one frame; the core reads the prelude and every
+ * frame head, and a frame's plaintext is returned only after its tag
+ * verified on the host.
+ */
+export class HostStreamDecryptor {
+  constructor(impl, required) {
+    this.impl = impl;
+    this.required = required;
+    this.buffer = EMPTY;
+    this.opener = null;
+    this.key = null;
+    this.missing = "the header is incomplete";
+  }
+
+  needsDataKey() {
+    return this.opener !== null && this.key === null;
+  }
+
+  header() {
+    return call(() => this.opener.header());
+  }
+
+  append(bytes) {
+    if (this.buffer.length === 0) {
+      this.buffer = bytes;
+      return;
+    }
+    const next = new Uint8Array(this.buffer.length + bytes.length);
+    next.set(this.buffer);
+    next.set(bytes, this.buffer.length);
+    this.buffer = next;
+  }
+
+  /** Consumes message bytes; returns the plaintext of the frames they complete. */
+  async update(bytes) {
+    this.append(bytes);
+    if (this.opener === null) {
+      const read = call(() => wasm.HostOpener.read(this.buffer, this.required));
+      if (!(read instanceof wasm.HostOpener)) {
+        this.missing = read.missing;
+        this.buffer = this.buffer.slice(); // own the bytes: the caller may reuse its chunk
+        return EMPTY;
+      }
+      this.opener = read;
+      this.buffer = this.buffer.slice(call(() => read.bodyOffset()));
+      return EMPTY;
+    }
+    if (this.key === null) {
+      this.buffer = this.buffer.slice();
+      return EMPTY;
+    }
+    return this.frames();
+  }
+
+  /** Sets the data key with `setKey(opener)` (commitment and header tag checked), then opens what was buffered. */
+  async unlock(setKey) {
+    await setKey(this.opener);
+    this.key = await importKey(this.impl, call(() => this.opener.takeContentKey()), "decrypt");
+    return this.frames();
+  }
+
+  async frames() {
+    const parts = [];
+    let at = 0;
+    const buffer = this.buffer;
+    while (!call(() => this.opener.isDone())) {
+      const available = buffer.length - at;
+      const packed = call(() => this.opener.nextFrame(buffer.subarray(at, at + MAX_HEAD), available, false));
+      if (packed === undefined) break;
+      const plan = unpack(packed);
+      const body = at + plan.headLen;
+      const job = {
+        iv: plan.iv,
+        aad: plan.aad,
+        input: buffer.subarray(body, body + plan.length),
+        tag: buffer.subarray(body + plan.length, body + plan.length + 16),
+        sealed: buffer.subarray(body, body + plan.length + 16),
+        at: 0,
+      };
+      const out = new Uint8Array(plan.length);
+      if ((await this.impl.open(this.key, [job], out)) !== -1) {
+        for (const part of parts) part.fill(0);
+        throw fromNative(wasm.HostOpener.tagFailed(plan.sequence));
+      }
+      parts.push(out);
+      at = body + plan.length + 16;
+    }
+    this.buffer = buffer.slice(at);
+    if (this.buffer.length > 0 && call(() => this.opener.isDone())) {
+      for (const part of parts) part.fill(0);
+      call(() => this.opener.finish(this.buffer.length)); // bytes after the final frame
+    }
+    return parts.length === 0 ? EMPTY : concat(parts);
+  }
+
+  /** Ends the input: fails unless the final frame was read and nothing follows it. */
+  finish() {
+    if (this.opener === null) throw new MrkenvError("MalformedMessage", `message is truncated: ${this.missing}`);
+    if (this.key === null) throw new MrkenvError("InvalidArgument", "invalid argument: finish called before the data key was set");
+    call(() => this.opener.finish(this.buffer.length));
+  }
+
+  free() {
+    this.key = null;
+    this.buffer = EMPTY;
+    this.opener?.free();
+    this.opener = null;
+  }
+}

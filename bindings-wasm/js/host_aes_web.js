@@ -57,8 +57,9 @@ async function open(key, jobs, out) {
 if (globalThis.crypto?.subtle !== undefined) {
   setHostAes({
     name: "webcrypto",
-    // Below this many bytes the wasm path is faster (measured in Chromium).
-    threshold: 65536,
+    // Below this many bytes the wasm path is as fast (bench/bench-compare.mjs
+    // measures the crossover in Chromium: the host is faster from 1 KiB).
+    threshold: 1024,
     importKey: (raw, usage) => globalThis.crypto.subtle.importKey("raw", raw, "AES-GCM", false, [usage]),
     seal,
     open,

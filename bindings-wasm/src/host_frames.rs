@@ -108,8 +108,9 @@ pub struct HostOpener {
 #[wasm_bindgen]
 impl HostOpener {
     /// Reads the prelude at the start of `prefix` with the required context
-    /// (flat list). Returns the opener, or `{ needed }` when more bytes are
-    /// needed (`needed`: the prelude's whole length when known, else 0).
+    /// (flat list). Returns the opener, or `{ needed, missing }` when more
+    /// bytes are needed (`needed`: the prelude's whole length when known,
+    /// else 0; `missing`: the incomplete piece, for a truncation error).
     pub fn read(prefix: &[u8], required_context: Vec<String>) -> JsResult<JsValue> {
         let options = DecryptOptions {
             required_context: context_from(required_context)?,
@@ -117,9 +118,10 @@ impl HostOpener {
         };
         match host_frames::HostOpener::read(prefix, &options).js()? {
             OpenerRead::Complete(inner) => Ok(HostOpener { inner }.into()),
-            OpenerRead::Incomplete { needed, .. } => {
+            OpenerRead::Incomplete { needed, missing } => {
                 let object = Object::new();
                 set(&object, "needed", &(needed.unwrap_or(0) as f64).into());
+                set(&object, "missing", &missing.into());
                 Ok(object.into())
             }
         }

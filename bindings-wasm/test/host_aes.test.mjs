@@ -5,8 +5,9 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { MrkenvError, RawAesKeyring, decrypt, encrypt, inspect } from "mrkenv";
-import { _setCryptoPath, _wasmMemoryBytes, _wasmMemoryIncludes, encryptWith } from "mrkenv/testing";
+import { MrkenvError, RawAesKeyring, decrypt, decryptStream, encrypt, encryptStream, inspect } from "mrkenv";
+import { _setCryptoPath, _wasmMemoryBytes, _wasmMemoryIncludes, encryptStreamWith, encryptWith } from "mrkenv/testing";
+import { chunked, collect } from "./helpers.mjs";
 
 const keyring = new RawAesKeyring({ keyNamespace: "app", keyName: "k", wrappingKey: new Uint8Array(32).fill(3) });
 const fixed = {
@@ -138,4 +139,63 @@ test("auto picks the host above the threshold and wasm below, same results", asy
     const message = await encrypt(keyring, plaintext);
     assert.ok(Buffer.from((await decrypt(keyring, message)).plaintext).equals(plaintext));
   }
+});
+
+/** A stream made on `path` (the path is chosen when the stream is made). */
+function streamOn(path, make) {
+  _setCryptoPath(path);
+  try {
+    return make();
+  } finally {
+    _setCryptoPath("auto");
+  }
+}
+
+test("streams on the host path write the same bytes as the wasm path and read them back", async () => {
+  const plaintext = randomBytes(50_000);
+  for (const chunk of [1, 777, 1024, 4096, 60_000]) {
+    const host = await collect(chunked(plaintext, chunk).pipeThrough(streamOn("host", () => encryptStreamWith(keyring, fixed))));
+    const wasm = await collect(chunked(plaintext, chunk).pipeThrough(streamOn("wasm", () => encryptStreamWith(keyring, fixed))));
+    assert.deepEqual(host, wasm, `chunks of ${chunk}`);
+    assert.deepEqual(host, await onPath("wasm", () => encryptWith(keyring, plaintext, fixed)));
+    for (const path of ["host", "wasm"]) {
+      const back = await collect(chunked(host, chunk).pipeThrough(streamOn(path, () => decryptStream(keyring))));
+      assert.ok(Buffer.from(back).equals(plaintext), `${path}, chunks of ${chunk}`);
+    }
+  }
+  // An empty plaintext, and a fresh random message id.
+  const empty = await collect(chunked(new Uint8Array(0), 1).pipeThrough(streamOn("host", () => encryptStream(keyring))));
+  assert.equal((await decrypt(keyring, empty)).plaintext.length, 0);
+});
+
+test("a host-path decrypt stream releases each frame only after it verified, with the wasm path's errors", async () => {
+  const message = await onPath("wasm", () => encryptWith(keyring, randomBytes(2500), fixed));
+  const empty = await onPath("wasm", () => encryptWith(keyring, new Uint8Array(0), fixed));
+  const [first, second, third] = frameRanges(message, empty.length - 20, 3);
+  const bad = message.slice();
+  bad[second[0] + 100] ^= 1;
+  const cases = [
+    [bad, "Authentication: frame 2: authentication tag does not verify"],
+    [message.subarray(0, third[0]), "MalformedMessage: message is truncated: the message ends before the final frame (frame 3 is missing or incomplete)"],
+    [Buffer.concat([message, Buffer.from([1, 2])]), "MalformedMessage: 2 trailing byte(s) after the final frame"],
+    [message.subarray(0, 30), "MalformedMessage: message is truncated: the header is incomplete"],
+    [new Uint8Array(0), "MalformedMessage: message is truncated: the header is incomplete"],
+  ];
+  for (const [input, expected] of cases) {
+    for (const path of ["host", "wasm"]) {
+      const released = [];
+      const stream = chunked(input, 1046).pipeThrough(streamOn(path, () => decryptStream(keyring)));
+      const error = await errorOf(
+        (async () => {
+          for await (const part of stream) released.push(part.length);
+        })(),
+      );
+      assert.equal(error, expected, path);
+      if (expected.includes("frame 2")) {
+        // Frame 1 verified and may be out; frame 2's plaintext never is.
+        assert.ok(released.reduce((a, b) => a + b, 0) <= 1024, `${path}: released ${released}`);
+      }
+    }
+  }
+  assert.ok(first[0] > 0);
 });
