@@ -45,11 +45,11 @@ fn pack(plan: &FramePlan) -> Vec<u8> {
 }
 
 /// The content key, copied straight from the core's storage into a new
-/// JavaScript array (no temporary copy in wasm memory); the core's copy is
-/// wiped when the `Zeroizing` drops here. The caller imports it into the
+/// JavaScript array (no temporary copy in wasm memory); the core's copy, on
+/// the heap, is wiped when the `ContentKey` drops here. The caller imports it into the
 /// host's key object and zeroes the array.
-fn key_array(key: Option<impl std::ops::Deref<Target = [u8; 32]>>) -> JsResult<Uint8Array> {
-    key.map(|key| Uint8Array::from(&key[..]))
+fn key_array(key: Option<host_frames::ContentKey>) -> JsResult<Uint8Array> {
+    key.map(|key| Uint8Array::from(&key.expose_secret()[..]))
         .ok_or_else(|| crate::invalid_argument("the content key was already taken"))
 }
 

@@ -199,3 +199,22 @@ test("a host-path decrypt stream releases each frame only after it verified, wit
   }
   assert.ok(first[0] > 0);
 });
+
+test("the content key handed to the host leaves no copy in wasm memory", async () => {
+  const { hkdfSync } = await import("node:crypto");
+  const dataKey = new Uint8Array(32).fill(0x6b);
+  const messageId = new Uint8Array(32).fill(0x2c);
+  const info = Buffer.concat([Buffer.from("mrkenv v1 content key"), Buffer.from([0, 1])]);
+  const contentKey = new Uint8Array(hkdfSync("sha512", dataKey, messageId, info, 32));
+  const options = { ...fixed, dataKey, messageId };
+  const plaintext = randomBytes(100_000);
+  const message = await onPath("host", () => encryptWith(keyring, plaintext, options));
+  // The key derived here is the one the message uses: the wasm path agrees.
+  assert.deepEqual(message, await onPath("wasm", () => encryptWith(keyring, plaintext, options)));
+  const { plaintext: back } = await onPath("host", () => decrypt(keyring, message));
+  assert.ok(Buffer.from(back).equals(plaintext));
+  const stream = chunked(message, 5000).pipeThrough(streamOn("host", () => decryptStream(keyring)));
+  assert.ok(Buffer.from(await collect(stream)).equals(plaintext));
+  assert.equal(_wasmMemoryIncludes(contentKey), false, "the content key is in wasm memory");
+  assert.equal(_wasmMemoryIncludes(dataKey), false, "the data key is in wasm memory");
+});

@@ -22,7 +22,7 @@
 
 use hkdf::Hkdf;
 use sha2::Sha512;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::crypto::{
     frame_aad, frame_iv, DataKey, MessageKeys, Suite, COMMITMENT_LABEL, CONTENT_KEY_LABEL, IV_LEN,
@@ -34,6 +34,26 @@ use crate::format::prelude::{prelude_len, read_prelude, PreludeRead};
 use crate::format::Header;
 use crate::keyring::EncryptionMaterials;
 use crate::stream::{DecryptOptions, EncryptOptions, Encryptor};
+
+/// The content key (AES-256) handed to the host. The bytes live on the
+/// heap, so moving a `ContentKey` moves a pointer and leaves no copy of the
+/// key behind; they are zeroed on drop, and `Debug` never shows them.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct ContentKey(Box<[u8; KEY_LEN]>);
+
+impl ContentKey {
+    /// The key bytes. Handle with care: import them into the host's key
+    /// object and wipe any copy.
+    pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ContentKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContentKey([REDACTED])")
+    }
+}
 
 /// Length of a frame's AAD: message id, sequence, final flag, length.
 pub const FRAME_AAD_LEN: usize = MESSAGE_ID_LEN + 17;
@@ -98,12 +118,12 @@ fn derive_content_key(
     data_key: &DataKey,
     message_id: &[u8; MESSAGE_ID_LEN],
     commitment: &[u8; KEY_LEN],
-) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
+) -> Result<ContentKey, Error> {
     let hkdf = Hkdf::<Sha512>::new(Some(message_id), data_key.expose_secret());
     let suite_id = suite.id().to_be_bytes();
-    let mut content_key = Zeroizing::new([0u8; KEY_LEN]);
+    let mut content_key = ContentKey(Box::new([0u8; KEY_LEN]));
     let mut check = Zeroizing::new([0u8; KEY_LEN]);
-    hkdf.expand_multi_info(&[CONTENT_KEY_LABEL, &suite_id], content_key.as_mut())
+    hkdf.expand_multi_info(&[CONTENT_KEY_LABEL, &suite_id], &mut content_key.0[..])
         .map_err(|_| Error::invalid_argument("HKDF refused a 32-byte content key"))?;
     hkdf.expand_multi_info(&[COMMITMENT_LABEL, &suite_id], check.as_mut())
         .map_err(|_| Error::invalid_argument("HKDF refused a 32-byte commitment"))?;
@@ -122,7 +142,7 @@ fn derive_content_key(
 pub struct HostSealer {
     header: Header,
     prelude: Vec<u8>,
-    content_key: Option<Zeroizing<[u8; KEY_LEN]>>,
+    content_key: Option<ContentKey>,
     next_sequence: u64,
     finished: bool,
 }
@@ -174,7 +194,7 @@ impl HostSealer {
 
     /// The content key (AES-256), once: the core's copy is wiped. `None`
     /// when it was taken already.
-    pub fn take_content_key(&mut self) -> Option<Zeroizing<[u8; KEY_LEN]>> {
+    pub fn take_content_key(&mut self) -> Option<ContentKey> {
         self.content_key.take()
     }
 
@@ -256,7 +276,7 @@ pub struct HostOpener {
     header_bytes: Vec<u8>,
     header_tag: [u8; crate::crypto::TAG_LEN],
     body_offset: usize,
-    content_key: Option<Zeroizing<[u8; KEY_LEN]>>,
+    content_key: Option<ContentKey>,
     keyed: bool,
     next_sequence: u64,
     done: bool,
@@ -338,7 +358,7 @@ impl HostOpener {
 
     /// The content key (AES-256), once, after [`set_data_key`](Self::set_data_key):
     /// the core's copy is wiped.
-    pub fn take_content_key(&mut self) -> Option<Zeroizing<[u8; KEY_LEN]>> {
+    pub fn take_content_key(&mut self) -> Option<ContentKey> {
         self.content_key.take()
     }
 
@@ -472,7 +492,7 @@ mod tests {
         let mut sealer = HostSealer::new(materials, &options()).unwrap();
         let key = sealer.take_content_key().unwrap();
         assert!(sealer.take_content_key().is_none(), "the key leaves once");
-        let cipher = Aes256Gcm::new_from_slice(key.as_ref()).unwrap();
+        let cipher = Aes256Gcm::new_from_slice(key.expose_secret()).unwrap();
         let mut out = sealer.prelude().to_vec();
         let frame = FRAME as usize;
         let mut chunks = plaintext.chunks_exact(frame);
@@ -510,7 +530,7 @@ mod tests {
         };
         opener.set_data_key(data_key)?;
         let key = opener.take_content_key().unwrap();
-        let cipher = Aes256Gcm::new_from_slice(key.as_ref()).unwrap();
+        let cipher = Aes256Gcm::new_from_slice(key.expose_secret()).unwrap();
         let mut at = opener.body_offset();
         let mut out = Vec::new();
         while !opener.is_done() {
