@@ -12,6 +12,11 @@ import { setHostAes } from "./host_aes.js";
 
 const WINDOW = 16;
 
+// WebCrypto refuses views on a SharedArrayBuffer: such input is copied
+// first (`slice` makes a view on a new, unshared buffer).
+const unshared = (view) =>
+  typeof SharedArrayBuffer !== "undefined" && view.buffer instanceof SharedArrayBuffer ? view.slice() : view;
+
 function params(job) {
   return { name: "AES-GCM", iv: job.iv, additionalData: job.aad, tagLength: 128 };
 }
@@ -21,7 +26,7 @@ async function seal(key, jobs, out) {
   for (let from = 0; from < jobs.length; from += WINDOW) {
     await Promise.all(
       jobs.slice(from, from + WINDOW).map(async (job) => {
-        const sealed = await subtle.encrypt(params(job), key, job.input);
+        const sealed = await subtle.encrypt(params(job), key, unshared(job.input));
         out.set(new Uint8Array(sealed), job.at);
       }),
     );
@@ -39,7 +44,7 @@ async function open(key, jobs, out) {
     const results = await Promise.all(
       jobs.slice(from, from + WINDOW).map(async (job) => {
         try {
-          const plain = new Uint8Array(await subtle.decrypt(params(job), key, job.sealed));
+          const plain = new Uint8Array(await subtle.decrypt(params(job), key, unshared(job.sealed)));
           out.set(plain, job.at);
           plain.fill(0);
           return true;
