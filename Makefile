@@ -9,7 +9,7 @@ CARGO ?= cargo
 # `make demo V=1` shows the build and the details behind each step.
 V ?=
 
-.PHONY: demo demo-build test-demo test lint check-readme test-core vectors bench bench-core bench-records dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
+.PHONY: demo demo-build test-demo test lint check-readme test-core vectors bench bench-core bench-records bench-js dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
 
 test: lint check-readme test-core $(BINDINGS:%=test-%) test-demo
 	@echo "make test: all suites passed"
@@ -70,6 +70,11 @@ bench-records: $(BENCH_VENV)/.stamp
 	$(MAKE) -C bindings-python dist
 	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps dist/python/mrkenv-*.whl
 	$(BENCH_PY) bench/records.py --write BENCHMARKS.md
+
+# The npm package vs @aws-crypto/client-node in Node, and its WebCrypto vs
+# pure-WebAssembly paths in headless Chromium (bindings-wasm/bench/).
+bench-js:
+	$(MAKE) -C bindings-wasm bench-compare
 
 dist: $(BINDINGS:%=dist-%)
 	@echo "make dist: artifacts are in dist/"

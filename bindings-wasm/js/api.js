@@ -7,6 +7,7 @@
 import * as wasm from "./mrkenv_wasm.js";
 import { MrkenvError, call, fromNative } from "./errors.js";
 import { generation, ready, wasmExports } from "./runtime.js";
+import { HostStreamDecryptor, HostStreamEncryptor, hostDecrypt, hostEncrypt, hostFor, setCryptoPath } from "./host_aes.js";
 
 export { MrkenvError };
 
@@ -450,6 +451,22 @@ async function unlock(state, decryptor) {
   }
 }
 
+/** Finds and sets the data key of a host-path opener (host_aes.js). */
+async function unlockHost(state, opener) {
+  const session = call(() => state.native.hostDecryptSession(opener));
+  try {
+    await converse(session, state);
+    const dataKey = call(() => session.dataKey());
+    try {
+      call(() => opener.setDataKey(dataKey));
+    } finally {
+      dataKey.free();
+    }
+  } finally {
+    session.free();
+  }
+}
+
 // ----------------------------------------------------------------- one shot
 
 const ENCRYPT_OPTIONS = ["encryptionContext", "frameLength", "limits"];
@@ -473,6 +490,8 @@ async function encryptOnce(keyring, plaintext, options, injected) {
   const { context, frameLength, limits } = encryptOptionsOf(options);
   const materials = await materialsFor(state, context, injected, limits);
   try {
+    const host = hostFor(plaintext.length);
+    if (host !== null) return await hostEncrypt(host, materials, plaintext, frameLength, injected.messageId);
     return call(() => wasm.encryptMessage(materials, plaintext, frameLength, injected.messageId));
   } finally {
     materials.free();
@@ -502,6 +521,12 @@ export async function decrypt(keyring, ciphertext, options) {
   const state = stateOf(keyring);
   checkBytes(ciphertext, "ciphertext");
   const { required, limits } = decryptOptionsOf(options, "decrypt options");
+  const host = hostFor(ciphertext.length);
+  if (host !== null) {
+    // The bulk AES-GCM on the host; the message never enters wasm memory.
+    const opened = await hostDecrypt(host, ciphertext, required, (opener) => unlockHost(state, opener), limits);
+    return { plaintext: opened.plaintext, header: headerOf(opened.header) };
+  }
   const decryptor = call(() => new wasm.MessageDecryptor(required, limits));
   try {
     call(() => decryptor.update(ciphertext));
@@ -577,7 +602,12 @@ function encryptStreamOf(keyring, options, injected) {
     const materials = await materialsFor(state, context, injected, limits);
     try {
       if (closed) throw new MrkenvError("InvalidArgument", "invalid argument: the encrypt stream was cancelled");
-      encryptor = call(() => new wasm.MessageEncryptor(materials, frameLength, injected.messageId));
+      // The host's AES-GCM when there is one (a stream's length is unknown).
+      const host = hostFor(Infinity);
+      encryptor =
+        host !== null
+          ? new HostStreamEncryptor(host, materials, frameLength, injected.messageId)
+          : call(() => new wasm.MessageEncryptor(materials, frameLength, injected.messageId));
     } finally {
       materials.free();
     }
@@ -597,7 +627,7 @@ function encryptStreamOf(keyring, options, injected) {
         const enc = await start();
         const step = Math.max(frameLength, 1);
         for (let at = 0; at < chunk.length; at += step) {
-          const out = call(() => enc.update(chunk.subarray(at, at + step)));
+          const out = await call(() => enc.update(chunk.subarray(at, at + step)));
           if (out.length > 0) controller.enqueue(out);
         }
       } catch (e) {
@@ -608,9 +638,9 @@ function encryptStreamOf(keyring, options, injected) {
     async flush(controller) {
       try {
         const enc = await start();
-        const out = call(() => enc.update(new Uint8Array(0)));
+        const out = await call(() => enc.update(new Uint8Array(0)));
         if (out.length > 0) controller.enqueue(out);
-        controller.enqueue(call(() => enc.finish()));
+        controller.enqueue(await call(() => enc.finish()));
       } finally {
         release();
       }
@@ -630,7 +660,10 @@ export function decryptStream(keyring, options) {
   ready();
   const state = stateOf(keyring);
   const { required, limits } = decryptOptionsOf(options, "decryptStream options");
-  let decryptor = call(() => new wasm.MessageDecryptor(required, limits));
+  // The host's AES-GCM when there is one (a stream's length is unknown).
+  const host = hostFor(Infinity);
+  let decryptor =
+    host !== null ? new HostStreamDecryptor(host, required, limits) : call(() => new wasm.MessageDecryptor(required, limits));
   // While a transform awaits KMS, a cancel must not free the decryptor under
   // it: the transform frees it when it resumes.
   let busy = false;
@@ -649,10 +682,12 @@ export function decryptStream(keyring, options) {
     return decryptor;
   };
   const feed = async (bytes, controller) => {
-    const out = call(() => live().update(bytes));
+    const out = await call(() => live().update(bytes));
     if (out.length > 0) controller.enqueue(out);
     if (live().needsDataKey()) {
-      const rest = await unlock(state, live());
+      const dec = live();
+      const rest =
+        dec instanceof HostStreamDecryptor ? await dec.unlock((opener) => unlockHost(state, opener)) : await unlock(state, dec);
       if (rest.length > 0) controller.enqueue(rest);
     }
   };
@@ -1037,6 +1072,16 @@ export function _wasmMemoryIncludes(needle) {
     if (i === needle.length) return true;
   }
   return false;
+}
+
+/**
+ * INTERNAL, for tests and benches: which AES-GCM runs the frames of one-shot
+ * messages: "auto" (the host's above a size threshold), "host" or "wasm".
+ * Returns the host AES-GCM's name ("node:crypto", "webcrypto") or null.
+ */
+export function _setCryptoPath(path) {
+  ready();
+  return setCryptoPath(path);
 }
 
 /** INTERNAL: the size of the wasm linear memory, in bytes (for memory-bound tests). */

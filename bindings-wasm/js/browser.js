@@ -7,6 +7,7 @@
 
 import init from "./mrkenv_wasm.js";
 import { markLoaded } from "./runtime.js";
+import "./host_aes_web.js";
 
 const url = new URL("./mrkenv_wasm_bg.wasm", import.meta.url);
 let instance;

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { initSync } from "./mrkenv_wasm.js";
 import { setLoader } from "./runtime.js";
+import "./host_aes_node.js";
 
 setLoader(() => {
   const bytes = readFileSync(new URL("./mrkenv_wasm_bg.wasm", import.meta.url));

@@ -50,3 +50,10 @@ export function _wasmMemoryIncludes(needle: Uint8Array): boolean;
 
 /** @internal Panics inside the wasm module (test builds only): throws an Internal MrkenvError. */
 export function _panicForTesting(): void;
+
+/**
+ * @internal Which AES-GCM runs the frames of one-shot messages: "auto" (the
+ * host's above a size threshold), "host" or "wasm". Returns the host
+ * AES-GCM's name ("node:crypto", "webcrypto") or null.
+ */
+export function _setCryptoPath(path: "auto" | "host" | "wasm"): string | null;

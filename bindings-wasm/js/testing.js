@@ -7,6 +7,7 @@ export {
   encryptWith,
   encryptStreamWith,
   encryptRecordWith,
+  _setCryptoPath,
   _wasmMemoryBytes,
   _wasmMemoryIncludes,
 } from "./api.js";

@@ -15,6 +15,8 @@
 //! - [`DataKeyBox`]: an unwrapped data key, kept inside wasm memory;
 //! - [`RecordEncryptPlan`] / [`RecordDecryptPlan`]: records (DynamoDB
 //!   items), whose KMS sessions the same [`Keyring`] makes (module `record`);
+//! - [`HostSealer`] / [`HostOpener`]: messages whose frames the host's
+//!   AES-GCM seals and opens (module `host_frames`);
 //! - [`MessageRekey`]: re-keying a message, a decrypt session then a wrap
 //!   session between the core's steps (module `rekey`);
 //! - free functions for identifiers and `inspect`;
@@ -41,12 +43,14 @@ use mrkenv::{
     EncryptionMaterials, Encryptor, Error, HeaderSummary, KmsArn,
 };
 
+mod host_frames;
 mod limits;
 mod record;
 mod rekey;
 #[cfg(feature = "testing")]
 mod testing;
 
+pub use host_frames::{HostOpener, HostSealer};
 pub use limits::default_limits;
 pub use record::{RecordDecryptPlan, RecordEncryptPlan};
 pub use rekey::MessageRekey;

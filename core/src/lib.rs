@@ -45,6 +45,7 @@ pub mod context;
 pub mod crypto;
 pub mod error;
 pub mod format;
+pub mod host_frames;
 pub mod inspect;
 pub mod keyring;
 pub mod limits;

@@ -20,7 +20,7 @@ import {
   rekey,
   rekeyHeader,
 } from "mrkenv";
-import { encryptRecordWith, encryptWith } from "mrkenv/testing";
+import { _setCryptoPath, encryptRecordWith, encryptWith } from "mrkenv/testing";
 
 const EAST = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
 const WEST = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
@@ -135,30 +135,72 @@ const tests = {
     await rejectsWith(decrypt(east, rekeyed), "NoDecryptableKey");
     await rejectsWith(rekey(keyring, message), "NoDecryptableKey");
   },
-  async "every shared vector decrypts (and re-encrypts byte for byte)"() {
+  async "every shared vector decrypts (and re-encrypts byte for byte) on the WebCrypto and the wasm AES paths"() {
+    check(_setCryptoPath("auto") === "webcrypto", "WebCrypto is the host AES-GCM in Chromium");
     const names = await (await fetch("/vectors/list.json")).json();
     check(names.length > 0, "no vectors");
-    for (const name of names) {
-      const v = await (await fetch(`/vectors/${name}`)).json();
-      const spec = v.decrypt_keyring ?? v.keyring;
-      if (spec.type !== "raw-aes") continue; // KMS vectors run in Node with the scripted client
-      const keyring = new RawAesKeyring({ keyNamespace: spec.key_namespace, keyName: spec.key_name, wrappingKey: hex(spec.wrapping_key) });
-      const options = { encryptionContext: v.required_encryption_context };
-      if (v.result === "ok") {
-        const { plaintext } = await decrypt(keyring, hex(v.ciphertext), options);
-        check(toHex(plaintext) === v.plaintext, `${v.name}: plaintext`);
-      } else {
-        await rejectsWith(decrypt(keyring, hex(v.ciphertext), options), v.error_kind);
+    for (const path of ["host", "wasm"]) {
+      _setCryptoPath(path);
+      try {
+        for (const name of names) {
+          const v = await (await fetch(`/vectors/${name}`)).json();
+          const spec = v.decrypt_keyring ?? v.keyring;
+          if (spec.type !== "raw-aes") continue; // KMS vectors run in Node with the scripted client
+          const keyring = new RawAesKeyring({ keyNamespace: spec.key_namespace, keyName: spec.key_name, wrappingKey: hex(spec.wrapping_key) });
+          const options = { encryptionContext: v.required_encryption_context };
+          if (v.result === "ok") {
+            const { plaintext } = await decrypt(keyring, hex(v.ciphertext), options);
+            check(toHex(plaintext) === v.plaintext, `${v.name} (${path}): plaintext`);
+          } else {
+            await rejectsWith(decrypt(keyring, hex(v.ciphertext), options), v.error_kind);
+          }
+          if (v.reencrypt) {
+            const again = await encryptWith(keyring, hex(v.plaintext), {
+              encryptionContext: v.encryption_context,
+              frameLength: v.frame_length,
+              messageId: hex(v.message_id),
+              dataKey: hex(v.data_key),
+              rawAesIv: hex(v.raw_aes_iv),
+            });
+            check(toHex(again) === v.ciphertext, `${v.name} (${path}): re-encryption differs`);
+          }
+        }
+      } finally {
+        _setCryptoPath("auto");
       }
-      if (v.reencrypt) {
-        const again = await encryptWith(keyring, hex(v.plaintext), {
-          encryptionContext: v.encryption_context,
-          frameLength: v.frame_length,
-          messageId: hex(v.message_id),
-          dataKey: hex(v.data_key),
-          rawAesIv: hex(v.raw_aes_iv),
-        });
-        check(toHex(again) === v.ciphertext, `${v.name}: re-encryption differs`);
+    }
+  },
+  async "WebCrypto and wasm paths agree on a 1 MiB message and on a tampered frame"() {
+    const keyring = new RawAesKeyring({ keyNamespace: "ns", keyName: "k", wrappingKey: new Uint8Array(32).fill(3) });
+    const plaintext = new Uint8Array(1 << 20);
+    for (let at = 0; at < plaintext.length; at += 65536) crypto.getRandomValues(plaintext.subarray(at, at + 65536));
+    const fixed = { frameLength: 4096, messageId: new Uint8Array(32).fill(1), dataKey: new Uint8Array(32).fill(2), rawAesIv: new Uint8Array(12).fill(3) };
+    const sealed = {};
+    for (const path of ["host", "wasm"]) {
+      _setCryptoPath(path);
+      try {
+        sealed[path] = await encryptWith(keyring, plaintext, fixed);
+        check(eq((await decrypt(keyring, sealed[path])).plaintext, plaintext), `${path}: round trip`);
+        const bad = sealed[path].slice();
+        bad[bad.length - 5000] ^= 1;
+        await rejectsWith(decrypt(keyring, bad), "Authentication");
+      } finally {
+        _setCryptoPath("auto");
+      }
+    }
+    check(eq(sealed.host, sealed.wasm), "the two paths write the same bytes");
+    // Views on a SharedArrayBuffer (which WebCrypto refuses) work on the host path too.
+    if (typeof SharedArrayBuffer !== "undefined") {
+      const shared = new Uint8Array(new SharedArrayBuffer(plaintext.length));
+      shared.set(plaintext);
+      const message = new Uint8Array(new SharedArrayBuffer(sealed.host.length));
+      message.set(sealed.host);
+      _setCryptoPath("host");
+      try {
+        check(eq(await encryptWith(keyring, shared, fixed), sealed.host), "shared plaintext");
+        check(eq((await decrypt(keyring, message)).plaintext, plaintext), "shared message");
+      } finally {
+        _setCryptoPath("auto");
       }
     }
   },
