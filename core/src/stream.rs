@@ -163,7 +163,9 @@ impl Encryptor {
         let prelude = write_prelude(&header_bytes, &keys.header_tag(&header_bytes));
         Ok(Encryptor {
             keys,
-            pending: Zeroizing::new(Vec::with_capacity(options.frame_length as usize)),
+            // Allocated on first use: a one-shot message never needs it, and
+            // a zeroizing Vec wipes its whole capacity when dropped.
+            pending: Zeroizing::new(Vec::new()),
             header,
             prelude: Some(prelude),
             next_sequence: 1,
@@ -366,6 +368,11 @@ impl Encryptor {
             let (chunk, rest) = input.split_at(frame);
             self.seal(out, chunk, false);
             input = rest;
+        }
+        if self.pending.capacity() == 0 && !input.is_empty() {
+            // One frame's room at once, so the plaintext held back is never
+            // left behind in a buffer that grew.
+            self.pending.reserve_exact(frame);
         }
         self.pending.extend_from_slice(input);
         Ok(())
@@ -1010,4 +1017,38 @@ pub(crate) enum Sink<'a> {
         /// How much of it holds plaintext.
         written: usize,
     },
+}
+
+#[cfg(test)]
+mod bulk_tests {
+    use super::*;
+    use crate::keyring::RawAesKeyring;
+
+    fn encryptor(frame_length: u32) -> Encryptor {
+        let keyring = RawAesKeyring::new("ns", "name", &[5; 32]).unwrap();
+        let materials = keyring
+            .encryption_materials(&Default::default(), &Default::default())
+            .unwrap();
+        let options = EncryptOptions {
+            frame_length,
+            ..Default::default()
+        };
+        Encryptor::new(materials, &options).unwrap()
+    }
+
+    #[test]
+    fn the_held_back_plaintext_buffer_is_allocated_once_on_first_use() {
+        // A one-shot message never holds plaintext back: no 64 KiB buffer
+        // to allocate and wipe per message.
+        let mut encryptor = encryptor(4096);
+        assert_eq!(encryptor.pending.capacity(), 0);
+        let mut out = Vec::new();
+        encryptor.update(&[1; 10], &mut out).unwrap();
+        assert_eq!(encryptor.pending.capacity(), 4096);
+        let before = encryptor.pending.as_ptr();
+        encryptor.update(&[2; 4000], &mut out).unwrap();
+        encryptor.update(&[3; 5000], &mut out).unwrap();
+        assert_eq!(encryptor.pending.as_ptr(), before, "never regrown");
+        encryptor.finish(&mut out).unwrap();
+    }
 }
