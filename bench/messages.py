@@ -38,12 +38,14 @@ FRAME = 65536
 GOAL_SMALL, GOAL_LARGE = 20.0, 5.0
 RSS_SLACK = 16 * MIB
 SIDES = ("mrkenv", "aws-encryption-sdk")
+# One fixed wrapping key, so a child process can open what the parent sealed.
+WRAPPING_KEY = bytes(range(32))
 
 
 def mrkenv_side():
     import mrkenv
 
-    keyring = mrkenv.RawAesKeyring("bench", "key-1", os.urandom(32))
+    keyring = mrkenv.RawAesKeyring("bench", "key-1", WRAPPING_KEY)
 
     def encrypt(data):
         return mrkenv.encrypt(data, keyring, frame_length=FRAME)
@@ -73,7 +75,7 @@ def peer_side():
         key_id=b"key-1",
         wrapping_key=WrappingKey(
             wrapping_algorithm=WrappingAlgorithm.AES_256_GCM_IV12_TAG16_NO_PADDING,
-            wrapping_key=os.urandom(32),
+            wrapping_key=WRAPPING_KEY,
             wrapping_key_type=EncryptionKeyType.SYMMETRIC,
         ),
     )
@@ -141,16 +143,20 @@ def rss_child(name, op, path):
         data = Path(path).read_bytes()
         result = dec(data)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    if op == "encrypt":
+        Path(path).write_bytes(result)  # for the decrypt child, after the peak is read
     print(peak - base, len(data), len(result))
 
 
 def measure_rss():
+    """Run first, while this process is small: `ru_maxrss` carries over
+    into a child (through fork and exec), so the parent's peak must stay
+    below a child's own starting point. The encrypt child leaves its
+    message for the decrypt child."""
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in SIDES:
-            enc, _ = side(name)
             path = Path(tmp) / f"{name}.msg"
-            path.write_bytes(enc(os.urandom(64 * MIB)))
             for op in ("encrypt", "decrypt"):
                 text = subprocess.run(
                     [sys.executable, __file__, "--rss-child", name, op, str(path)],
@@ -249,8 +255,8 @@ def main():
     if args.rss_child:
         rss_child(*args.rss_child)
         return
-    m = measure(args.seconds, args.reps)
     rss = measure_rss()
+    m = measure(args.seconds, args.reps)
     text, rows, met = report(m, rss, args.reps, args.seconds)
     print(text)
     common.save_results("messages", rows)
