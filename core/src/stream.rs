@@ -149,8 +149,9 @@ impl Encryptor {
         let header = Header {
             suite,
             message_id,
-            encryption_context: materials.encryption_context.clone(),
-            encrypted_data_keys: materials.encrypted_data_keys.clone(),
+            // Moved, not cloned: the materials are the encryptor's own.
+            encryption_context: materials.encryption_context,
+            encrypted_data_keys: materials.encrypted_data_keys,
             frame_length: options.frame_length,
             commitment: *keys.commitment(),
         };
