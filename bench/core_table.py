@@ -50,6 +50,24 @@ def per_second(group, bench, size):
     return (size / MIB * MIB / 1e6 if size > 1024 else 1) / (ns * 1e-9)
 
 
+def versions() -> str:
+    """rustc and the crates doing the work, from Cargo.lock."""
+    import re
+    import subprocess
+
+    try:
+        rustc = subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        rustc = "rustc (unknown)"
+    lock = (common.ROOT / "Cargo.lock").read_text()
+    found = []
+    for crate in ("aes-gcm", "aes", "sha2", "hkdf"):
+        m = re.search(rf'name = "{crate}"\nversion = "([^"]+)"', lock)
+        if m:
+            found.append(f"{crate} {m.group(1)}")
+    return ", ".join([rustc] + found)
+
+
 def fmt(v):
     return "n/a" if v is None else f"{v:,.0f}"
 
@@ -63,7 +81,7 @@ def main():
     lines = [
         "## Core: each API next to raw aes-gcm",
         "",
-        f"Machine: {common.machine()}.",
+        f"Machine: {common.machine()}; {versions()}.",
         "",
         "Method: `cargo bench -p mrkenv --bench throughput` (criterion, median), one thread "
         "unless said; raw AES key, one 64 KiB-framed message per call; each API next to raw "

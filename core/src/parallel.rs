@@ -2,18 +2,19 @@
 //!
 //! Frames are independent (each has its own IV and AAD), so the one-shot and
 //! bulk paths of [`stream`](crate::stream) hand a list of frame jobs to
-//! [`run`], which splits it into one contiguous run of frames per thread
-//! (`std::thread::scope`; the calling thread takes the first run). Each
-//! thread writes only its own frames' bytes, so the output is byte-identical
-//! to the single-threaded path; a failure is reported as the lowest failing
-//! job, which is the one the single-threaded path would have stopped at.
+//! [`run`], whose threads (`std::thread::scope`, the calling thread among
+//! them) take one frame at a time from a shared queue. Each job writes only
+//! its own frame's bytes, so the output is byte-identical to the
+//! single-threaded path; a failure is reported as the lowest failing job,
+//! which is the one the single-threaded path would have stopped at.
 //!
 //! How many threads [`threads_for`] picks: one below
 //! [`PARALLEL_MIN_BYTES`], or without the `parallel` cargo feature (the
 //! default, and always on WebAssembly), else one per core but no more than
 //! one per [`BYTES_PER_THREAD`].
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// Below this many bytes of frames, one thread does all the work (starting
 /// a thread costs more than it saves).
@@ -44,9 +45,11 @@ fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Runs `work` on every job, on up to `threads` threads, each taking one
-/// contiguous run of jobs in order and stopping at its first failure.
-/// Returns the failure of the lowest-numbered failing job, with its index.
+/// Runs `work` on every job, on up to `threads` threads (the calling thread
+/// is one of them). Threads take the next job from a shared queue, in
+/// order, so a thread that the system leaves waiting holds back one job,
+/// not a share of them all. Returns the failure of the lowest-numbered
+/// failing job, with its index; jobs after a known failure are skipped.
 pub(crate) fn run<T, E, F>(jobs: &mut [T], threads: usize, work: F) -> Option<(usize, E)>
 where
     T: Send,
@@ -55,39 +58,43 @@ where
 {
     let threads = threads.clamp(1, jobs.len().max(1));
     if threads == 1 {
-        return run_serial(jobs, 0, &work);
+        return jobs
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, job)| work(job).err().map(|e| (i, e)));
     }
-    let per_thread = jobs.len().div_ceil(threads);
-    let mut runs = jobs.chunks_mut(per_thread).enumerate();
-    let (_, first) = runs.next().expect("at least one job");
-    let work = &work;
+    let queue = Mutex::new(jobs.iter_mut().enumerate());
+    let lowest_failure = AtomicUsize::new(usize::MAX);
+    let worker = || {
+        let mut first = None;
+        loop {
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+            // Jobs come in order: past a known failure, none is needed.
+            let Some((i, job)) = next.filter(|(i, _)| *i < lowest_failure.load(Relaxed)) else {
+                return first;
+            };
+            if let Err(e) = work(job) {
+                lowest_failure.fetch_min(i, Relaxed);
+                // A thread's jobs increase, so its first failure is its lowest.
+                first.get_or_insert((i, e));
+            }
+        }
+    };
+    let worker = &worker;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .map(|(i, run)| scope.spawn(move || run_serial(run, i * per_thread, work)))
-            .collect();
-        let mut failure = run_serial(first, 0, work);
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
+        let mut failures = vec![worker()];
         for handle in handles {
             // A job's work never panics (the frame AEAD has no failing
             // path but the tag check); if one did, pass it on as is.
-            let result = handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            if failure.is_none() {
-                failure = result;
-            }
+            failures.push(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
         }
-        failure
+        failures.into_iter().flatten().min_by_key(|(i, _)| *i)
     })
-}
-
-fn run_serial<T, E>(
-    jobs: &mut [T],
-    offset: usize,
-    work: &(impl Fn(&mut T) -> Result<(), E> + Sync),
-) -> Option<(usize, E)> {
-    jobs.iter_mut()
-        .enumerate()
-        .find_map(|(i, job)| work(job).err().map(|e| (offset + i, e)))
 }
 
 #[cfg(test)]
@@ -124,6 +131,29 @@ pub(crate) mod tests {
         } else {
             assert!(threads_for(1 << 30) >= 1);
         }
+    }
+
+    #[test]
+    fn a_held_up_thread_holds_back_one_job_not_a_share() {
+        // Job 0 waits until every other job is done: only possible when the
+        // other thread takes the jobs after it, one at a time.
+        let done = AtomicUsize::new(0);
+        let mut jobs: Vec<usize> = (0..10).collect();
+        let failure = run(&mut jobs, 2, |job| {
+            if *job == 0 {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while done.load(Relaxed) < 9 {
+                    if std::time::Instant::now() > deadline {
+                        return Err("the other jobs waited for job 0");
+                    }
+                    std::thread::yield_now();
+                }
+            } else {
+                done.fetch_add(1, Relaxed);
+            }
+            Ok(())
+        });
+        assert_eq!(failure, None);
     }
 
     #[test]
