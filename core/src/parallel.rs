@@ -129,7 +129,7 @@ pub(crate) mod tests {
         if !ENABLED {
             assert_eq!(threads_for(1 << 30), 1);
         } else {
-            assert!(threads_for(1 << 30) >= 1);
+            assert_eq!(threads_for(1 << 30), cores(), "one thread per core");
         }
     }
 
