@@ -9,7 +9,7 @@ CARGO ?= cargo
 # `make demo V=1` shows the build and the details behind each step.
 V ?=
 
-.PHONY: demo demo-build test-demo test lint check-readme test-core vectors bench bench-core bench-records bench-js dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
+.PHONY: demo demo-build test-demo test lint check-readme test-core vectors bench bench-core bench-wheel bench-python bench-records bench-js dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
 
 test: lint check-readme test-core $(BINDINGS:%=test-%) test-demo
 	@echo "make test: all suites passed"
@@ -49,27 +49,46 @@ test-core:
 vectors:
 	$(CARGO) run -p mrkenv --example generate_vectors -- tests/vectors
 
-# Benchmarks (not part of `make test`): the core's criterion benches, then the
-# records comparison with the DynamoDB Encryption Client for Python, installed
-# with the wheel into its own venv (.venv-bench). Results go to BENCHMARKS.md.
+# Benchmarks (not part of `make test`; about 20 minutes on 2 cores). Each
+# target runs alone too, and writes its own section of BENCHMARKS.md:
+#   bench-core     criterion: each message API next to raw aes-gcm (1 KiB and
+#                  64 MiB, one thread, then 64 MiB with --features parallel),
+#                  records and re-keying (bench/core_table.py)
+#   bench-python   the wheel vs aws-encryption-sdk (1 KiB, 64 MiB, peak RSS),
+#                  and 1 GiB through encrypt_stream/decrypt_stream
+#   bench-records  records vs dynamodb-encryption-sdk
+#   bench-js       the npm package on Node and Chromium (bindings-wasm)
+# then bench/summary.py prints the one table of goals and writes it on top.
+# The peers are pinned and installed with the wheel into .venv-bench.
 BENCH_VENV := $(CURDIR)/.venv-bench
 BENCH_PY   := $(BENCH_VENV)/bin/python
-BENCH_REQS := dynamodb-encryption-sdk==3.3.0
+BENCH_REQS := dynamodb-encryption-sdk==3.3.0 aws-encryption-sdk==4.0.1
+BENCH_MD   := $(CURDIR)/BENCHMARKS.md
 
-bench: bench-core bench-records
+bench: bench-core bench-python bench-records bench-js
+	python3 bench/summary.py --write $(BENCH_MD)
 
 bench-core:
 	$(CARGO) bench -p mrkenv --bench throughput --bench records --bench rekey
+	$(CARGO) bench -p mrkenv --features parallel --bench throughput -- 64MiB-parallel
+	python3 bench/core_table.py --write $(BENCH_MD)
 
 $(BENCH_VENV)/.stamp: Makefile
 	@test -x $(BENCH_PY) || python3 -m venv $(BENCH_VENV)
-	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check '$(BENCH_REQS)'
+	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check $(foreach r,$(BENCH_REQS),'$(r)')
 	@touch $@
 
-bench-records: $(BENCH_VENV)/.stamp
+# The wheel built from this tree (with the parallel feature), into .venv-bench.
+bench-wheel: $(BENCH_VENV)/.stamp
 	$(MAKE) -C bindings-python dist
 	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps dist/python/mrkenv-*.whl
-	$(BENCH_PY) bench/records.py --write BENCHMARKS.md
+
+bench-python: bench-wheel
+	$(BENCH_PY) bench/messages.py --write $(BENCH_MD)
+	$(BENCH_PY) bench/stream.py --write $(BENCH_MD)
+
+bench-records: bench-wheel
+	$(BENCH_PY) bench/records.py --write $(BENCH_MD)
 
 # The npm package vs @aws-crypto/client-node in Node, and its WebCrypto vs
 # pure-WebAssembly paths in headless Chromium (bindings-wasm/bench/).

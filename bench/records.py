@@ -26,6 +26,9 @@ from importlib import metadata
 from pathlib import Path
 
 import mrkenv
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
 from dynamodb_encryption_sdk.delegated_keys.jce import JceNameLocalDelegatedKey
 from dynamodb_encryption_sdk.encrypted.item import (
     decrypt_dynamodb_item,
@@ -155,30 +158,22 @@ def report(medians, reps, seconds):
         "| operation | mrkenv items/s | dynamodb-encryption-sdk items/s | ratio | goal |",
         "|---|---:|---:|---:|---|",
     ]
-    met = True
+    met, rows = True, []
     for op in ("encrypt", "decrypt"):
         ratio = ours[op] / theirs[op]
         ok = ratio >= GOAL
         met &= ok
+        rows.append({
+            "area": "Records vs dynamodb-encryption-sdk", "workload": f"{op} the item",
+            "value": f"x{ratio:.1f} ({ours[op]:,.0f} vs {theirs[op]:,.0f} items/s)",
+            "goal": f">= x{GOAL:.0f}", "met": ok,
+        })
         lines.append(
             f"| {op} | {ours[op]:,.0f} | {theirs[op]:,.0f} | x{ratio:.1f} | "
             f"x{GOAL:.0f}: {'met' if ok else 'NOT met'} |"
         )
     lines.append("")
-    return "\n".join(lines), met
-
-
-def write_section(path: Path, text: str):
-    begin, end = "<!-- records:begin -->", "<!-- records:end -->"
-    block = f"{begin}\n{text}{end}\n"
-    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    if begin in old and end in old:
-        head, rest = old.split(begin, 1)
-        tail = rest.split(end, 1)[1].lstrip("\n")
-        new = head + block + tail
-    else:
-        new = old.rstrip("\n") + "\n\n" + block
-    path.write_text(new)
+    return "\n".join(lines), rows, met
 
 
 def main():
@@ -188,10 +183,11 @@ def main():
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
     medians = measure(args.seconds, args.reps)
-    text, met = report(medians, args.reps, args.seconds)
+    text, rows, met = report(medians, args.reps, args.seconds)
     print(text)
+    common.save_results("records", rows)
     if args.write:
-        write_section(args.write, text)
+        common.write_section(args.write, "records", text)
         print(f"wrote {args.write}")
     if not met:
         print(f"records: the x{GOAL:.0f} goal is not met", file=sys.stderr)

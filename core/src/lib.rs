@@ -50,6 +50,7 @@ pub mod inspect;
 pub mod keyring;
 pub mod limits;
 pub mod message;
+mod parallel;
 pub mod record;
 pub mod rekey;
 pub mod session;

@@ -6,6 +6,8 @@
 //! and then appends each frame's plaintext only after that frame's tag
 //! verified. A stream that ends before its final frame is an error.
 
+use std::convert::Infallible;
+
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::context::EncryptionContext;
@@ -16,6 +18,7 @@ use crate::format::prelude::{prelude_len, read_prelude, truncated, write_prelude
 use crate::format::Header;
 use crate::keyring::EncryptionMaterials;
 use crate::limits::{check_frame_length, Limits, DEFAULT_FRAME_LENGTH};
+use crate::parallel;
 
 /// Options for writing a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +49,43 @@ pub struct DecryptOptions {
     pub limits: Limits,
     /// Pairs that must be present, with equal values, in the message's context.
     pub required_context: EncryptionContext,
+}
+
+/// One frame to seal: its whole encoded slot in the output, and either the
+/// plaintext to encrypt from or `None` when the plaintext already sits in the
+/// slot's body.
+struct SealJob<'a> {
+    target: &'a mut [u8],
+    sequence: u64,
+    is_final: bool,
+    len: usize,
+    plaintext: Option<&'a [u8]>,
+}
+
+impl<'a> SealJob<'a> {
+    /// A job encrypting `plaintext` into `target`.
+    fn new(target: &'a mut [u8], sequence: u64, is_final: bool, plaintext: &'a [u8]) -> Self {
+        let len = plaintext.len();
+        let plaintext = Some(plaintext);
+        SealJob {
+            target,
+            sequence,
+            is_final,
+            len,
+            plaintext,
+        }
+    }
+
+    /// A job encrypting the `len` bytes already in `target`'s body.
+    fn in_place(target: &'a mut [u8], sequence: u64, is_final: bool, len: usize) -> Self {
+        SealJob {
+            target,
+            sequence,
+            is_final,
+            len,
+            plaintext: None,
+        }
+    }
 }
 
 /// Writes a message incrementally.
@@ -109,8 +149,9 @@ impl Encryptor {
         let header = Header {
             suite,
             message_id,
-            encryption_context: materials.encryption_context.clone(),
-            encrypted_data_keys: materials.encrypted_data_keys.clone(),
+            // Moved, not cloned: the materials are the encryptor's own.
+            encryption_context: materials.encryption_context,
+            encrypted_data_keys: materials.encrypted_data_keys,
             frame_length: options.frame_length,
             commitment: *keys.commitment(),
         };
@@ -123,7 +164,9 @@ impl Encryptor {
         let prelude = write_prelude(&header_bytes, &keys.header_tag(&header_bytes));
         Ok(Encryptor {
             keys,
-            pending: Zeroizing::new(Vec::with_capacity(options.frame_length as usize)),
+            // Allocated on first use: a one-shot message never needs it, and
+            // a zeroizing Vec wipes its whole capacity when dropped.
+            pending: Zeroizing::new(Vec::new()),
             header,
             prelude: Some(prelude),
             next_sequence: 1,
@@ -214,22 +257,32 @@ impl Encryptor {
         // Only called on a fresh encryptor, which still holds its prelude.
         let prelude = self.prelude.take().expect("a fresh encryptor");
         out[..prelude.len()].copy_from_slice(&prelude);
-        let mut at = prelude.len();
         let frame = self.header.frame_length as usize;
+        let mut jobs = Vec::with_capacity(plaintext.len() / frame + 1);
+        let mut rest = &mut out[prelude.len()..needed];
         let mut chunks = plaintext.chunks_exact(frame);
-        let mut sequence = 1;
         for chunk in chunks.by_ref() {
-            let end = at + frame_encoded_len(sequence, frame);
-            self.seal_frame_into(&mut out[at..end], sequence, false, frame, Some(chunk));
-            at = end;
-            sequence += 1;
+            let sequence = jobs.len() as u64 + 1;
+            let (target, tail) = rest.split_at_mut(frame_encoded_len(sequence, frame));
+            jobs.push(SealJob::new(target, sequence, false, chunk));
+            rest = tail;
         }
-        let last = chunks.remainder();
-        let end = at + frame_encoded_len(sequence, last.len());
-        self.seal_frame_into(&mut out[at..end], sequence, true, last.len(), Some(last));
-        debug_assert_eq!(end, needed);
+        let sequence = jobs.len() as u64 + 1;
+        jobs.push(SealJob::new(rest, sequence, true, chunks.remainder()));
+        self.seal_jobs(&mut jobs, plaintext.len());
         self.finished = true;
-        Ok(end)
+        Ok(needed)
+    }
+
+    /// Seals every job's frame, on several threads when there is enough
+    /// work (see [`parallel`]); the bytes are the same either way.
+    fn seal_jobs(&self, jobs: &mut [SealJob<'_>], plaintext_len: usize) {
+        let threads = parallel::threads_for(plaintext_len);
+        parallel::run(jobs, threads, |job| {
+            let len = job.len;
+            self.seal_frame_into(job.target, job.sequence, job.is_final, len, job.plaintext);
+            Ok::<(), Infallible>(())
+        });
     }
 
     /// Turns the plaintext in `buffer` into the whole message, in place: the
@@ -258,10 +311,30 @@ impl Encryptor {
         buffer.resize(starts[full + 1], 0);
         // Every frame moves right (headers and tags come before it), so going
         // from the last frame to the first never overwrites unread plaintext.
+        let threads = parallel::threads_for(plaintext_len);
         for i in (0..=full).rev() {
             let (start, end, len) = (starts[i], starts[i + 1], frame_len(i));
             buffer.copy_within(i * frame..i * frame + len, end - TAG_LEN - len);
-            self.seal_frame_into(&mut buffer[start..end], i as u64 + 1, i == full, len, None);
+            if threads == 1 {
+                // Sealed while the frame is still in cache.
+                self.seal_frame_into(&mut buffer[start..end], i as u64 + 1, i == full, len, None);
+            }
+        }
+        if threads > 1 {
+            // Every frame is in place: seal them all, on several threads.
+            let mut jobs = Vec::with_capacity(full + 1);
+            let mut rest = &mut buffer[prelude.len()..];
+            for i in 0..=full {
+                let (target, tail) = rest.split_at_mut(starts[i + 1] - starts[i]);
+                jobs.push(SealJob::in_place(
+                    target,
+                    i as u64 + 1,
+                    i == full,
+                    frame_len(i),
+                ));
+                rest = tail;
+            }
+            self.seal_jobs(&mut jobs, plaintext_len);
         }
         buffer[..prelude.len()].copy_from_slice(&prelude);
         self.finished = true;
@@ -288,13 +361,50 @@ impl Encryptor {
                 self.pending = pending;
             }
         }
+        let whole = input.len() / frame;
+        if whole > 1 && parallel::threads_for(whole * frame) > 1 {
+            input = self.seal_whole_frames(input, whole, out);
+        }
         while input.len() >= frame {
             let (chunk, rest) = input.split_at(frame);
             self.seal(out, chunk, false);
             input = rest;
         }
+        if self.pending.capacity() == 0 && !input.is_empty() {
+            // One frame's room at once, so the plaintext held back is never
+            // left behind in a buffer that grew.
+            self.pending.reserve_exact(frame);
+        }
         self.pending.extend_from_slice(input);
         Ok(())
+    }
+
+    /// Appends `whole` full frames from the start of `input` to `out`, sealed
+    /// on several threads, and returns the rest of `input`.
+    fn seal_whole_frames<'i>(
+        &mut self,
+        input: &'i [u8],
+        whole: usize,
+        out: &mut Vec<u8>,
+    ) -> &'i [u8] {
+        let frame = self.header.frame_length as usize;
+        let first = self.next_sequence;
+        let lens: Vec<usize> = (0..whole as u64)
+            .map(|i| frame_encoded_len(first + i, frame))
+            .collect();
+        let start = out.len();
+        out.resize(start + lens.iter().sum::<usize>(), 0);
+        let (now, rest) = input.split_at(whole * frame);
+        let mut jobs = Vec::with_capacity(whole);
+        let mut slots = &mut out[start..];
+        for ((i, chunk), len) in now.chunks_exact(frame).enumerate().zip(&lens) {
+            let (target, tail) = slots.split_at_mut(*len);
+            jobs.push(SealJob::new(target, first + i as u64, false, chunk));
+            slots = tail;
+        }
+        self.seal_jobs(&mut jobs, now.len());
+        self.next_sequence += whole as u64;
+        rest
     }
 
     /// Writes the final frame (empty when the plaintext filled whole frames).
@@ -520,6 +630,10 @@ impl Decryptor {
         if self.state != State::Frames {
             return Err(Error::invalid_argument("the data key must be set first"));
         }
+        let threads = parallel::threads_for(buffer.len().saturating_sub(at));
+        if threads > 1 {
+            return self.open_in_place_parallel(buffer, at, threads);
+        }
         let mut written = 0;
         let result = (|| {
             let header = self.header.as_ref().expect("header is read");
@@ -569,6 +683,178 @@ impl Decryptor {
                 Err(e)
             }
         }
+    }
+
+    /// Reads the heads of the complete frames at the start of `data`, from
+    /// frame `next_sequence` on, without decrypting anything. Returns the
+    /// frames, the bytes they take, and the error the one-frame-at-a-time
+    /// path would meet right after them: a malformed head, bytes after the
+    /// final frame, or (with `room`: the bytes left in an output slice, and
+    /// its length) an output too small for the next frame.
+    fn scan_frames(
+        &self,
+        data: &[u8],
+        room: Option<(usize, usize)>,
+    ) -> (Vec<FrameRef>, usize, Option<Error>) {
+        let header = self.header.as_ref().expect("header is read in Frames");
+        let mut frames: Vec<FrameRef> = Vec::new();
+        let (mut at, mut needed) = (0, 0);
+        loop {
+            let rest = &data[at..];
+            let sequence = self.next_sequence + frames.len() as u64;
+            let frame = match read_frame_head(rest, sequence, header.frame_length) {
+                Err(e) => return (frames, at, Some(e.into())),
+                Ok(Some(frame)) if frame.total_len() <= rest.len() => frame,
+                Ok(_) => return (frames, at, None),
+            };
+            if let Some((room, out_len)) = room {
+                if needed + frame.plaintext_len > room {
+                    let message = format!(
+                        "output buffer of {out_len} bytes is too small for frame {sequence}"
+                    );
+                    return (frames, at, Some(Error::invalid_argument(message)));
+                }
+            }
+            needed += frame.plaintext_len;
+            frames.push(FrameRef {
+                body: at + frame.head_len,
+                len: frame.plaintext_len,
+                sequence,
+                is_final: frame.is_final,
+            });
+            at += frame.total_len();
+            if frame.is_final {
+                let trailing =
+                    (at < data.len()).then(|| FormatError::TrailingBytes(data.len() - at).into());
+                return (frames, at, trailing);
+            }
+        }
+    }
+
+    /// Verifies and decrypts the complete frames at the start of `data`
+    /// into `sink` on several threads; returns the bytes used. The sink ends
+    /// as the one-frame-at-a-time path leaves it: the plaintext of every
+    /// frame before the first failing one, nothing after it (what another
+    /// thread decrypted past a failure is zeroed), and the same error.
+    fn open_frames_parallel(&mut self, data: &[u8], sink: &mut Sink<'_>) -> Result<usize, Error> {
+        let room = match sink {
+            Sink::Vec(_) => None,
+            Sink::Slice { out, written } => Some((out.len() - *written, out.len())),
+        };
+        let (frames, used, after) = self.scan_frames(data, room);
+        let total: usize = frames.iter().map(|frame| frame.len).sum();
+        let header = self.header.as_ref().expect("header is read in Frames");
+        let keys = self.keys.as_ref().expect("keys are set in Frames");
+        let failure = {
+            let mut slots = match sink {
+                Sink::Vec(out) => {
+                    let start = out.len();
+                    out.resize(start + total, 0);
+                    &mut out[start..]
+                }
+                Sink::Slice { out, written } => &mut out[*written..*written + total],
+            };
+            let mut jobs = Vec::with_capacity(frames.len());
+            for frame in &frames {
+                let (target, tail) = slots.split_at_mut(frame.len);
+                jobs.push((frame, target));
+                slots = tail;
+            }
+            parallel::run(
+                &mut jobs,
+                parallel::threads_for(total),
+                |(frame, target)| {
+                    let (ciphertext, tag) = frame.body_and_tag(data);
+                    let buffer = InOutBuf::new(ciphertext, target).expect("equal lengths");
+                    let (id, seq, fin) = (&header.message_id, frame.sequence, frame.is_final);
+                    keys.open_frame(id, seq, fin, buffer, &tag)
+                },
+            )
+        };
+        let opened = failure.as_ref().map_or(frames.len(), |(i, _)| *i);
+        let verified: usize = frames[..opened].iter().map(|frame| frame.len).sum();
+        match sink {
+            Sink::Vec(out) => {
+                let keep = out.len() - total + verified;
+                out[keep..].zeroize();
+                out.truncate(keep);
+            }
+            Sink::Slice { out, written } => {
+                out[*written + verified..*written + total].zeroize();
+                *written += verified;
+            }
+        }
+        self.next_sequence += opened as u64;
+        if let Some((_, e)) = failure {
+            return Err(e);
+        }
+        if frames.last().is_some_and(|frame| frame.is_final) {
+            self.state = State::Done;
+        }
+        match after {
+            Some(e) => Err(e),
+            None => Ok(used),
+        }
+    }
+
+    /// [`open_in_place`](Self::open_in_place) on several threads: every
+    /// frame is verified and decrypted where it is, then, once all have
+    /// verified, moved left into place; same result and same errors.
+    fn open_in_place_parallel(
+        &mut self,
+        buffer: &mut [u8],
+        at: usize,
+        threads: usize,
+    ) -> Result<usize, Error> {
+        let (frames, used, after) = self.scan_frames(&buffer[at..], None);
+        let header = self.header.as_ref().expect("header is read in Frames");
+        let keys = self.keys.as_ref().expect("keys are set in Frames");
+        let failure = {
+            let mut jobs = Vec::with_capacity(frames.len());
+            let mut rest = &mut buffer[at..at + used];
+            let mut consumed = 0;
+            for frame in &frames {
+                let (_, from_body) = rest.split_at_mut(frame.body - consumed);
+                let (body, tail) = from_body.split_at_mut(frame.len + TAG_LEN);
+                consumed = frame.body + frame.len + TAG_LEN;
+                jobs.push((frame, body));
+                rest = tail;
+            }
+            parallel::run(&mut jobs, threads, |(frame, body)| {
+                let (body, tag) = body.split_at_mut(frame.len);
+                let tag: [u8; TAG_LEN] = (&*tag).try_into().expect("16 bytes");
+                let (id, seq, fin) = (&header.message_id, frame.sequence, frame.is_final);
+                keys.open_frame(id, seq, fin, body.into(), &tag)
+            })
+        };
+        let opened = failure.as_ref().map_or(frames.len(), |(i, _)| *i);
+        self.next_sequence += opened as u64;
+        let ended = frames.last().is_some_and(|frame| frame.is_final);
+        let error = match (failure, after) {
+            (Some((_, e)), _) | (None, Some(e)) => Some(e),
+            (None, None) if !ended => Some(
+                FormatError::Truncated(format!(
+                    "the message ends before the final frame (frame {} is missing or incomplete)",
+                    self.next_sequence
+                ))
+                .into(),
+            ),
+            (None, None) => None,
+        };
+        if let Some(e) = error {
+            // Frames after a failing one may have been decrypted too.
+            buffer[..at + used].zeroize();
+            self.fail();
+            return Err(e);
+        }
+        let mut written = 0;
+        for frame in &frames {
+            let body = at + frame.body;
+            buffer.copy_within(body..body + frame.len, written);
+            written += frame.len;
+        }
+        self.state = State::Done;
+        Ok(written)
     }
 
     /// Ends the input: fails unless the final frame was read.
@@ -639,6 +925,13 @@ impl Decryptor {
                     }
                 }
                 State::NeedKey => return Ok(at),
+                State::Frames if parallel::threads_for(rest.len()) > 1 => {
+                    match self.open_frames_parallel(rest, sink)? {
+                        // The next frame is incomplete: wait for more input.
+                        0 => return Ok(at),
+                        used => at += used,
+                    }
+                }
                 State::Frames => {
                     let header = self.header.as_ref().expect("header is read");
                     let Some(frame) =
@@ -697,6 +990,23 @@ impl Decryptor {
     }
 }
 
+/// A complete frame found by [`Decryptor::scan_frames`]: where its body
+/// starts in the scanned bytes, its plaintext length and its head's fields.
+struct FrameRef {
+    body: usize,
+    len: usize,
+    sequence: u64,
+    is_final: bool,
+}
+
+impl FrameRef {
+    /// The frame's ciphertext and tag in the scanned bytes.
+    fn body_and_tag<'d>(&self, data: &'d [u8]) -> (&'d [u8], [u8; TAG_LEN]) {
+        let (ciphertext, rest) = data[self.body..].split_at(self.len);
+        (ciphertext, rest[..TAG_LEN].try_into().expect("16 bytes"))
+    }
+}
+
 /// Where a [`Decryptor`] writes verified plaintext.
 pub(crate) enum Sink<'a> {
     /// Appended to a vector.
@@ -708,4 +1018,38 @@ pub(crate) enum Sink<'a> {
         /// How much of it holds plaintext.
         written: usize,
     },
+}
+
+#[cfg(test)]
+mod bulk_tests {
+    use super::*;
+    use crate::keyring::RawAesKeyring;
+
+    fn encryptor(frame_length: u32) -> Encryptor {
+        let keyring = RawAesKeyring::new("ns", "name", &[5; 32]).unwrap();
+        let materials = keyring
+            .encryption_materials(&Default::default(), &Default::default())
+            .unwrap();
+        let options = EncryptOptions {
+            frame_length,
+            ..Default::default()
+        };
+        Encryptor::new(materials, &options).unwrap()
+    }
+
+    #[test]
+    fn the_held_back_plaintext_buffer_is_allocated_once_on_first_use() {
+        // A one-shot message never holds plaintext back: no 64 KiB buffer
+        // to allocate and wipe per message.
+        let mut encryptor = encryptor(4096);
+        assert_eq!(encryptor.pending.capacity(), 0);
+        let mut out = Vec::new();
+        encryptor.update(&[1; 10], &mut out).unwrap();
+        assert_eq!(encryptor.pending.capacity(), 4096);
+        let before = encryptor.pending.as_ptr();
+        encryptor.update(&[2; 4000], &mut out).unwrap();
+        encryptor.update(&[3; 5000], &mut out).unwrap();
+        assert_eq!(encryptor.pending.as_ptr(), before, "never regrown");
+        encryptor.finish(&mut out).unwrap();
+    }
 }
