@@ -453,6 +453,7 @@ async function unlock(state, decryptor) {
 
 /** Finds and sets the data key of a host-path opener (host_aes.js). */
 async function unlockHost(state, opener) {
+  await prepare(state);
   const session = call(() => state.native.hostDecryptSession(opener));
   try {
     await converse(session, state);
