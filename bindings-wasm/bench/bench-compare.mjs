@@ -273,11 +273,15 @@ async function chromiumBench(reps, scratch) {
 
 // ------------------------------------------------------------------- size
 
+// As scripts/size.mjs counts it: the wasm and the JavaScript a user loads;
+// mrkenv_wasm_inline.js (the mrkenv/inline entry) replaces the .wasm for
+// those who use it, so it is not added on top.
 function packageSize() {
   let gzip = 0;
   let raw = 0;
   for (const file of readdirSync(DIST)) {
     if (!file.endsWith(".js") && !file.endsWith(".wasm")) continue;
+    if (file === "mrkenv_wasm_inline.js") continue;
     const bytes = readFileSync(path.join(DIST, file));
     raw += bytes.length;
     gzip += gzipSync(bytes, { level: 9 }).length;
@@ -374,7 +378,7 @@ function report({ tp, rss, chrome, size, reps, seconds }) {
   const sizeOk = size.gzip <= 150 * KIB;
   goals.push(sizeOk);
   lines.push(
-    `npm package size (the wasm and every .js file, gzip -9): ${(size.gzip / KIB).toFixed(1)} KB ` +
+    `npm package size (the wasm and the minified JavaScript, gzip -9; the \`mrkenv/inline\` entry replaces the wasm, not counted): ${(size.gzip / KIB).toFixed(1)} KB ` +
       `(${(size.raw / KIB).toFixed(1)} KB raw); goal at most 150 KB: ${verdict(sizeOk)}.`,
   );
   lines.push("");
