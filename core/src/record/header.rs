@@ -60,8 +60,9 @@ const SCHEMA: Schema = Schema {
     field6: "signed attributes",
     edk_location: "record header: encrypted data key",
     version: RECORD_VERSION,
-    // The deepest legitimate item is an EDK: map -> array -> array -> leaf.
-    max_depth: 6,
+    // The deepest legitimate item is an EDK: map -> array -> array -> leaf
+    // (three containers).
+    max_depth: 3,
     error,
 };
 
