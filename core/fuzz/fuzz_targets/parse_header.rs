@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
         max_context_entries: 2,
         max_context_bytes: 48,
         max_frame_length: 4096,
+        ..Limits::default()
     };
     if let Ok(header) = parse_header(data, &tight) {
         assert_eq!(
