@@ -49,6 +49,24 @@ test-core:
 vectors:
 	$(CARGO) run -p mrkenv --example generate_vectors -- tests/vectors
 
+# Fuzzing (not part of `make test`): seeds every cargo-fuzz target of
+# core/fuzz with the shared vectors (core/fuzz/corpus/, not committed), then a
+# short smoke pass of each, FUZZ_SECONDS apiece. Needs `cargo install
+# cargo-fuzz`; RUSTC_BOOTSTRAP=1 lets the stable toolchain take the -Z flags
+# cargo-fuzz passes. Findings land in core/fuzz/artifacts/.
+FUZZ_TARGETS := parse_header decrypt stream_chunks arn record_decrypt cbor_nesting
+FUZZ_SECONDS ?= 30
+
+.PHONY: fuzz
+fuzz:
+	cd core/fuzz && $(CARGO) run --quiet --example seed_corpus
+	cd core/fuzz && for target in $(FUZZ_TARGETS); do \
+	  echo "make fuzz: $$target for $(FUZZ_SECONDS) s"; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 || exit 1; \
+	done
+	@echo "make fuzz: every target ran $(FUZZ_SECONDS) s without a finding"
+
 # Benchmarks (not part of `make test`): the core's criterion benches, then the
 # records comparison with the DynamoDB Encryption Client for Python, installed
 # with the wheel into its own venv (.venv-bench). Results go to BENCHMARKS.md.

@@ -17,6 +17,7 @@
 //! - [`record`]: DynamoDB items encrypted attribute by attribute;
 //! - [`rekey`]: change which keys open a message, header only, frames untouched;
 //! - [`message`]: one-shot [`encrypt`] / [`decrypt`], [`parse_header`];
+//! - [`names`]: the shapes of Regions, account ids and identifiers;
 //! - [`inspect`](mod@inspect): a key-free [`HeaderSummary`] of a header;
 //! - [`error`]: the one [`Error`] enum and its stable [`ErrorKind`].
 //!
@@ -49,6 +50,7 @@ pub mod inspect;
 pub mod keyring;
 pub mod limits;
 pub mod message;
+pub mod names;
 pub mod record;
 pub mod rekey;
 pub mod session;
