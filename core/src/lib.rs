@@ -8,7 +8,7 @@
 //! Modules mirror the design:
 //!
 //! - [`arn`]: KMS identifiers, MRK detection and matching, uniqueness;
-//! - [`format`]: the byte format (prefix, CBOR header, frames);
+//! - [`format`](mod@format): the byte format (prefix, CBOR header, frames);
 //! - [`crypto`]: the key schedule, commitment and AEAD;
 //! - [`keyring`]: strict and discovery MRK keyrings and the raw AES keyring;
 //! - [`session`]: the KMS conversation as a sans-IO state machine, and a

@@ -2,7 +2,7 @@
 //! written and read one at a time for the streaming pieces (byte string heads,
 //! frame heads), strings and the encryption context map written straight
 //! into a buffer (the headers, the raw AES wrapping AAD, records), and a
-//! [`Cursor`] that reads data items from a byte slice without building a
+//! `Cursor` that reads data items from a byte slice without building a
 //! value tree, with an explicit nesting bound.
 
 use std::fmt;
