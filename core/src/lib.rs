@@ -55,6 +55,7 @@ pub mod record;
 pub mod rekey;
 pub mod session;
 pub mod stream;
+mod wipe;
 
 pub use arn::{check_unique_mrks, is_mrk, mrk_match, parse_arn, KeyIdentifier, KmsArn};
 pub use context::{check_required_context, EncryptionContext};
