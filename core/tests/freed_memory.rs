@@ -10,6 +10,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use mrkenv::keyring::RawAesKeyring;
+use mrkenv::record::json::{item_from_dynamodb_json, item_to_dynamodb_json};
+use mrkenv::record::{AttributeValue, Item};
 use mrkenv::{
     decrypt, decrypt_in_place, encrypt, DataKey, DecryptOptions, Decryptor, EncryptOptions,
     Encryptor,
@@ -134,4 +136,25 @@ fn no_decrypt_or_encrypt_path_leaves_plaintext_in_freed_memory() {
         assert_eq!(sealed.len(), sealed_one_shot.len());
     });
     assert_eq!(found, 0, "an encrypt path freed plaintext unwiped");
+
+    // DynamoDB JSON both ways: the text written for a decrypted item, and
+    // the parsed tree of an item read for encryption.
+    let secret = String::from_utf8(plaintext[..5000].to_vec()).unwrap();
+    let mut item = Item::new();
+    item.insert("s".into(), AttributeValue::S(secret.clone()));
+    item.insert(
+        "l".into(),
+        AttributeValue::L(vec![
+            AttributeValue::S(secret.clone()),
+            AttributeValue::Ss(vec![secret.clone(), "x".into()]),
+        ]),
+    );
+    let mut text = String::new();
+    let found = freed_with_marker(|| text = item_to_dynamodb_json(&item));
+    assert!(text.contains(&secret));
+    assert_eq!(found, 0, "writing DynamoDB JSON freed plaintext unwiped");
+    let mut read = Item::new();
+    let found = freed_with_marker(|| read = item_from_dynamodb_json(&text).unwrap());
+    assert_eq!(read, item);
+    assert_eq!(found, 0, "reading DynamoDB JSON freed plaintext unwiped");
 }

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use zeroize::Zeroize;
 
 use crate::error::{Error, RecordError};
 
@@ -34,7 +35,51 @@ pub fn item_from_dynamodb_json(text: &str) -> Result<Item, Error> {
     // object and a set's array.
     let value = json_text::parse(text, 2 * MAX_DEPTH + 3)
         .map_err(|e| RecordError::Json(format!("not valid JSON: {e}")))?;
-    item_from_json_value(&value)
+    let item = item_from_json_value(&value);
+    // The parsed tree holds copies of every value (plaintext, on encrypt).
+    wipe_json(value);
+    item
+}
+
+/// Zeroizes every string (keys included) of a JSON value as it drops it,
+/// without recursion.
+fn wipe_json(value: Value) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::String(mut text) => text.zeroize(),
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => {
+                for (mut key, item) in map {
+                    key.zeroize();
+                    stack.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Appends the JSON text of `value` (a key, a scalar or a set: two levels
+/// at most) to `out`, after making room for it with the old block wiped,
+/// so the text (plaintext, on decrypt) is never left in freed memory.
+fn write_json(out: &mut Vec<u8>, value: &Value) {
+    fn bound(value: &Value) -> usize {
+        match value {
+            // Each byte escapes to at most 6 (`\u001f`), plus the quotes.
+            Value::String(text) => 6 * text.len() + 2,
+            Value::Array(items) => 2 + items.iter().map(|v| bound(v) + 1).sum::<usize>(),
+            Value::Object(map) => {
+                2 + map
+                    .iter()
+                    .map(|(k, v)| 6 * k.len() + 4 + bound(v))
+                    .sum::<usize>()
+            }
+            _ => 32,
+        }
+    }
+    crate::wipe::reserve(out, bound(value));
+    serde_json::to_writer(&mut *out, value).expect("writing JSON to memory cannot fail");
 }
 
 /// The deepest nesting of `L` and `M` the JSON readers accept: 32, as
@@ -65,14 +110,23 @@ pub fn item_from_json_value(value: &Value) -> Result<Item, Error> {
 /// Iterative: the `L` and `M` being written are kept in a vector, not on the
 /// call stack (`serde_json`'s writer recurses per level and overflows a
 /// small thread stack on a deep value in a debug build); the text is the
-/// one `item_to_json_value(item).to_string()` gives.
+/// one `item_to_json_value(item).to_string()` gives. The values it writes
+/// (plaintext, after a decrypt) are never left in freed memory: the output
+/// grows with its old block wiped, and each value's temporary JSON is
+/// wiped once written.
 pub fn item_to_dynamodb_json(item: &Item) -> String {
     type Entries<'a> = Box<dyn Iterator<Item = (Option<&'a String>, &'a AttributeValue)> + 'a>;
     /// The items left to write in one object or array, its closing text,
     /// and whether none was written yet.
     struct Open<'a>(Entries<'a>, &'static str, bool);
-    let quoted = |text: &str| Value::String(text.to_string()).to_string();
-    let mut out = String::from("{");
+    // Bytes, grown only through `write`/`write_json`, which wipe the old
+    // block when it moves; UTF-8 throughout, as `serde_json` writes it.
+    let mut out: Vec<u8> = Vec::new();
+    let write = |out: &mut Vec<u8>, text: &str| {
+        crate::wipe::reserve(out, text.len());
+        out.extend_from_slice(text.as_bytes());
+    };
+    write(&mut out, "{");
     let mut open = vec![Open(
         Box::new(item.iter().map(|(k, v)| (Some(k), v))) as Entries<'_>,
         "}",
@@ -80,35 +134,40 @@ pub fn item_to_dynamodb_json(item: &Item) -> String {
     )];
     while let Some(Open(entries, close, first)) = open.last_mut() {
         let Some((key, value)) = entries.next() else {
-            out.push_str(close);
+            write(&mut out, close);
             open.pop();
             continue;
         };
         if !std::mem::take(first) {
-            out.push(',');
+            write(&mut out, ",");
         }
         if let Some(key) = key {
-            out.push_str(&quoted(key));
-            out.push(':');
+            write_json(&mut out, &Value::String(key.clone()));
+            write(&mut out, ":");
         }
         match value {
             AttributeValue::L(items) => {
-                out.push_str(r#"{"L":["#);
+                write(&mut out, r#"{"L":["#);
                 open.push(Open(Box::new(items.iter().map(|v| (None, v))), "]}", true));
             }
             AttributeValue::M(map) => {
-                out.push_str(r#"{"M":{"#);
+                write(&mut out, r#"{"M":{"#);
                 open.push(Open(
                     Box::new(map.iter().map(|(k, v)| (Some(k), v))),
                     "}}",
                     true,
                 ));
             }
-            // A scalar or set: two JSON levels at most.
-            scalar => out.push_str(&value_to_json(scalar).to_string()),
+            // A scalar or set: two JSON levels at most. Its JSON value
+            // holds a copy of the plaintext: wiped once written.
+            scalar => {
+                let json = value_to_json(scalar);
+                write_json(&mut out, &json);
+                wipe_json(json);
+            }
         }
     }
-    out
+    String::from_utf8(out).expect("serde_json and the literals above write UTF-8")
 }
 
 /// Writes an item as a JSON value.
@@ -283,7 +342,7 @@ impl<'v> OpenJson<'v> {
 
 /// Reads one AttributeValue JSON object: a whole scalar or set, or the
 /// items of an `L` or `M`, which the caller reads.
-fn one_from_json(value: &Value) -> Result<OneJson<'_>, String> {
+fn one_from_json<'v>(value: &'v Value) -> Result<OneJson<'v>, String> {
     let top = |problem: String| problem;
     let Value::Object(map) = value else {
         return Err(top(
@@ -297,20 +356,20 @@ fn one_from_json(value: &Value) -> Result<OneJson<'_>, String> {
             map.len()
         )));
     };
-    let string = |v: &Value| -> Result<String, String> {
-        v.as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("{tag} must be a string"))
+    // Read from the JSON value in place: no temporary copy of a value
+    // (which may be plaintext) is made and freed unwiped.
+    let text = |v: &'v Value| -> Result<&'v str, String> {
+        v.as_str().ok_or_else(|| format!("{tag} must be a string"))
     };
-    let number = |v: &Value| -> Result<Number, String> {
-        Number::parse(&string(v)?).map_err(|e| format!("number {e}"))
+    let string = |v: &'v Value| -> Result<String, String> { text(v).map(str::to_string) };
+    let number = |v: &'v Value| -> Result<Number, String> {
+        Number::parse(text(v)?).map_err(|e| format!("number {e}"))
     };
-    let binary = |v: &Value| -> Result<Vec<u8>, String> {
-        base64::decode(&string(v)?).map_err(|e| format!("{tag} value {e}"))
+    let binary = |v: &'v Value| -> Result<Vec<u8>, String> {
+        base64::decode(text(v)?).map_err(|e| format!("{tag} value {e}"))
     };
-    let array = |v: &Value| -> Result<Vec<Value>, String> {
+    let array = |v: &'v Value| -> Result<&'v Vec<Value>, String> {
         v.as_array()
-            .cloned()
             .ok_or_else(|| format!("{tag} must be an array"))
     };
     let parsed = match tag.as_str() {
