@@ -49,6 +49,25 @@ test-core:
 vectors:
 	$(CARGO) run -p mrkenv --example generate_vectors -- tests/vectors
 
+# Fuzzing (not part of `make test`): seeds every cargo-fuzz target of
+# core/fuzz with the shared vectors (core/fuzz/corpus/, not committed), then a
+# short smoke pass of each, FUZZ_SECONDS apiece. Installs cargo-fuzz when it
+# is missing; RUSTC_BOOTSTRAP=1 lets the stable toolchain take the -Z flags
+# cargo-fuzz passes. Findings land in core/fuzz/artifacts/.
+FUZZ_TARGETS := parse_header decrypt stream_chunks arn record_decrypt cbor_nesting
+FUZZ_SECONDS ?= 30
+
+.PHONY: fuzz
+fuzz:
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz
+	cd core/fuzz && $(CARGO) run --quiet --example seed_corpus
+	cd core/fuzz && for target in $(FUZZ_TARGETS); do \
+	  echo "make fuzz: $$target for $(FUZZ_SECONDS) s"; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 || exit 1; \
+	done
+	@echo "make fuzz: every target ran $(FUZZ_SECONDS) s without a finding"
+
 # Benchmarks (not part of `make test`; about 20 minutes on 2 cores). Each
 # target runs alone too, and writes its own section of BENCHMARKS.md:
 #   bench-core     criterion: each message API next to raw aes-gcm (1 KiB and

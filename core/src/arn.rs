@@ -82,6 +82,9 @@ fn check_common(input: &str) -> Result<(), ArnError> {
     if input.len() > MAX_IDENTIFIER_LEN {
         return Err(ArnError::new(input, ArnErrorReason::TooLong(input.len())));
     }
+    if let Some(at) = crate::names::first_space_or_control(input) {
+        return Err(ArnError::new(input, ArnErrorReason::SpaceOrControl(at)));
+    }
     if !input.is_ascii() {
         return Err(ArnError::new(input, ArnErrorReason::NotAscii));
     }

@@ -88,11 +88,17 @@ pub enum Error {
     /// A keyring is misconfigured or a KMS response was rejected.
     #[error(transparent)]
     Keyring(#[from] KeyringError),
-    /// No encrypted data key could be decrypted; every attempt is listed.
-    #[error("{}", no_decryptable_key_message(.attempts))]
+    /// No encrypted data key could be decrypted; every attempt is listed,
+    /// then the configured identifiers that can never match on decrypt.
+    #[error("{}", no_decryptable_key_message(.attempts, .not_key_arns))]
     NoDecryptableKey {
         /// One entry per key that was tried or skipped, in order.
         attempts: Vec<Attempt>,
+        /// The keyring's configured identifiers that are not key ARNs
+        /// (aliases, bare key ids, alias ARNs): they work on encrypt, but
+        /// decrypt matches an encrypted data key's key ARN only, so they
+        /// never match. Empty when every identifier is a key ARN.
+        not_key_arns: Vec<String>,
     },
     /// A configured limit was exceeded.
     #[error(transparent)]
@@ -131,7 +137,7 @@ impl Error {
     /// The attempts of a [`Error::NoDecryptableKey`], empty for other errors.
     pub fn attempts(&self) -> &[Attempt] {
         match self {
-            Error::NoDecryptableKey { attempts } => attempts,
+            Error::NoDecryptableKey { attempts, .. } => attempts,
             _ => &[],
         }
     }
@@ -141,19 +147,34 @@ impl Error {
     }
 }
 
-fn no_decryptable_key_message(attempts: &[Attempt]) -> String {
-    if attempts.is_empty() {
-        return "no encrypted data key could be decrypted: no key was eligible for this keyring"
-            .to_string();
-    }
-    let mut message = format!(
-        "no encrypted data key could be decrypted ({} attempt{})",
-        attempts.len(),
-        if attempts.len() == 1 { "" } else { "s" }
-    );
-    for attempt in attempts {
-        message.push_str("; ");
-        message.push_str(&attempt.to_string());
+fn no_decryptable_key_message(attempts: &[Attempt], not_key_arns: &[String]) -> String {
+    let mut message = if attempts.is_empty() {
+        "no encrypted data key could be decrypted: no key was eligible for this keyring".to_string()
+    } else {
+        let mut message = format!(
+            "no encrypted data key could be decrypted ({} attempt{})",
+            attempts.len(),
+            if attempts.len() == 1 { "" } else { "s" }
+        );
+        for attempt in attempts {
+            message.push_str("; ");
+            message.push_str(&attempt.to_string());
+        }
+        message
+    };
+    if !not_key_arns.is_empty() {
+        message.push_str(&format!(
+            ". Decrypt matches key ARNs only, and the keyring is configured with {} that \
+             {} not a key ARN: {} (they work on encrypt; to decrypt, configure the key ARN, \
+             arn:<partition>:kms:<region>:<account>:key/<key id>)",
+            if not_key_arns.len() == 1 {
+                "an identifier"
+            } else {
+                "identifiers"
+            },
+            if not_key_arns.len() == 1 { "is" } else { "are" },
+            not_key_arns.join(", ")
+        ));
     }
     message
 }
@@ -208,6 +229,12 @@ pub enum ArnErrorReason {
     /// Contains a non-ASCII character.
     #[error("identifier contains a non-ASCII character")]
     NotAscii,
+    /// Contains whitespace or a control character, at this byte.
+    #[error(
+        "identifier contains whitespace or a control character at byte {0} \
+         (a key id, alias or ARN never does)"
+    )]
+    SpaceOrControl(usize),
     /// An ARN must have exactly six `:`-separated parts.
     #[error("an ARN has 6 ':'-separated parts, found {0}")]
     PartCount(usize),
@@ -252,6 +279,14 @@ pub enum FormatError {
     /// The message does not start with the mrkenv magic bytes.
     #[error("not an mrkenv message: missing the \"MRKE\" prefix")]
     BadMagic,
+    /// The message does not start with the magic bytes, and its first bytes
+    /// look like text: base64 (`"base64"`) or hex (`"hex"`) that was not
+    /// decoded to bytes.
+    #[error(
+        "not an mrkenv message: missing the \"MRKE\" prefix; this looks like {0} text; \
+         decode it to bytes first"
+    )]
+    EncodedAsText(&'static str),
     /// The prefix or header names a version this library does not know.
     #[error("unsupported message version {0} (this library reads version 1)")]
     UnsupportedVersion(u64),

@@ -8,7 +8,7 @@
 //! Modules mirror the design:
 //!
 //! - [`arn`]: KMS identifiers, MRK detection and matching, uniqueness;
-//! - [`format`]: the byte format (prefix, CBOR header, frames);
+//! - [`format`](mod@format): the byte format (prefix, CBOR header, frames);
 //! - [`crypto`]: the key schedule, commitment and AEAD;
 //! - [`keyring`]: strict and discovery MRK keyrings and the raw AES keyring;
 //! - [`session`]: the KMS conversation as a sans-IO state machine, and a
@@ -17,6 +17,7 @@
 //! - [`record`]: DynamoDB items encrypted attribute by attribute;
 //! - [`rekey`]: change which keys open a message, header only, frames untouched;
 //! - [`message`]: one-shot [`encrypt`] / [`decrypt`], [`parse_header`];
+//! - [`names`]: the shapes of Regions, account ids and identifiers;
 //! - [`inspect`](mod@inspect): a key-free [`HeaderSummary`] of a header;
 //! - [`error`]: the one [`Error`] enum and its stable [`ErrorKind`].
 //!
@@ -50,11 +51,13 @@ pub mod inspect;
 pub mod keyring;
 pub mod limits;
 pub mod message;
+pub mod names;
 mod parallel;
 pub mod record;
 pub mod rekey;
 pub mod session;
 pub mod stream;
+mod wipe;
 
 pub use arn::{check_unique_mrks, is_mrk, mrk_match, parse_arn, KeyIdentifier, KmsArn};
 pub use context::{check_required_context, EncryptionContext};

@@ -27,7 +27,7 @@ pub fn encrypt(
 }
 
 /// Encrypts `plaintext` into a caller's buffer, which must hold at least
-/// [`Encryptor::message_len`] bytes (or use [`max_message_len`]); returns the
+/// [`Encryptor::message_len`] bytes (or use [`message_len`]); returns the
 /// message length. Each frame is encrypted straight into `out`, with no
 /// intermediate copy, so a reused buffer gives the best throughput.
 pub fn encrypt_to_slice(

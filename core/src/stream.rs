@@ -474,6 +474,8 @@ pub struct Decryptor {
     header_tag: [u8; TAG_LEN],
     keys: Option<MessageKeys>,
     next_sequence: u64,
+    /// Bytes taken by `update` calls made while waiting for the data key.
+    fed_while_waiting: usize,
 }
 
 impl Decryptor {
@@ -489,6 +491,7 @@ impl Decryptor {
             header_tag: [0; TAG_LEN],
             keys: None,
             next_sequence: 1,
+            fed_while_waiting: 0,
         }
     }
 
@@ -547,7 +550,7 @@ impl Decryptor {
         }
         // Reserved up front so that growing `out` leaves no copy of
         // plaintext behind (the plaintext is never longer than the buffer).
-        out.reserve(self.buffer.len());
+        crate::wipe::reserve(out, self.buffer.len());
         let buffer = std::mem::take(&mut self.buffer);
         let used = self.process(&buffer, out)?;
         self.buffer = buffer[used..].to_vec();
@@ -574,6 +577,9 @@ impl Decryptor {
     /// in place, so each byte is copied at most once, and only when a piece
     /// straddles two calls.
     fn update_inner(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.state == State::NeedKey {
+            return self.wait_for_key(input);
+        }
         while !self.buffer.is_empty() {
             if self.state == State::NeedKey {
                 self.buffer.extend_from_slice(input);
@@ -598,6 +604,26 @@ impl Decryptor {
         }
         let used = self.process(input, out)?;
         self.buffer.extend_from_slice(&input[used..]);
+        Ok(())
+    }
+
+    /// Buffers `input`, given while the data key is missing: at most one
+    /// frame (of this message's frame length) in all such calls, so a host
+    /// that keeps feeding without setting the key cannot make the decryptor
+    /// hold the whole stream. (The bytes that came in the same call as the
+    /// end of the header are kept whatever their length: they were given
+    /// before the header could be read.)
+    fn wait_for_key(&mut self, input: &[u8]) -> Result<(), Error> {
+        let frame_length = self.header.as_ref().map_or(0, |h| h.frame_length);
+        let limit = frame_encoded_len(self.next_sequence, frame_length as usize);
+        let found = self.fed_while_waiting.saturating_add(input.len());
+        Limits::check(
+            "bytes given while waiting for the data key (one frame)",
+            limit,
+            found,
+        )?;
+        self.fed_while_waiting = found;
+        self.buffer.extend_from_slice(input);
         Ok(())
     }
 
@@ -950,6 +976,9 @@ impl Decryptor {
                     match sink {
                         Sink::Vec(out) => {
                             let start = out.len();
+                            // `out` may already hold plaintext: growing it
+                            // must not leave a copy in freed memory.
+                            crate::wipe::reserve(out, ciphertext.len());
                             out.extend_from_slice(ciphertext);
                             if let Err(e) =
                                 keys.open_frame(id, seq, fin, (&mut out[start..]).into(), &tag)

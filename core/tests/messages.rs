@@ -438,3 +438,77 @@ fn a_failed_set_data_key_leaves_the_decryptor_failed() {
     assert!(decryptor.update(&[], &mut out).is_err());
     assert!(decryptor.finish().is_err());
 }
+
+/// The prelude's length: what `parse_header` needs of `message`.
+fn prelude_len(message: &[u8]) -> usize {
+    (1..=message.len())
+        .find(|n| parse_header(&message[..*n], &Limits::default()).is_ok())
+        .expect("the message has a header")
+}
+
+#[test]
+fn a_decryptor_waiting_for_its_key_takes_at_most_one_more_frame() {
+    let m = materials();
+    let data_key = m.data_key.clone();
+    let options = EncryptOptions {
+        frame_length: 1024,
+        ..Default::default()
+    };
+    let plaintext = vec![5u8; 10 * 1024];
+    let message = encrypt(m, &plaintext, &options).unwrap();
+    let header_end = prelude_len(&message);
+    // One frame's bytes: 1024 + tag + head.
+    let frame = 1024 + 16 + 6;
+
+    // The header, then one frame while the key is missing: accepted.
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    decryptor.update(&message[..header_end], &mut out).unwrap();
+    assert!(decryptor.needs_data_key());
+    decryptor
+        .update(&message[header_end..header_end + 600], &mut out)
+        .unwrap();
+    decryptor
+        .update(&message[header_end + 600..header_end + frame], &mut out)
+        .unwrap();
+    // One byte more is refused with a clear error, and the decryptor fails.
+    let err = decryptor
+        .update(
+            &message[header_end + frame..header_end + frame + 1],
+            &mut out,
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "bytes given while waiting for the data key (one frame): {} exceeds the limit of {}",
+            frame + 1,
+            frame
+        )
+    );
+    assert!(decryptor.set_data_key(&data_key, &mut out).is_err());
+
+    // Setting the key in time, the rest streams without bound.
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    decryptor.update(&message[..header_end], &mut out).unwrap();
+    decryptor
+        .update(&message[header_end..header_end + frame], &mut out)
+        .unwrap();
+    decryptor.set_data_key(&data_key, &mut out).unwrap();
+    decryptor
+        .update(&message[header_end + frame..], &mut out)
+        .unwrap();
+    decryptor.finish().unwrap();
+    assert_eq!(out, plaintext);
+
+    // The bytes that come in the same call as the header are kept whatever
+    // their length (the documented one-call use).
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    decryptor.update(&message, &mut out).unwrap();
+    decryptor.set_data_key(&data_key, &mut out).unwrap();
+    decryptor.finish().unwrap();
+    assert_eq!(out, plaintext);
+}

@@ -362,6 +362,47 @@ fn decrypt_with_nothing_to_try_fails_with_the_skips() {
 }
 
 #[test]
+fn decrypt_with_an_alias_or_bare_key_id_names_them_and_says_arns_only() {
+    let alias = "alias/my-app";
+    let bare = "mrk-1234abcd12ab34cd56ef1234567890ab";
+    let alias_arn = "arn:aws:kms:us-east-1:111122223333:alias/my-app";
+    let keyring = strict(&[alias, bare, alias_arn]);
+    // A message written with the alias carries the key ARN KMS answered.
+    let mut session = keyring
+        .decrypt_session(&[kms_edk(MRK_EAST, 1)], &context())
+        .unwrap();
+    let Step::Failed(err) = session.next() else {
+        panic!("expected Failed")
+    };
+    assert_eq!(err.kind(), ErrorKind::NoDecryptableKey);
+    // The attempts are still listed, one per encrypted data key.
+    assert_eq!(err.attempts().len(), 1);
+    let message = err.to_string();
+    assert!(message.contains(MRK_EAST), "{message}");
+    assert!(
+        message.contains("Decrypt matches key ARNs only"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{alias}, {bare}, {alias_arn}")),
+        "{message}"
+    );
+    let Error::NoDecryptableKey { not_key_arns, .. } = err.clone() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(not_key_arns, [alias, bare, alias_arn]);
+
+    // Key ARNs only: no such note.
+    let mut session = strict(&[MRK_WEST])
+        .decrypt_session(&[kms_edk(SRK_EAST, 1)], &context())
+        .unwrap();
+    let Step::Failed(err) = session.next() else {
+        panic!("expected Failed")
+    };
+    assert!(!err.to_string().contains("ARNs only"), "{err}");
+}
+
+#[test]
 fn decrypt_session_refuses_bad_provider_info_before_any_call() {
     let keyring = strict(&[MRK_WEST]);
     let edks = [kms_edk(MRK_EAST, 1), kms_edk("alias/nope", 2)];

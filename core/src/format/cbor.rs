@@ -2,7 +2,7 @@
 //! written and read one at a time for the streaming pieces (byte string heads,
 //! frame heads), strings and the encryption context map written straight
 //! into a buffer (the headers, the raw AES wrapping AAD, records), and a
-//! [`Cursor`] that reads data items from a byte slice without building a
+//! `Cursor` that reads data items from a byte slice without building a
 //! value tree, with an explicit nesting bound.
 
 use std::fmt;
@@ -301,33 +301,48 @@ impl<'a> Cursor<'a> {
 
     /// Reads over one whole data item, checking that it is well formed and
     /// that arrays, maps and tags nest at most `depth` deep; returns its bytes.
+    ///
+    /// Iterative: the stack it uses does not grow with the input's nesting
+    /// (the open containers are counted in a vector of at most `depth`
+    /// entries), so hostile input cannot exhaust a small thread stack here.
     pub fn skip(&mut self, depth: usize) -> Result<&'a [u8], ReadError> {
         let start = self.at;
-        self.skip_item(depth)?;
-        Ok(&self.bytes[start..self.at])
-    }
-
-    fn skip_item(&mut self, depth: usize) -> Result<(), ReadError> {
-        let head = self.head()?;
-        let children = match head.major {
-            MAJOR_BYTES => {
-                self.take(head.arg)?;
-                return Ok(());
+        // Items still to read in each enclosing container, innermost last.
+        let mut enclosing: Vec<u64> = Vec::new();
+        // Items still to read at the current level.
+        let mut left = 1u64;
+        loop {
+            if left == 0 {
+                match enclosing.pop() {
+                    Some(outer) => {
+                        left = outer;
+                        continue;
+                    }
+                    None => return Ok(&self.bytes[start..self.at]),
+                }
             }
-            MAJOR_TEXT => {
-                self.text(head.arg)?;
-                return Ok(());
+            left -= 1;
+            let head = self.head()?;
+            let children = match head.major {
+                MAJOR_BYTES => {
+                    self.take(head.arg)?;
+                    continue;
+                }
+                MAJOR_TEXT => {
+                    self.text(head.arg)?;
+                    continue;
+                }
+                MAJOR_ARRAY => head.arg,
+                MAJOR_MAP => head.arg.checked_mul(2).ok_or(ReadError::End)?,
+                MAJOR_TAG => 1,
+                _ => continue,
+            };
+            if enclosing.len() >= depth {
+                return Err(ReadError::TooDeep);
             }
-            MAJOR_ARRAY => head.arg,
-            MAJOR_MAP => head.arg.checked_mul(2).ok_or(ReadError::End)?,
-            MAJOR_TAG => 1,
-            _ => return Ok(()),
-        };
-        let depth = depth.checked_sub(1).ok_or(ReadError::TooDeep)?;
-        for _ in 0..children {
-            self.skip_item(depth)?;
+            enclosing.push(left);
+            left = children;
         }
-        Ok(())
     }
 }
 
@@ -411,6 +426,20 @@ mod tests {
         // 100 000 nested arrays: refused without exhausting the stack.
         let hostile = vec![0x81u8; 100_000];
         assert_eq!(Cursor::new(&hostile).skip(64), Err(ReadError::TooDeep));
+        // Empty containers still count as a level; siblings do not add up.
+        assert_eq!(Cursor::new(&[0x80]).skip(0), Err(ReadError::TooDeep));
+        let siblings = [0x83, 0x81, 0x00, 0x80, 0xa1, 0x00, 0x00];
+        assert_eq!(Cursor::new(&siblings).skip(2), Ok(&siblings[..]));
+        assert_eq!(Cursor::new(&siblings).skip(1), Err(ReadError::TooDeep));
+        // A tag counts as a level.
+        assert_eq!(
+            Cursor::new(&[0xc1, 0x81, 0x00]).skip(1),
+            Err(ReadError::TooDeep)
+        );
+        assert_eq!(
+            Cursor::new(&[0xc1, 0x81, 0x00]).skip(2),
+            Ok(&[0xc1, 0x81, 0x00][..])
+        );
         assert_eq!(
             Cursor::new(&[0x9f, 0xff]).skip(4),
             Err(ReadError::Indefinite(0))

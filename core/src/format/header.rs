@@ -58,7 +58,10 @@ const SCHEMA: Schema = Schema {
     field6: "frame length",
     edk_location: "encrypted data key",
     version: VERSION,
-    max_depth: 256,
+    // The deepest legitimate item is an encrypted data key: the header map,
+    // the array of keys, one key's array, then strings. Anything deeper is
+    // refused while it is read.
+    max_depth: 3,
     error,
 };
 

@@ -14,6 +14,7 @@ pub(crate) mod fields;
 pub mod frame;
 pub mod header;
 pub(crate) mod prelude;
+pub mod text_hint;
 
 pub use frame::FrameHead;
 pub use header::{EncryptedDataKey, Header};

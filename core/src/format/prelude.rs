@@ -63,7 +63,11 @@ pub(crate) fn read_prelude(
     // 1, 2: the prefix.
     let n = input.len().min(MAGIC.len());
     if input[..n] != MAGIC[..n] {
-        return Err(FormatError::BadMagic.into());
+        return Err(match super::text_hint::looks_like_text(input) {
+            Some(kind) => FormatError::EncodedAsText(kind),
+            None => FormatError::BadMagic,
+        }
+        .into());
     }
     if input.len() < PREFIX.len() {
         return incomplete(HEADER_INCOMPLETE);

@@ -21,8 +21,9 @@ pub struct DiscoveryFilter {
 }
 
 impl DiscoveryFilter {
-    /// Makes a filter, checking it on its own: a non-empty partition and at
-    /// least one account id, none of them empty or containing `:`.
+    /// Makes a filter, checking it on its own: a non-empty partition without
+    /// `:`, whitespace or control characters, and at least one account id,
+    /// each exactly 12 digits.
     ///
     /// ```
     /// use mrkenv::keyring::DiscoveryFilter;
@@ -47,7 +48,10 @@ impl DiscoveryFilter {
     /// The checks of [`DiscoveryFilter::new`], for a filter built from its
     /// public fields.
     pub fn validate(&self) -> Result<(), Error> {
-        if self.partition.is_empty() || self.partition.contains(':') {
+        if self.partition.is_empty()
+            || self.partition.contains(':')
+            || crate::names::first_space_or_control(&self.partition).is_some()
+        {
             return Err(KeyringError::Discovery(format!(
                 "invalid discovery filter partition {:?}",
                 self.partition
@@ -60,15 +64,10 @@ impl DiscoveryFilter {
             )
             .into());
         }
-        if let Some(bad) = self
-            .account_ids
-            .iter()
-            .find(|a| a.is_empty() || a.contains(':'))
-        {
-            return Err(KeyringError::Discovery(format!(
-                "invalid discovery filter account id {bad:?}"
-            ))
-            .into());
+        for account in &self.account_ids {
+            crate::names::check_account_id(account).map_err(|problem| {
+                KeyringError::Discovery(format!("invalid discovery filter account id: {problem}"))
+            })?;
         }
         Ok(())
     }
@@ -86,15 +85,15 @@ pub struct KmsMrkDiscoveryKeyring {
 }
 
 impl KmsMrkDiscoveryKeyring {
-    /// Validates the Region and filter. Never calls KMS.
+    /// Validates the Region (the shape of an AWS Region, e.g. `us-east-1`)
+    /// and the filter. Never calls KMS.
     pub fn new(
         region: impl Into<String>,
         filter: Option<DiscoveryFilter>,
     ) -> Result<KmsMrkDiscoveryKeyring, Error> {
         let region = region.into();
-        if region.is_empty() || region.contains(':') || !region.is_ascii() {
-            return Err(KeyringError::Discovery(format!("invalid region {region:?}")).into());
-        }
+        crate::names::check_region(&region)
+            .map_err(|problem| KeyringError::Discovery(format!("invalid region: {problem}")))?;
         if let Some(filter) = &filter {
             filter.validate()?;
         }

@@ -67,6 +67,22 @@ impl Keyring {
         !matches!(self, Keyring::KmsMrkDiscovery(_))
     }
 
+    /// The configured identifiers that are not key ARNs (aliases, bare key
+    /// ids, alias ARNs): a strict keyring encrypts with them, but decrypt
+    /// matches encrypted data keys by key ARN only, so they never match.
+    /// Empty for the other keyrings.
+    pub fn not_key_arns(&self) -> Vec<String> {
+        match self {
+            Keyring::KmsMrk(k) => k
+                .key_ids()
+                .iter()
+                .filter(|id| crate::arn::KmsArn::parse_key_arn(id).is_err())
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether this keyring calls KMS (and so needs a KMS client).
     pub fn uses_kms(&self) -> bool {
         matches!(self, Keyring::KmsMrk(_) | Keyring::KmsMrkDiscovery(_))
@@ -259,5 +275,8 @@ impl fmt::Debug for EncryptionMaterials {
 
 /// The error for a decrypt where no attempt succeeded.
 pub fn no_decryptable_key(attempts: Vec<Attempt>) -> Error {
-    Error::NoDecryptableKey { attempts }
+    Error::NoDecryptableKey {
+        attempts,
+        not_key_arns: Vec::new(),
+    }
 }

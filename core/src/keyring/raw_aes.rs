@@ -61,8 +61,8 @@ impl fmt::Debug for RawAesKeyring {
 }
 
 impl RawAesKeyring {
-    /// Checks the names (non-empty; the namespace may not be `aws-kms`) and
-    /// the key length (32 bytes).
+    /// Checks the names (non-empty, no whitespace or control character; the
+    /// namespace may not be `aws-kms`) and the key length (32 bytes).
     pub fn new(namespace: &str, name: &str, wrapping_key: &[u8]) -> Result<RawAesKeyring, Error> {
         if namespace.is_empty() {
             return Err(KeyringError::RawAes("key namespace is empty".into()).into());
@@ -76,6 +76,9 @@ impl RawAesKeyring {
         if name.is_empty() {
             return Err(KeyringError::RawAes("key name is empty".into()).into());
         }
+        crate::names::check_no_space("key namespace", namespace)
+            .and_then(|()| crate::names::check_no_space("key name", name))
+            .map_err(KeyringError::RawAes)?;
         // The key schedule is made straight from the caller's bytes: no
         // copy of the key is left behind.
         let wrapping_key = Aes256Gcm::new_from_slice(wrapping_key)

@@ -60,8 +60,9 @@ const SCHEMA: Schema = Schema {
     field6: "signed attributes",
     edk_location: "record header: encrypted data key",
     version: RECORD_VERSION,
-    // The deepest legitimate item is an EDK: map -> array -> array -> leaf.
-    max_depth: 6,
+    // The deepest legitimate item is an EDK: map -> array -> array -> leaf
+    // (three containers).
+    max_depth: 3,
     error,
 };
 
@@ -125,6 +126,13 @@ impl RecordHeader {
     /// field is reported when its turn comes.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RecordHeader, Error> {
         Limits::check("record header bytes", limits.max_header_bytes, bytes.len())?;
+        // A header map starts with a map head: text here is an encoded
+        // header that was not decoded.
+        if bytes.first().is_none_or(|b| b >> 5 != MAJOR_MAP) {
+            if let Some(hint) = crate::format::text_hint::hint(bytes) {
+                return Err(malformed(SCHEMA.location, hint));
+            }
+        }
         let mut fields = SCHEMA.read(bytes)?;
         let leading = fields.leading(limits)?;
         let signed_attributes = as_signed(fields.take(6)?, limits)?;

@@ -8,10 +8,12 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use zeroize::Zeroize;
 
 use crate::error::{Error, RecordError};
 
 use super::base64;
+use super::json_text;
 use super::number::Number;
 use super::value::{canonical_order, AttributeValue, Item};
 
@@ -24,13 +26,68 @@ use super::value::{canonical_order, AttributeValue, Item};
 /// assert_eq!(item_to_dynamodb_json(&item), r#"{"age":{"N":"42"},"employeeId":{"S":"1234"}}"#);
 /// # Ok::<(), mrkenv::Error>(())
 /// ```
+///
+/// The text is read without recursion, and values nested deeper than
+/// DynamoDB allows ([`MAX_DEPTH`] levels of `L`/`M`) are refused as they are
+/// reached, so hostile input cannot exhaust a small thread stack.
 pub fn item_from_dynamodb_json(text: &str) -> Result<Item, Error> {
-    let value: Value = serde_json::from_str(text)
+    // The item object, two JSON levels per `L`/`M` level, then a leaf's
+    // object and a set's array.
+    let value = json_text::parse(text, 2 * MAX_DEPTH + 3)
         .map_err(|e| RecordError::Json(format!("not valid JSON: {e}")))?;
-    item_from_json_value(&value)
+    let item = item_from_json_value(&value);
+    // The parsed tree holds copies of every value (plaintext, on encrypt).
+    wipe_json(value);
+    item
 }
 
-/// Reads an item from an already parsed JSON value.
+/// Zeroizes every string (keys included) of a JSON value as it drops it,
+/// without recursion.
+fn wipe_json(value: Value) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::String(mut text) => text.zeroize(),
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => {
+                for (mut key, item) in map {
+                    key.zeroize();
+                    stack.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Appends the JSON text of `value` (a key, a scalar or a set: two levels
+/// at most) to `out`, after making room for it with the old block wiped,
+/// so the text (plaintext, on decrypt) is never left in freed memory.
+fn write_json(out: &mut Vec<u8>, value: &Value) {
+    fn bound(value: &Value) -> usize {
+        match value {
+            // Each byte escapes to at most 6 (`\u001f`), plus the quotes.
+            Value::String(text) => 6 * text.len() + 2,
+            Value::Array(items) => 2 + items.iter().map(|v| bound(v) + 1).sum::<usize>(),
+            Value::Object(map) => {
+                2 + map
+                    .iter()
+                    .map(|(k, v)| 6 * k.len() + 4 + bound(v))
+                    .sum::<usize>()
+            }
+            _ => 32,
+        }
+    }
+    crate::wipe::reserve(out, bound(value));
+    serde_json::to_writer(&mut *out, value).expect("writing JSON to memory cannot fail");
+}
+
+/// The deepest nesting of `L` and `M` the JSON readers accept: 32, as
+/// DynamoDB.
+pub const MAX_DEPTH: usize = 32;
+
+/// Reads an item from an already parsed JSON value (values nested at most
+/// [`MAX_DEPTH`] levels, read without recursion).
 pub fn item_from_json_value(value: &Value) -> Result<Item, Error> {
     let Value::Object(map) = value else {
         return Err(RecordError::Json("an item must be a JSON object".into()).into());
@@ -49,8 +106,68 @@ pub fn item_from_json_value(value: &Value) -> Result<Item, Error> {
 }
 
 /// Writes an item as compact DynamoDB JSON, attributes in name order.
+///
+/// Iterative: the `L` and `M` being written are kept in a vector, not on the
+/// call stack (`serde_json`'s writer recurses per level and overflows a
+/// small thread stack on a deep value in a debug build); the text is the
+/// one `item_to_json_value(item).to_string()` gives. The values it writes
+/// (plaintext, after a decrypt) are never left in freed memory: the output
+/// grows with its old block wiped, and each value's temporary JSON is
+/// wiped once written.
 pub fn item_to_dynamodb_json(item: &Item) -> String {
-    item_to_json_value(item).to_string()
+    type Entries<'a> = Box<dyn Iterator<Item = (Option<&'a String>, &'a AttributeValue)> + 'a>;
+    /// The items left to write in one object or array, its closing text,
+    /// and whether none was written yet.
+    struct Open<'a>(Entries<'a>, &'static str, bool);
+    // Bytes, grown only through `write`/`write_json`, which wipe the old
+    // block when it moves; UTF-8 throughout, as `serde_json` writes it.
+    let mut out: Vec<u8> = Vec::new();
+    let write = |out: &mut Vec<u8>, text: &str| {
+        crate::wipe::reserve(out, text.len());
+        out.extend_from_slice(text.as_bytes());
+    };
+    write(&mut out, "{");
+    let mut open = vec![Open(
+        Box::new(item.iter().map(|(k, v)| (Some(k), v))) as Entries<'_>,
+        "}",
+        true,
+    )];
+    while let Some(Open(entries, close, first)) = open.last_mut() {
+        let Some((key, value)) = entries.next() else {
+            write(&mut out, close);
+            open.pop();
+            continue;
+        };
+        if !std::mem::take(first) {
+            write(&mut out, ",");
+        }
+        if let Some(key) = key {
+            write_json(&mut out, &Value::String(key.clone()));
+            write(&mut out, ":");
+        }
+        match value {
+            AttributeValue::L(items) => {
+                write(&mut out, r#"{"L":["#);
+                open.push(Open(Box::new(items.iter().map(|v| (None, v))), "]}", true));
+            }
+            AttributeValue::M(map) => {
+                write(&mut out, r#"{"M":{"#);
+                open.push(Open(
+                    Box::new(map.iter().map(|(k, v)| (Some(k), v))),
+                    "}}",
+                    true,
+                ));
+            }
+            // A scalar or set: two JSON levels at most. Its JSON value
+            // holds a copy of the plaintext: wiped once written.
+            scalar => {
+                let json = value_to_json(scalar);
+                write_json(&mut out, &json);
+                wipe_json(json);
+            }
+        }
+    }
+    String::from_utf8(out).expect("serde_json and the literals above write UTF-8")
 }
 
 /// Writes an item as a JSON value.
@@ -106,8 +223,127 @@ fn text_set<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Value {
 }
 
 /// Reads one AttributeValue JSON object. The error is `(path, problem)`.
+///
+/// Iterative: the `L` and `M` being read are kept in a vector, not on the
+/// call stack, and nesting deeper than [`MAX_DEPTH`] is refused.
 pub fn value_from_json(value: &Value) -> Result<AttributeValue, (String, String)> {
-    let top = |problem: String| (String::new(), problem);
+    let mut open: Vec<OpenJson<'_>> = Vec::new();
+    let mut current = value;
+    loop {
+        let path = |open: &[OpenJson<'_>]| open.iter().map(OpenJson::segment).collect::<String>();
+        let mut done = match one_from_json(current).map_err(|e| (path(&open), e))? {
+            OneJson::Value(value) => Some(value),
+            OneJson::List(_) | OneJson::Map(_) if open.len() >= MAX_DEPTH => {
+                return Err((
+                    path(&open),
+                    format!("nested deeper than {MAX_DEPTH} levels (DynamoDB's limit)"),
+                ));
+            }
+            OneJson::List(items) => {
+                open.push(OpenJson::List {
+                    items: Vec::with_capacity(items.len()),
+                    rest: items.iter().enumerate(),
+                    at: 0,
+                });
+                None
+            }
+            OneJson::Map(entries) => {
+                open.push(OpenJson::Map {
+                    map: BTreeMap::new(),
+                    rest: entries.iter(),
+                    key: None,
+                });
+                None
+            }
+        };
+        // Hand the value up, closing every container it completes, until
+        // one has a next item to read.
+        loop {
+            let Some(top) = open.last_mut() else {
+                return Ok(done.expect("a value was read or a container closed"));
+            };
+            if let Some(value) = done.take() {
+                top.push(value);
+            }
+            if let Some(next) = top.next() {
+                current = next;
+                break;
+            }
+            done = open.pop().map(OpenJson::finish);
+        }
+    }
+}
+
+/// What [`one_from_json`] read.
+enum OneJson<'v> {
+    /// A whole value.
+    Value(AttributeValue),
+    /// An `L`'s items, to read.
+    List(&'v Vec<Value>),
+    /// An `M`'s entries, to read.
+    Map(&'v Map<String, Value>),
+}
+
+/// An `L` or `M` being read from JSON.
+enum OpenJson<'v> {
+    List {
+        items: Vec<AttributeValue>,
+        rest: std::iter::Enumerate<std::slice::Iter<'v, Value>>,
+        /// The index of the item being read.
+        at: usize,
+    },
+    Map {
+        map: BTreeMap<String, AttributeValue>,
+        rest: serde_json::map::Iter<'v>,
+        /// The key of the entry being read.
+        key: Option<&'v String>,
+    },
+}
+
+impl<'v> OpenJson<'v> {
+    /// The path segment of the item being read: `[3]` or `["name"]`.
+    fn segment(&self) -> String {
+        match self {
+            OpenJson::List { at, .. } => format!("[{at}]"),
+            OpenJson::Map { key, .. } => format!("[{:?}]", key.map_or("", |k| k.as_str())),
+        }
+    }
+
+    fn push(&mut self, value: AttributeValue) {
+        match self {
+            OpenJson::List { items, .. } => items.push(value),
+            OpenJson::Map { map, key, .. } => {
+                map.insert(key.map(String::clone).unwrap_or_default(), value);
+            }
+        }
+    }
+
+    /// The next item to read, if any.
+    fn next(&mut self) -> Option<&'v Value> {
+        match self {
+            OpenJson::List { rest, at, .. } => rest.next().map(|(i, item)| {
+                *at = i;
+                item
+            }),
+            OpenJson::Map { rest, key, .. } => rest.next().map(|(k, item)| {
+                *key = Some(k);
+                item
+            }),
+        }
+    }
+
+    fn finish(self) -> AttributeValue {
+        match self {
+            OpenJson::List { items, .. } => AttributeValue::L(items),
+            OpenJson::Map { map, .. } => AttributeValue::M(map),
+        }
+    }
+}
+
+/// Reads one AttributeValue JSON object: a whole scalar or set, or the
+/// items of an `L` or `M`, which the caller reads.
+fn one_from_json<'v>(value: &'v Value) -> Result<OneJson<'v>, String> {
+    let top = |problem: String| problem;
     let Value::Object(map) = value else {
         return Err(top(
             "an AttributeValue must be an object like {\"S\": \"...\"}".into(),
@@ -120,20 +356,20 @@ pub fn value_from_json(value: &Value) -> Result<AttributeValue, (String, String)
             map.len()
         )));
     };
-    let string = |v: &Value| -> Result<String, String> {
-        v.as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("{tag} must be a string"))
+    // Read from the JSON value in place: no temporary copy of a value
+    // (which may be plaintext) is made and freed unwiped.
+    let text = |v: &'v Value| -> Result<&'v str, String> {
+        v.as_str().ok_or_else(|| format!("{tag} must be a string"))
     };
-    let number = |v: &Value| -> Result<Number, String> {
-        Number::parse(&string(v)?).map_err(|e| format!("number {e}"))
+    let string = |v: &'v Value| -> Result<String, String> { text(v).map(str::to_string) };
+    let number = |v: &'v Value| -> Result<Number, String> {
+        Number::parse(text(v)?).map_err(|e| format!("number {e}"))
     };
-    let binary = |v: &Value| -> Result<Vec<u8>, String> {
-        base64::decode(&string(v)?).map_err(|e| format!("{tag} value {e}"))
+    let binary = |v: &'v Value| -> Result<Vec<u8>, String> {
+        base64::decode(text(v)?).map_err(|e| format!("{tag} value {e}"))
     };
-    let array = |v: &Value| -> Result<Vec<Value>, String> {
+    let array = |v: &'v Value| -> Result<&'v Vec<Value>, String> {
         v.as_array()
-            .cloned()
             .ok_or_else(|| format!("{tag} must be an array"))
     };
     let parsed = match tag.as_str() {
@@ -153,23 +389,13 @@ pub fn value_from_json(value: &Value) -> Result<AttributeValue, (String, String)
             let items = inner
                 .as_array()
                 .ok_or_else(|| top("L must be an array".into()))?;
-            let mut list = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                list.push(value_from_json(item).map_err(|(p, e)| (format!("[{i}]{p}"), e))?);
-            }
-            AttributeValue::L(list)
+            return Ok(OneJson::List(items));
         }
         "M" => {
             let entries = inner
                 .as_object()
                 .ok_or_else(|| top("M must be an object".into()))?;
-            let mut map = BTreeMap::new();
-            for (key, item) in entries {
-                let parsed =
-                    value_from_json(item).map_err(|(p, e)| (format!("[{key:?}]{p}"), e))?;
-                map.insert(key.clone(), parsed);
-            }
-            AttributeValue::M(map)
+            return Ok(OneJson::Map(entries));
         }
         "SS" => AttributeValue::Ss(
             array(inner)
@@ -197,8 +423,8 @@ pub fn value_from_json(value: &Value) -> Result<AttributeValue, (String, String)
         ),
         other => return Err(top(format!("unknown AttributeValue type {other:?}"))),
     };
-    parsed.check()?;
-    Ok(parsed)
+    parsed.check().map_err(|(_, e)| e)?;
+    Ok(OneJson::Value(parsed))
 }
 
 #[cfg(test)]
@@ -212,6 +438,17 @@ mod tests {
         assert_eq!(item.len(), 8);
         assert_eq!(item["b"], AttributeValue::B(vec![1, 2]));
         assert_eq!(item_to_dynamodb_json(&item), text);
+    }
+
+    #[test]
+    fn the_iterative_writer_writes_what_serde_json_writes() {
+        let text = r#"{"":{"M":{}},"a\"b\u00e9\n":{"M":{"z":{"L":[]},"\u0001":{"L":[{"L":[{"S":"\t"}]},{"M":{"k":{"NS":["2","10"]}}}]}}},"e":{"L":[]}}"#;
+        let item = item_from_dynamodb_json(text).unwrap();
+        assert_eq!(
+            item_to_dynamodb_json(&item),
+            item_to_json_value(&item).to_string()
+        );
+        assert_eq!(item_to_dynamodb_json(&Item::new()), "{}");
     }
 
     #[test]

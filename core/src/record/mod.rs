@@ -49,6 +49,7 @@ mod base64;
 mod blocking;
 mod header;
 pub mod json;
+mod json_text;
 mod keys;
 mod number;
 mod open;

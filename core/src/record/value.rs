@@ -296,28 +296,143 @@ fn read_problem(error: ReadError) -> String {
     }
 }
 
-/// Reads a value encoding `[type code, content]`; `depth` more levels of
-/// `L`/`M` are allowed inside it.
-fn read_value(cursor: &mut Cursor<'_>, depth: usize) -> Result<AttributeValue, String> {
+/// What [`read_one`] read.
+enum One {
+    /// A whole value.
+    Value(AttributeValue),
+    /// The head of an `L` of `len` items (`capacity`: what to reserve).
+    List { len: u64, capacity: usize },
+    /// The head of an `M` of `len` entries.
+    Map { len: u64 },
+}
+
+/// An `L` or `M` being read, with the number of items still to read.
+enum Open {
+    List {
+        items: Vec<AttributeValue>,
+        left: u64,
+    },
+    Map {
+        map: BTreeMap<String, AttributeValue>,
+        left: u64,
+        key: String,
+    },
+}
+
+impl Open {
+    fn left(&self) -> u64 {
+        match self {
+            Open::List { left, .. } | Open::Map { left, .. } => *left,
+        }
+    }
+
+    /// Adds the item just read.
+    fn push(&mut self, value: AttributeValue) -> Result<(), String> {
+        match self {
+            Open::List { items, left } => {
+                items.push(value);
+                *left -= 1;
+            }
+            Open::Map { map, left, key } => {
+                if map.insert(std::mem::take(key), value).is_some() {
+                    return Err("an M value has a duplicate key".to_string());
+                }
+                *left -= 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> AttributeValue {
+        match self {
+            Open::List { items, .. } => AttributeValue::L(items),
+            Open::Map { map, .. } => AttributeValue::M(map),
+        }
+    }
+}
+
+/// Reads the content of a value of type `code`, allowing `max_depth` levels
+/// of `L`/`M` (this one included).
+///
+/// Iterative: the `L` and `M` being read are kept in a vector of at most
+/// `max_depth` entries, not on the call stack, so a deep value cannot
+/// exhaust a small thread stack (a debug build spends kilobytes per level
+/// of a recursive reader).
+fn read_content(
+    cursor: &mut Cursor<'_>,
+    code: u8,
+    max_depth: usize,
+) -> Result<AttributeValue, String> {
+    let mut open: Vec<Open> = Vec::new();
+    let mut code = code;
+    loop {
+        let mut done = match read_one(cursor, code)? {
+            One::Value(value) => Some(value),
+            One::List { .. } | One::Map { .. } if open.len() >= max_depth => {
+                return Err(TOO_DEEP.to_string());
+            }
+            One::List { len, capacity } => {
+                open.push(Open::List {
+                    items: Vec::with_capacity(capacity),
+                    left: len,
+                });
+                None
+            }
+            One::Map { len } => {
+                open.push(Open::Map {
+                    map: BTreeMap::new(),
+                    left: len,
+                    key: String::new(),
+                });
+                None
+            }
+        };
+        // Hand the value up, closing every container it completes.
+        loop {
+            let Some(top) = open.last_mut() else {
+                return Ok(done.expect("a value was read or a container closed"));
+            };
+            if let Some(value) = done.take() {
+                top.push(value)?;
+            }
+            if top.left() > 0 {
+                break;
+            }
+            done = open.pop().map(Open::finish);
+        }
+        // The next item of the innermost open container: its key (in an
+        // `M`), then its `[type, content]` head.
+        let top = open.last_mut().expect("an open container");
+        if let Open::Map { key, .. } = top {
+            let head = cursor.head().map_err(read_problem)?;
+            if head.major != MAJOR_TEXT {
+                return Err("an M key must be text".to_string());
+            }
+            *key = cursor.text(head.arg).map_err(read_problem)?.to_string();
+        }
+        code = read_value_head(cursor)?;
+    }
+}
+
+/// Reads the `[type code, ` part of a value encoding `[type code, content]`.
+fn read_value_head(cursor: &mut Cursor<'_>) -> Result<u8, String> {
     let not_value = || "a value must be a [type, content] array".to_string();
     let head = cursor.head().map_err(read_problem)?;
     if head.major != MAJOR_ARRAY || head.arg != 2 {
         return Err(not_value());
     }
     let head = cursor.head().map_err(read_problem)?;
-    let code = u8::try_from(head.arg)
+    u8::try_from(head.arg)
         .ok()
         .filter(|c| head.major == MAJOR_UINT && type_name(*c).is_some())
-        .ok_or_else(|| "unknown type code in a value".to_string())?;
-    read_content(cursor, code, depth)
+        .ok_or_else(|| "unknown type code in a value".to_string())
 }
 
-/// Reads the content of a value of type `code`, allowing `depth` levels of
-/// `L`/`M` (this one included).
-fn read_content(cursor: &mut Cursor<'_>, code: u8, depth: usize) -> Result<AttributeValue, String> {
+/// Reads the content of a value of type `code`: a whole scalar or set, or
+/// the head of an `L` or `M`, whose items the caller reads.
+fn read_one(cursor: &mut Cursor<'_>, code: u8) -> Result<One, String> {
     let name = type_name(code).unwrap_or("?");
     let wrong = || format!("content of a {name} value has the wrong CBOR type");
-    let too_deep = || TOO_DEEP.to_string();
     let first = cursor.peek().ok_or_else(|| read_problem(ReadError::End))?;
     let head = cursor.head().map_err(read_problem)?;
     // A container holds at most one item per remaining byte.
@@ -325,38 +440,19 @@ fn read_content(cursor: &mut Cursor<'_>, code: u8, depth: usize) -> Result<Attri
         .unwrap_or(usize::MAX)
         .min(cursor.rest().len());
     let number = |text: &str| Number::parse(text).map_err(|e| format!("number {e}"));
-    Ok(match (code, head.major) {
+    Ok(One::Value(match (code, head.major) {
         (1, MAJOR_TEXT) => AttributeValue::S(cursor.text(head.arg).map_err(read_problem)?.into()),
         (2, MAJOR_TEXT) => AttributeValue::N(number(cursor.text(head.arg).map_err(read_problem)?)?),
         (3, MAJOR_BYTES) => AttributeValue::B(cursor.take(head.arg).map_err(read_problem)?.into()),
         (4, _) if first == 0xf4 || first == 0xf5 => AttributeValue::Bool(first == 0xf5),
         (5, _) if first == 0xf6 => AttributeValue::Null,
         (6, MAJOR_ARRAY) => {
-            let depth = depth.checked_sub(1).ok_or_else(too_deep)?;
-            let mut items = Vec::with_capacity(capacity);
-            for _ in 0..head.arg {
-                items.push(read_value(cursor, depth)?);
-            }
-            AttributeValue::L(items)
+            return Ok(One::List {
+                len: head.arg,
+                capacity,
+            })
         }
-        (7, MAJOR_MAP) => {
-            let depth = depth.checked_sub(1).ok_or_else(too_deep)?;
-            let mut map = BTreeMap::new();
-            for _ in 0..head.arg {
-                let key = cursor.head().map_err(read_problem)?;
-                if key.major != MAJOR_TEXT {
-                    return Err("an M key must be text".to_string());
-                }
-                let key = cursor.text(key.arg).map_err(read_problem)?;
-                if map
-                    .insert(key.to_string(), read_value(cursor, depth)?)
-                    .is_some()
-                {
-                    return Err("an M value has a duplicate key".to_string());
-                }
-            }
-            AttributeValue::M(map)
-        }
+        (7, MAJOR_MAP) => return Ok(One::Map { len: head.arg }),
         (8..=10, MAJOR_ARRAY) => {
             let element = |cursor: &mut Cursor<'_>, major: u8| {
                 let head = cursor.head().map_err(read_problem)?;
@@ -394,7 +490,7 @@ fn read_content(cursor: &mut Cursor<'_>, code: u8, depth: usize) -> Result<Attri
             }
         }
         _ => return Err(wrong()),
-    })
+    }))
 }
 
 fn check_set<'a>(

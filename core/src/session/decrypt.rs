@@ -22,6 +22,8 @@ pub struct DecryptSession {
     /// Skipped keys first, then one entry per failed call.
     attempts: Vec<Attempt>,
     cause_attempt: Option<usize>,
+    /// The keyring's identifiers that are not key ARNs, for the error.
+    not_key_arns: Vec<String>,
 }
 
 impl DecryptSession {
@@ -35,6 +37,7 @@ impl DecryptSession {
             remaining: VecDeque::new(),
             attempts: Vec::new(),
             cause_attempt: None,
+            not_key_arns: keyring.not_key_arns(),
         };
         if let Keyring::RawAes(k) = keyring {
             // Unwrapped locally: the session is over before it starts.
@@ -60,9 +63,10 @@ impl DecryptSession {
                     attempt: self.attempts.len(),
                     request: KmsRequest::Decrypt(request),
                 },
-                None => Progress::Finished(Err(keyring::no_decryptable_key(std::mem::take(
-                    &mut self.attempts,
-                )))),
+                None => Progress::Finished(Err(Error::NoDecryptableKey {
+                    attempts: std::mem::take(&mut self.attempts),
+                    not_key_arns: std::mem::take(&mut self.not_key_arns),
+                })),
             };
         }
         self.progress

@@ -24,7 +24,7 @@
 //!
 //! Every `Call` carries an attempt index: its position in the list of
 //! [`Attempt`](crate::Attempt)s that a final
-//! [`Error::NoDecryptableKey`](crate::Error::NoDecryptableKey) reports (keys
+//! [`Error::NoDecryptableKey`] reports (keys
 //! skipped without a call come first). A host that keeps its own error
 //! objects (Python exceptions, JavaScript thrown values) keys them by that
 //! index.
