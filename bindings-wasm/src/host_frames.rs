@@ -120,7 +120,6 @@ impl HostOpener {
         let options = DecryptOptions {
             required_context: context_from(required_context)?,
             limits: crate::limits::limits_from(limits)?,
-            ..Default::default()
         };
         match host_frames::HostOpener::read(prefix, &options).js()? {
             OpenerRead::Complete(inner) => Ok(HostOpener { inner }.into()),
