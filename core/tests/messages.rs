@@ -512,3 +512,39 @@ fn a_decryptor_waiting_for_its_key_takes_at_most_one_more_frame() {
     decryptor.finish().unwrap();
     assert_eq!(out, plaintext);
 }
+
+/// Found by the `stream_chunks` fuzz target (its assertion was wrong, not
+/// the core): bytes after the final frame fail the stream only after the
+/// final frame, shorter than the frame length, was verified and released.
+#[test]
+fn trailing_bytes_fail_after_the_whole_plaintext_was_released() {
+    let m = materials();
+    let data_key = m.data_key.clone();
+    let options = EncryptOptions {
+        frame_length: 1024,
+        ..Default::default()
+    };
+    let plaintext = vec![9u8; 1024 + 476];
+    let mut message = encrypt(m, &plaintext, &options).unwrap();
+    message.extend_from_slice(&[0xd7; 3]);
+    let one_shot = decrypt(&message, &data_key, &DecryptOptions::default()).unwrap_err();
+    let mut decryptor = Decryptor::new(DecryptOptions::default());
+    let mut out = Vec::new();
+    let mut result = Ok(());
+    for chunk in message.chunks(301) {
+        result = decryptor.update(chunk, &mut out);
+        if result.is_err() {
+            break;
+        }
+        if decryptor.needs_data_key() {
+            decryptor.set_data_key(&data_key, &mut out).unwrap();
+        }
+    }
+    let streamed = result.unwrap_err();
+    assert_eq!(streamed.kind(), one_shot.kind());
+    assert_eq!(
+        streamed.to_string(),
+        "3 trailing byte(s) after the final frame"
+    );
+    assert_eq!(out, plaintext);
+}
