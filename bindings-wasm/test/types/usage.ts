@@ -26,11 +26,11 @@ declare const client: KmsClient;
 
 export async function usage(): Promise<void> {
   const raw = new RawAesKeyring({ keyNamespace: "a", keyName: "b", wrappingKey: new Uint8Array(32) });
-  const strict = new KmsMrkKeyring({ client, keyIds: ["arn:aws:kms:us-east-1:1:key/mrk-1"], grantTokens: ["t"] });
+  const strict = new KmsMrkKeyring({ client, keyIds: ["arn:aws:kms:us-east-1:111122223333:key/mrk-1"], grantTokens: ["t"] });
   const discovery = new KmsMrkDiscoveryKeyring({
     client,
     region: "us-west-2",
-    discoveryFilter: { partition: "aws", accountIds: ["1"] },
+    discoveryFilter: { partition: "aws", accountIds: ["111122223333"] },
   });
   const message = await encrypt(strict, new Uint8Array(1), { encryptionContext: { a: "b" }, frameLength: 4096 });
   const result = await decrypt(discovery, message, {
