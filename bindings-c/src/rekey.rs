@@ -130,8 +130,9 @@ pub unsafe extern "C" fn mrkenv_rekey(
     options: *const rekey_options,
     out: *mut bytes,
 ) -> status {
-    boundary(|| unsafe {
-        rekey_impl(
+    // SAFETY: the same pointers, with no limits (the defaults).
+    unsafe {
+        mrkenv_rekey_with_limits(
             keyring,
             message,
             message_len,
@@ -139,7 +140,7 @@ pub unsafe extern "C" fn mrkenv_rekey(
             std::ptr::null(),
             out,
         )
-    })
+    }
 }
 
 /// Like `mrkenv_rekey`, reading the message within `limits` (NULL for the
@@ -219,8 +220,9 @@ pub unsafe extern "C" fn mrkenv_rekey_header(
     new_head: *mut bytes,
     body_offset: *mut usize,
 ) -> status {
-    boundary(|| unsafe {
-        rekey_header_impl(
+    // SAFETY: the same pointers, with no limits (the defaults).
+    unsafe {
+        mrkenv_rekey_header_with_limits(
             keyring,
             head,
             head_len,
@@ -229,7 +231,7 @@ pub unsafe extern "C" fn mrkenv_rekey_header(
             new_head,
             body_offset,
         )
-    })
+    }
 }
 
 /// Like `mrkenv_rekey_header`, reading the head within `limits` (NULL for

@@ -31,21 +31,26 @@ use crate::record::{item_from_py, item_to_py};
 use crate::stream::{pump, read_chunk, write_all, DECRYPT_CHUNK};
 use crate::{bytes_arg, context_arg};
 
-/// The core options from the keyword arguments.
-fn options(
-    add: Option<&KeyringArg<'_>>,
+/// The arguments every re-key function shares, converted: the decrypting
+/// keyring, the `add` keyring and the core options.
+fn rekey_args<'a>(
+    keyring: &'a Bound<'_, PyAny>,
+    add: Option<&'a Bound<'_, PyAny>>,
     remove: Option<&Bound<'_, PyAny>>,
     encryption_context: Option<&Bound<'_, PyAny>>,
     match_replicas: Option<&Bound<'_, PyAny>>,
     limits: Option<&Bound<'_, PyAny>>,
-) -> PyResult<RekeyOptions> {
-    Ok(RekeyOptions {
-        add: add.map(|a| a.core().clone()),
+) -> PyResult<(KeyringArg<'a>, Option<KeyringArg<'a>>, RekeyOptions)> {
+    let keyring = KeyringArg::from_py(keyring)?;
+    let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
+    let options = RekeyOptions {
+        add: add.as_ref().map(|a| a.core().clone()),
         remove: remove_arg(remove)?,
         match_replicas: bool_arg(match_replicas, "match_replicas")?,
         required_context: context_arg(encryption_context)?,
         limits: limits_arg(limits)?,
-    })
+    };
+    Ok((keyring, add, options))
 }
 
 /// The key identifiers to remove: any iterable of `str` (not a `str`
@@ -98,10 +103,9 @@ pub fn rekey<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     guarded(py, || {
         let message = bytes_arg(message, "message")?;
-        let keyring = KeyringArg::from_py(keyring)?;
-        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
-        let options = options(
-            add.as_ref(),
+        let (keyring, add, options) = rekey_args(
+            keyring,
+            add,
             remove,
             encryption_context,
             match_replicas,
@@ -133,10 +137,9 @@ pub fn rekey_header<'py>(
 ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
     guarded(py, || {
         let head = bytes_arg(head, "head")?;
-        let keyring = KeyringArg::from_py(keyring)?;
-        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
-        let options = options(
-            add.as_ref(),
+        let (keyring, add, options) = rekey_args(
+            keyring,
+            add,
             remove,
             encryption_context,
             match_replicas,
@@ -170,10 +173,9 @@ pub fn rekey_stream(
     guarded(py, || {
         stream_arg(src, "src", "read")?;
         stream_arg(dst, "dst", "write")?;
-        let keyring = KeyringArg::from_py(keyring)?;
-        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
-        let options = options(
-            add.as_ref(),
+        let (keyring, add, options) = rekey_args(
+            keyring,
+            add,
             remove,
             encryption_context,
             match_replicas,
@@ -222,12 +224,11 @@ pub fn rekey_record<'py>(
     limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guarded(py, || {
-        let keyring = KeyringArg::from_py(keyring)?;
-        let add = add.map(|a| KeyringArg::from_py_as(a, "add")).transpose()?;
         // The required context goes to the rekey options (the core adds it to
         // the record's read), once.
-        let options = options(
-            add.as_ref(),
+        let (keyring, add, options) = rekey_args(
+            keyring,
+            add,
             remove,
             encryption_context,
             match_replicas,

@@ -85,55 +85,34 @@ pub fn encrypt_stream(
     limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
     guarded(py, || {
-        encrypt_stream_impl(
-            py,
-            src,
-            dst,
-            keyring,
-            encryption_context,
+        stream_arg(src, "src", "read")?;
+        stream_arg(dst, "dst", "write")?;
+        let keyring = KeyringArg::from_py(keyring)?;
+        let context = context_arg(encryption_context)?;
+        let frame_length = FrameLength::arg(frame_length)?.check(py)?;
+        let limits = limits_arg(limits)?;
+        let materials = keyring.encryption_materials(py, &context, &limits, None)?;
+        let options = EncryptOptions {
             frame_length,
             limits,
-        )
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn encrypt_stream_impl(
-    py: Python<'_>,
-    src: &Bound<'_, PyAny>,
-    dst: &Bound<'_, PyAny>,
-    keyring: &Bound<'_, PyAny>,
-    encryption_context: Option<&Bound<'_, PyAny>>,
-    frame_length: Option<&Bound<'_, PyAny>>,
-    limits: Option<&Bound<'_, PyAny>>,
-) -> PyResult<()> {
-    stream_arg(src, "src", "read")?;
-    stream_arg(dst, "dst", "write")?;
-    let keyring = KeyringArg::from_py(keyring)?;
-    let context = context_arg(encryption_context)?;
-    let frame_length = FrameLength::arg(frame_length)?.check(py)?;
-    let limits = limits_arg(limits)?;
-    let materials = keyring.encryption_materials(py, &context, &limits, None)?;
-    let options = EncryptOptions {
-        frame_length,
-        limits,
-        message_id: None,
-    };
-    let mut encryptor = Encryptor::new(materials, &options).py_err(py)?;
-    let frame = frame_length as usize;
-    let mut out = Vec::with_capacity(frame + 4096);
-    loop {
-        let bytes = read_chunk(src, frame)?;
-        let data = bytes.as_slice();
-        if data.is_empty() {
-            break;
+            message_id: None,
+        };
+        let mut encryptor = Encryptor::new(materials, &options).py_err(py)?;
+        let frame = frame_length as usize;
+        let mut out = Vec::with_capacity(frame + 4096);
+        loop {
+            let bytes = read_chunk(src, frame)?;
+            let data = bytes.as_slice();
+            if data.is_empty() {
+                break;
+            }
+            py.detach(|| encryptor.update(data, &mut out)).py_err(py)?;
+            write_all(py, dst, &out)?;
+            out.clear();
         }
-        py.detach(|| encryptor.update(data, &mut out)).py_err(py)?;
-        write_all(py, dst, &out)?;
-        out.clear();
-    }
-    encryptor.finish(&mut out).py_err(py)?;
-    write_all(py, dst, &out)
+        encryptor.finish(&mut out).py_err(py)?;
+        write_all(py, dst, &out)
+    })
 }
 
 /// Decrypts one message read from `src`, writing the plaintext to `dst`.
@@ -148,48 +127,37 @@ pub fn decrypt_stream(
     limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
     guarded(py, || {
-        decrypt_stream_impl(py, src, dst, keyring, encryption_context, limits)
-    })
-}
-
-fn decrypt_stream_impl(
-    py: Python<'_>,
-    src: &Bound<'_, PyAny>,
-    dst: &Bound<'_, PyAny>,
-    keyring: &Bound<'_, PyAny>,
-    encryption_context: Option<&Bound<'_, PyAny>>,
-    limits: Option<&Bound<'_, PyAny>>,
-) -> PyResult<()> {
-    stream_arg(src, "src", "read")?;
-    stream_arg(dst, "dst", "write")?;
-    let keyring = KeyringArg::from_py(keyring)?;
-    let required_context = context_arg(encryption_context)?;
-    let mut decryptor = Decryptor::new(DecryptOptions {
-        limits: limits_arg(limits)?,
-        required_context,
-    });
-    let mut out = Vec::new();
-    // The header (and required-context check) come first; nothing is written
-    // and KMS is not called until the whole header is read.
-    while !decryptor.needs_data_key() {
-        let bytes = read_chunk(src, DECRYPT_CHUNK)?;
-        if bytes.as_slice().is_empty() {
-            // The core reports the precise truncation.
-            decryptor.finish().py_err(py)?;
-            return Err(PyValueError::new_err("the message ended in its header"));
+        stream_arg(src, "src", "read")?;
+        stream_arg(dst, "dst", "write")?;
+        let keyring = KeyringArg::from_py(keyring)?;
+        let required_context = context_arg(encryption_context)?;
+        let mut decryptor = Decryptor::new(DecryptOptions {
+            limits: limits_arg(limits)?,
+            required_context,
+        });
+        let mut out = Vec::new();
+        // The header (and required-context check) come first; nothing is written
+        // and KMS is not called until the whole header is read.
+        while !decryptor.needs_data_key() {
+            let bytes = read_chunk(src, DECRYPT_CHUNK)?;
+            if bytes.as_slice().is_empty() {
+                // The core reports the precise truncation.
+                decryptor.finish().py_err(py)?;
+                return Err(PyValueError::new_err("the message ended in its header"));
+            }
+            decryptor.update(bytes.as_slice(), &mut out).py_err(py)?;
         }
-        decryptor.update(bytes.as_slice(), &mut out).py_err(py)?;
-    }
-    let header = decryptor.header().cloned().ok_or_else(|| {
-        PyRuntimeError::new_err("mrkenv: internal error: no header after reading the header")
-    })?;
-    let data_key = keyring.data_key(py, &header)?;
-    // Also decrypts the frames that arrived with the header.
-    py.detach(|| decryptor.set_data_key(&data_key, &mut out))
-        .py_err(py)?;
-    write_all(py, dst, &out)?;
-    pump(py, src, dst, |data, out| decryptor.update(data, out))?;
-    decryptor.finish().py_err(py)
+        let header = decryptor.header().cloned().ok_or_else(|| {
+            PyRuntimeError::new_err("mrkenv: internal error: no header after reading the header")
+        })?;
+        let data_key = keyring.data_key(py, &header)?;
+        // Also decrypts the frames that arrived with the header.
+        py.detach(|| decryptor.set_data_key(&data_key, &mut out))
+            .py_err(py)?;
+        write_all(py, dst, &out)?;
+        pump(py, src, dst, |data, out| decryptor.update(data, out))?;
+        decryptor.finish().py_err(py)
+    })
 }
 
 /// Reads the rest of `src` in chunks, runs `step` on each without the GIL
