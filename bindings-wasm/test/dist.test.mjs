@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { spawnSync } from "node:child_process";
 import { ROOT } from "./helpers.mjs";
 
 const DIST = path.join(ROOT, "dist", "npm");
@@ -63,4 +64,14 @@ test("mrkenv/inline (the wasm inlined as base64) works in Node too", async () =>
   // The inlined module is the package's wasm, byte for byte.
   const { WASM_BASE64 } = await import(pathToFileURL(path.join(DIST, "mrkenv_wasm_inline.js")).href);
   assert.ok(Buffer.from(WASM_BASE64, "base64").equals(readFileSync(path.join(DIST, "mrkenv_wasm_bg.wasm"))));
+});
+
+test("the published package ships its README and the README's examples (npm pack's file list)", () => {
+  const result = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: DIST, encoding: "utf8" });
+  assert.equal(result.status, 0, result.stderr);
+  const files = JSON.parse(result.stdout)[0].files.map((f) => f.path);
+  for (const expected of ["README.md", "examples/quickstart.mjs", "examples/kms-mrk.mjs", "examples/records.mjs", "examples/browser/index.html", "mrkenv_wasm_bg.wasm"]) {
+    assert.ok(files.includes(expected), `${expected} missing from the package: ${files.join(", ")}`);
+  }
+  assert.deepEqual(files.filter((f) => f.startsWith("testing")), [], "no test entry is packed");
 });

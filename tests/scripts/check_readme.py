@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Checks that every code block of README.md marked `<!-- tested-in: FILE -->`
 appears verbatim in FILE, whose own test runs it (the bindings' READMEs are
-executed by their test suites). Exits non-zero naming each block that drifted.
+executed by their test suites), and that every README says what a message
+proves (authenticated with its data key only) and links docs/SECURITY.md.
+Exits non-zero naming each block or README that drifted.
 """
 
 import pathlib
@@ -12,7 +14,26 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PATTERN = re.compile(r"<!-- tested-in: (\S+) -->\n```(\w*)\n(.*?)```", re.S)
 
 
+# Every README tells what a message proves and points to the security notes.
+SECURITY_NOTE = "authenticated with its data key only"
+SECURITY_LINK = "docs/SECURITY.md"
+READMES = ["README.md", "bindings-python/README.md", "bindings-wasm/README.md", "bindings-c/README.md"]
+
+
+def check_security_notes() -> int:
+    failed = 0
+    for name in READMES:
+        text = " ".join((ROOT / name).read_text().split())
+        for needle in (SECURITY_NOTE, SECURITY_LINK):
+            if needle not in text:
+                failed += 1
+                print(f"check_readme: {name} does not say {needle!r}")
+    return failed
+
+
 def main() -> int:
+    if check_security_notes():
+        return 1
     readme = (ROOT / "README.md").read_text()
     blocks = PATTERN.findall(readme)
     if not blocks:
