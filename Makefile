@@ -39,20 +39,23 @@ test-demo: demo-build
 # `make kms-local-stop`. KMS_PORT=N picks the port (default: a free one). It
 # prints the shell lines that point an AWS SDK at it (AWS_ENDPOINT_URL, dummy
 # credentials, AWS_REGION): `eval "$$(make -s kms-local)"`. State and log:
-# target/kms-local/. moto comes from the repository's .venv (made here).
+# target/kms-local/ (KMS_STATE_DIR=DIR elsewhere). moto comes from the
+# repository's .venv (made here).
 KMS_PORT ?=
+KMS_STATE_DIR ?=
 KMS_LAUNCHER := tests/kms/moto_launcher.py
+KMS_STATE_ARG = $(if $(KMS_STATE_DIR),--state-dir '$(KMS_STATE_DIR)')
 
 kms-local:
 	@$(MAKE) --no-print-directory -C bindings-python venv >&2
-	@.venv/bin/python $(KMS_LAUNCHER) --background $(if $(KMS_PORT),--port $(KMS_PORT))
+	@.venv/bin/python $(KMS_LAUNCHER) --background $(if $(KMS_PORT),--port $(KMS_PORT)) $(KMS_STATE_ARG)
 
 kms-local-stop:
-	@python3 $(KMS_LAUNCHER) --stop
+	@python3 $(KMS_LAUNCHER) --stop $(KMS_STATE_ARG)
 
 # Exit 0 either way: it says whether one runs.
 kms-local-status:
-	@python3 $(KMS_LAUNCHER) --status || test $$? -eq 3
+	@python3 $(KMS_LAUNCHER) --status $(KMS_STATE_ARG) || test $$? -eq 3
 
 # The launcher as a command (--serve, --background/--status/--stop, the
 # suites' stdin mode), then its self-check of moto's multi-Region behaviour.

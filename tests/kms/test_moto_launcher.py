@@ -315,3 +315,41 @@ def test_stdin_mode_exits_at_once_on_dev_null() -> None:
                             capture_output=True, text=True, timeout=START_TIMEOUT_S)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"MOTO_ENDPOINT=http://127\.0\.0\.1:\d+\n", result.stdout), result.stdout
+
+
+def make_env(**extra: str) -> Dict[str, str]:
+    """A user's shell: no make variables inherited from an outer make."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env.update(extra)
+    return env
+
+
+def test_make_kms_local_targets(procs: Procs, tmp_path: Path) -> None:
+    repo = HERE.parents[1]
+    state = tmp_path / "state"
+    port = free_port()
+    env = make_env(KMS_STATE_DIR=str(state), KMS_PORT=str(port))
+    try:
+        started = subprocess.run(["make", "-s", "-C", str(repo), "kms-local"], env=env, capture_output=True,
+                                 text=True, stdin=subprocess.DEVNULL, timeout=600)
+        if (state / "kms-local.pid").exists():
+            procs.pids.append(int((state / "kms-local.pid").read_text()))
+        assert started.returncode == 0, started.stderr
+        # stdout is only the shell lines, so `eval "$(make -s kms-local)"` works.
+        lines = started.stdout.splitlines()
+        assert lines[0].startswith("# local KMS") and lines[-1].startswith("unset "), started.stdout
+        assert all(line.startswith(("#", "export ", "unset ")) for line in lines), started.stdout
+        assert exports(lines)["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{port}"
+
+        status = subprocess.run(["make", "-s", "-C", str(repo), "kms-local-status"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0 and status.stdout.startswith("running (pid "), status
+        stopped = subprocess.run(["make", "-s", "-C", str(repo), "kms-local-stop"], env=env,
+                                 capture_output=True, text=True, timeout=60)
+        assert stopped.returncode == 0 and stopped.stdout.startswith("stopped (pid "), stopped
+        status = subprocess.run(["make", "-s", "-C", str(repo), "kms-local-status"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0 and status.stdout.startswith("not running"), status
+        assert port_is_free(port)
+    finally:
+        run("--stop", "--state-dir", str(state))
