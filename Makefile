@@ -9,9 +9,9 @@ CARGO ?= cargo
 # `make demo V=1` shows the build and the details behind each step.
 V ?=
 
-.PHONY: demo demo-build test-demo test lint check-readme test-core vectors bench bench-core bench-wheel bench-python bench-records bench-js dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
+.PHONY: demo demo-build test-demo test lint check-readme test-core test-kms kms-local kms-local-stop kms-local-status vectors bench bench-core bench-wheel bench-python bench-records bench-js dist $(BINDINGS:%=test-%) $(BINDINGS:%=dist-%)
 
-test: lint check-readme test-core $(BINDINGS:%=test-%) test-demo
+test: lint check-readme test-core test-kms $(BINDINGS:%=test-%) test-demo
 	@echo "make test: all suites passed"
 
 # The demo (demo/run_demo.py): builds what it needs the way the binding suites
@@ -33,6 +33,36 @@ demo-build:
 # The demo runs, and the README's recording of it is still its real output.
 test-demo: demo-build
 	python3 tests/scripts/check_demo_output.py
+
+# A local KMS to try mrkenv against (tests/kms/moto_launcher.py): moto 5.2.5
+# with the multi-Region key fix, in the background on 127.0.0.1 until
+# `make kms-local-stop`. KMS_PORT=N picks the port (default: a free one). It
+# prints the shell lines that point an AWS SDK at it (AWS_ENDPOINT_URL, dummy
+# credentials, AWS_REGION): `eval "$$(make -s kms-local)"`. State and log:
+# target/kms-local/ (KMS_STATE_DIR=DIR elsewhere). moto comes from the
+# repository's .venv (made here).
+KMS_PORT ?=
+KMS_STATE_DIR ?=
+KMS_LAUNCHER := tests/kms/moto_launcher.py
+KMS_STATE_ARG = $(if $(KMS_STATE_DIR),--state-dir '$(KMS_STATE_DIR)')
+
+kms-local:
+	@$(MAKE) --no-print-directory -C bindings-python venv >&2
+	@.venv/bin/python $(KMS_LAUNCHER) --background $(if $(KMS_PORT),--port $(KMS_PORT)) $(KMS_STATE_ARG)
+
+kms-local-stop:
+	@python3 $(KMS_LAUNCHER) --stop $(KMS_STATE_ARG)
+
+# Exit 0 either way: it says whether one runs.
+kms-local-status:
+	@python3 $(KMS_LAUNCHER) --status $(KMS_STATE_ARG) || test $$? -eq 3
+
+# The launcher as a command (--serve, --background/--status/--stop, the
+# suites' stdin mode), then its self-check of moto's multi-Region behaviour.
+test-kms:
+	$(MAKE) -C bindings-python venv
+	.venv/bin/python -m pytest -q tests/kms
+	.venv/bin/python tests/kms/check_moto.py
 
 lint:
 	$(CARGO) fmt --all --check

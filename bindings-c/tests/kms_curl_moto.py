@@ -8,14 +8,18 @@ with boto3, and runs kms_demo: a record encrypted under a multi-Region key in
 us-east-1 and decrypted with its replica in us-west-2, the same for a message,
 KMS and connection errors, and a re-key that moves a message from a
 single-Region key in us-east-1 to one in us-west-2 (issue 14), and --discovery
-(a discovery keyring filtered to an account). Prints one line
-per check and exits non-zero if any failed.
+(a discovery keyring filtered to an account). Then the README's "Local KMS"
+shell block as written (make kms-local, its eval, kms_demo, make
+kms-local-stop) with the launcher's state in a temporary directory. Prints one
+line per check and exits non-zero if any failed.
 """
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
+import tempfile
 import threading
 
 import boto3
@@ -61,6 +65,7 @@ def main():
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+    readme_local_kms(demo)
     print(f"kms_curl_moto: {len(failures)} failed" if failures else "kms_curl_moto: all checks passed")
     sys.exit(1 if failures else 0)
 
@@ -170,6 +175,36 @@ def run(demo, endpoint):
     old = demo_run(demo, "decrypt", "--region", "us-east-1", "--key-id", single_east, *ep, stdin=rekey.stdout)
     check("and no longer with the us-east-1 key", old.returncode == 1
           and "kms_demo: NoDecryptableKey: " in old.stderr.decode() and kms_lines(old.stderr) == [], old.stderr)
+
+
+def readme_local_kms(demo):
+    """The README's Local KMS block runs as written from the repository root.
+
+    Only the kms_demo path (this build's), the output file (a temporary one)
+    and the launcher's state dir (KMS_STATE_DIR, temporary) differ; the
+    credentials and endpoint come from the block's own `eval`.
+    """
+    readme = (ROOT / "bindings-c" / "README.md").read_text()
+    section = readme.split("\n## Local KMS\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        state = pathlib.Path(tmp) / "kms-local"
+        script = (block.replace("bindings-c/build/kms_demo", demo)
+                  .replace("hello.mrk", str(pathlib.Path(tmp) / "hello.mrk")))
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("AWS_") and k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+        env["KMS_STATE_DIR"] = str(state)
+        try:
+            r = subprocess.run(["sh", "-e", "-c", script], cwd=ROOT, env=env, capture_output=True,
+                               stdin=subprocess.DEVNULL, timeout=600)
+            check("README Local KMS block: kms_demo through make kms-local",
+                  r.returncode == 0 and r.stdout.startswith(b"hello\n")
+                  and len(kms_lines(r.stderr)) == 2, r.stdout + r.stderr)
+            check("README Local KMS block: make kms-local-stop stopped it",
+                  not (state / "kms-local.pid").exists(), sorted(p.name for p in state.iterdir()))
+        finally:
+            subprocess.run([sys.executable, str(LAUNCHER), "--stop", "--state-dir", str(state)],
+                           capture_output=True, timeout=60)
 
 
 if __name__ == "__main__":

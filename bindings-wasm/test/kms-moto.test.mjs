@@ -5,6 +5,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import {
   KmsMrkDiscoveryKeyring,
@@ -153,4 +154,25 @@ test("examples/kms-mrk.mjs runs against moto", () => {
   });
   assert.equal(result.status, 0, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
   assert.match(result.stdout, /decrypted in us-west-2: hello from us-east-1/);
+});
+
+test("the README's Local KMS example runs as written, configured only in code", () => {
+  const readme = readFileSync(path.join(ROOT, "bindings-wasm", "README.md"), "utf8");
+  const section = readme.split("\n## Local KMS\n")[1].split("\n## ")[0];
+  const block = section.match(/```js\n([\s\S]*?)```/)[1];
+  assert.ok(block.includes('endpoint: "http://127.0.0.1:4566"'), "the block names the endpoint make kms-local prints");
+  const script = `${block.replace("http://127.0.0.1:4566", moto.endpoint)}
+console.log(new TextDecoder().decode(plaintext));
+`;
+  // Nothing from the environment: the endpoint and credentials must come from the code.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_")));
+  const result = spawnSync(process.execPath, ["--input-type=module", "-"], {
+    cwd: path.join(ROOT, "bindings-wasm"), // where `mrkenv` and `@aws-sdk/client-kms` resolve
+    input: script,
+    env,
+    encoding: "utf8",
+    timeout: 60000,
+  });
+  assert.equal(result.status, 0, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  assert.equal(result.stdout, "secret\n");
 });
