@@ -3,13 +3,15 @@
 ::
 
     mrkenv encrypt --key-id ARN [--key-id ARN ...] [--context k=v ...]
-                   [--frame-length N] [-i IN] [-o OUT]
+                   [--frame-length N] [-i IN] [-o OUT] [-f]
     mrkenv decrypt (--key-id ARN ... | --discovery [--account ID ...] [--partition P])
                    [--context k=v ...] [-i IN] [-o OUT]
     mrkenv rekey (--key-id ARN | --discovery [--account ID] [--partition P])
                  [--add-key ARN ...] [--remove-key ARN ...] [--match-replicas]
-                 [--context k=v ...] [IN | -i IN] [-o OUT]
+                 [--context k=v ...] [IN | -i IN] [-o OUT] [-f]
     mrkenv inspect [FILE]
+
+(encrypt, decrypt and rekey also take ``--progress`` / ``--no-progress``.)
 
 ``encrypt`` and ``decrypt`` call AWS KMS through boto3 (``pip install
 'mrkenv[cli]'``); ``--region`` and ``--endpoint-url`` are passed to boto3, and
