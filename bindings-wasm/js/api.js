@@ -172,10 +172,19 @@ function frameLengthOf(value) {
   return value;
 }
 
-function headerOf(native) {
-  const { encryptionContext, encryptedDataKeys, ...rest } = native;
+/**
+ * The header summary the wasm module gives as JSON text (one string across
+ * the boundary: bindings-wasm/src/lib.rs `summary_value`), with the
+ * encryption context's flat list made an object.
+ */
+function headerOf(json) {
+  const { version, suite, suiteName, messageId, encryptionContext, frameLength, encryptedDataKeys } = JSON.parse(json);
   return {
-    ...rest,
+    version,
+    suite,
+    suiteName,
+    messageId,
+    frameLength,
     encryptionContext: contextObject(encryptionContext),
     encryptedDataKeys,
   };

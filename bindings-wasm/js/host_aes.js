@@ -12,7 +12,9 @@
 //
 // The content key leaves the core once, as a fresh Uint8Array that is
 // imported into a non-extractable CryptoKey (browsers) or a KeyObject
-// (Node) and then zeroed; the core's copy is wiped when it is taken.
+// (Node streams) and then zeroed, or, for a one-shot message in Node, given
+// as raw bytes to the synchronous node:crypto ciphers and zeroed as soon as
+// they return; the core's copy is wiped when it is taken.
 //
 // Small messages stay on the pure-WebAssembly path (the host call costs more
 // than it saves below `threshold` bytes), as does every message where no
@@ -26,7 +28,9 @@ let mode = "auto";
 
 /**
  * Registers the host's AES-GCM: `{ name, threshold, importKey(raw, usage),
- * seal(key, jobs, out), open(key, jobs, out) }` (see host_aes_node.js).
+ * seal(key, jobs, out), open(key, jobs, out), rawKeys? }` (see
+ * host_aes_node.js; `rawKeys: true` when `seal` and `open` run
+ * synchronously and also take the raw key bytes, see `withContentKey`).
  */
 export function setHostAes(impl) {
   host = impl;
@@ -81,6 +85,25 @@ async function importKey(impl, raw, usage) {
   }
 }
 
+/**
+ * Runs `use(key)` once with the content key `raw` (a fresh array from the
+ * core), then zeroes `raw`. A host whose AES-GCM runs synchronously on raw
+ * key bytes (`rawKeys`: node:crypto, whose ciphers copy the key into
+ * OpenSSL) gets `raw` itself, zeroed as soon as the call returns: no key
+ * object is made for a one-shot message. Otherwise the key is imported
+ * first (and `raw` zeroed right then).
+ */
+async function withContentKey(impl, raw, usage, use) {
+  if (impl.rawKeys === true) {
+    try {
+      return use(raw);
+    } finally {
+      raw.fill(0);
+    }
+  }
+  return use(await importKey(impl, raw, usage));
+}
+
 /** Encrypts `plaintext` into one message with the host's AES-GCM. */
 export async function hostEncrypt(impl, materials, plaintext, frameLength, messageId) {
   const sealer = call(() => new wasm.HostSealer(materials, frameLength, messageId));
@@ -102,8 +125,7 @@ export async function hostEncrypt(impl, materials, plaintext, frameLength, messa
       from += plan.length;
       if (isFinal) break;
     }
-    const key = await importKey(impl, call(() => sealer.takeContentKey()), "encrypt");
-    await impl.seal(key, jobs, out);
+    await withContentKey(impl, call(() => sealer.takeContentKey()), "encrypt", (key) => impl.seal(key, jobs, out));
     return out;
   } finally {
     sealer.free();
@@ -142,46 +164,50 @@ export async function hostDecrypt(impl, message, required, unlock, limits) {
   try {
     const header = call(() => opener.header());
     await unlock(opener);
-    const key = await importKey(impl, call(() => opener.takeContentKey()), "decrypt");
-    // Every frame head is read first (a few bytes each); the first problem
-    // is kept, to be reported after the frames before it were opened.
-    const jobs = [];
-    let problem = null;
-    let at = call(() => opener.bodyOffset());
-    let total = 0;
+    const raw = call(() => opener.takeContentKey());
     try {
-      while (!opener.isDone()) {
-        const available = message.length - at;
-        const packed = call(() => opener.nextFrame(message.subarray(at, at + MAX_HEAD), available, true));
-        const plan = unpack(packed);
-        const body = at + plan.headLen;
-        jobs.push({
-          iv: plan.iv,
-          aad: plan.aad,
-          input: message.subarray(body, body + plan.length),
-          tag: message.subarray(body + plan.length, body + plan.length + 16),
-          sealed: message.subarray(body, body + plan.length + 16),
-          at: total,
-          sequence: plan.sequence,
-        });
-        total += plan.length;
-        at = body + plan.length + 16;
+      // Every frame head is read first (a few bytes each); the first problem
+      // is kept, to be reported after the frames before it were opened.
+      const jobs = [];
+      let problem = null;
+      let at = call(() => opener.bodyOffset());
+      let total = 0;
+      try {
+        while (!opener.isDone()) {
+          const available = message.length - at;
+          const packed = call(() => opener.nextFrame(message.subarray(at, at + MAX_HEAD), available, true));
+          const plan = unpack(packed);
+          const body = at + plan.headLen;
+          jobs.push({
+            iv: plan.iv,
+            aad: plan.aad,
+            input: message.subarray(body, body + plan.length),
+            tag: message.subarray(body + plan.length, body + plan.length + 16),
+            sealed: message.subarray(body, body + plan.length + 16),
+            at: total,
+            sequence: plan.sequence,
+          });
+          total += plan.length;
+          at = body + plan.length + 16;
+        }
+        call(() => opener.finish(message.length - at));
+      } catch (e) {
+        problem = e;
       }
-      call(() => opener.finish(message.length - at));
-    } catch (e) {
-      problem = e;
+      const out = new Uint8Array(total);
+      const failed = await withContentKey(impl, raw, "decrypt", (key) => impl.open(key, jobs, out));
+      if (failed !== -1) {
+        out.fill(0);
+        throw fromNative(wasm.HostOpener.tagFailed(jobs[failed].sequence));
+      }
+      if (problem !== null) {
+        out.fill(0);
+        throw problem;
+      }
+      return { plaintext: out, header };
+    } finally {
+      raw.fill(0); // also when reading the frame heads threw
     }
-    const out = new Uint8Array(total);
-    const failed = await impl.open(key, jobs, out);
-    if (failed !== -1) {
-      out.fill(0);
-      throw fromNative(wasm.HostOpener.tagFailed(jobs[failed].sequence));
-    }
-    if (problem !== null) {
-      out.fill(0);
-      throw problem;
-    }
-    return { plaintext: out, header };
   } finally {
     opener.free();
   }

@@ -1,9 +1,13 @@
 // The host AES-GCM of Node: `node:crypto` (OpenSSL), registered by the Node
 // entry point (node.js). Internal to the package; see host_aes.js.
 //
-// The content key is held in a KeyObject (`createSecretKey`, memory owned by
-// Node, not by JavaScript); the raw array it came from is zeroed by the
-// caller. Each frame is one cipher with the core's IV and AAD.
+// A one-shot message's ciphers take the content key's raw bytes (`rawKeys`:
+// node:crypto copies them into OpenSSL when the cipher is made; the caller
+// zeroes the array as soon as the synchronous seal or open returns), so no
+// key object is made per message. A stream, which keeps its key between
+// chunks, holds it in a KeyObject (`createSecretKey`, memory owned by Node,
+// not by JavaScript) and zeroes the raw array at once. Each frame is one
+// cipher with the core's IV and AAD.
 
 import { createCipheriv, createDecipheriv, createSecretKey } from "node:crypto";
 import { setHostAes } from "./host_aes.js";
@@ -51,6 +55,7 @@ setHostAes({
   // with the size-optimised wasm the host is faster from 1 KiB).
   threshold: 1024,
   importKey: (raw) => createSecretKey(raw),
+  rawKeys: true,
   seal,
   open,
 });

@@ -132,40 +132,83 @@ fn context_value(context: &EncryptionContext) -> Array {
     flat
 }
 
+/// Appends `text` as a JSON string literal.
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends `"name":` and `text` as JSON.
+fn push_json_field(out: &mut String, name: &str, text: &str) {
+    out.push('"');
+    out.push_str(name);
+    out.push_str("\":");
+    push_json_string(out, text);
+}
+
+/// The header summary as JSON text, which js/api.js (`headerOf`) parses:
+/// one string crosses the boundary instead of a dozen values (the header of
+/// every decrypt). The encryption context is a flat list of strings, as
+/// [`context_value`] gives it.
 fn summary_value(summary: &HeaderSummary) -> JsValue {
-    let object = Object::new();
-    set(&object, "version", &summary.version.into());
-    set(&object, "suite", &summary.suite.into());
-    set(&object, "suiteName", &summary.suite_name.as_str().into());
-    set(&object, "messageId", &summary.message_id.as_str().into());
-    set(
-        &object,
-        "encryptionContext",
-        &context_value(&summary.encryption_context),
-    );
-    set(&object, "frameLength", &summary.frame_length.into());
-    let edks: Array = summary
-        .encrypted_data_keys
-        .iter()
-        .map(|edk| {
-            let entry = Object::new();
-            set(&entry, "providerId", &edk.provider_id.as_str().into());
-            set(&entry, "providerInfo", &edk.provider_info.as_str().into());
-            if let Some(arn) = &edk.key_arn {
-                set(&entry, "keyArn", &arn.as_str().into());
-            }
-            if let Some(region) = &edk.region {
-                set(&entry, "region", &region.as_str().into());
-            }
-            if let Some(is_mrk) = edk.is_mrk {
-                set(&entry, "isMrk", &is_mrk.into());
-            }
-            set(&entry, "ciphertextLen", &(edk.ciphertext_len as u32).into());
-            JsValue::from(entry)
-        })
-        .collect();
-    set(&object, "encryptedDataKeys", &edks);
-    object.into()
+    let mut out = String::with_capacity(256);
+    out.push_str(&format!(
+        "{{\"version\":{},\"suite\":{},",
+        summary.version, summary.suite
+    ));
+    push_json_field(&mut out, "suiteName", &summary.suite_name);
+    out.push(',');
+    push_json_field(&mut out, "messageId", &summary.message_id);
+    out.push_str(",\"encryptionContext\":[");
+    for (i, (key, value)) in summary.encryption_context.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, key);
+        out.push(',');
+        push_json_string(&mut out, value);
+    }
+    out.push_str(&format!(
+        "],\"frameLength\":{},\"encryptedDataKeys\":[",
+        summary.frame_length
+    ));
+    for (i, edk) in summary.encrypted_data_keys.iter().enumerate() {
+        out.push_str(if i > 0 { ",{" } else { "{" });
+        push_json_field(&mut out, "providerId", &edk.provider_id);
+        out.push(',');
+        push_json_field(&mut out, "providerInfo", &edk.provider_info);
+        if let Some(arn) = &edk.key_arn {
+            out.push(',');
+            push_json_field(&mut out, "keyArn", arn);
+        }
+        if let Some(region) = &edk.region {
+            out.push(',');
+            push_json_field(&mut out, "region", region);
+        }
+        if let Some(is_mrk) = edk.is_mrk {
+            out.push_str(if is_mrk {
+                ",\"isMrk\":true"
+            } else {
+                ",\"isMrk\":false"
+            });
+        }
+        out.push_str(&format!(",\"ciphertextLen\":{}}}", edk.ciphertext_len));
+    }
+    out.push_str("]}");
+    JsValue::from_str(&out)
 }
 
 fn missing_header() -> JsValue {

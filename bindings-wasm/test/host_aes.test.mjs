@@ -218,3 +218,29 @@ test("the content key handed to the host leaves no copy in wasm memory", async (
   assert.equal(_wasmMemoryIncludes(contentKey), false, "the content key is in wasm memory");
   assert.equal(_wasmMemoryIncludes(dataKey), false, "the data key is in wasm memory");
 });
+
+test("the header reads back every context string exactly, on both paths and in inspect", async () => {
+  // The wasm module hands the header summary over as JSON text: quotes,
+  // backslashes, control characters, non-ASCII and a __proto__ key must all
+  // come back as they went in.
+  const awkward = new Map([
+    ["quote\"and\\backslash", "tab\tnewline\ncr\rnul\u0000unit\u001fdel\u007f"],
+    ["__proto__", "{\"not\":\"json\"}"],
+    ["ünïcödé ☃ 😀", "\u2028line\u2029para</script>"],
+    ["", ""],
+  ]);
+  const expected = Object.fromEntries(awkward);
+  const plaintext = new Uint8Array(2048).fill(1);
+  for (const path of ["host", "wasm"]) {
+    const message = await onPath(path, () => encrypt(keyring, plaintext, { encryptionContext: awkward, frameLength: 1024 }));
+    const { plaintext: back, header } = await onPath(path, () => decrypt(keyring, message, { encryptionContext: awkward }));
+    assert.deepEqual(back, plaintext);
+    assert.deepEqual(header.encryptionContext, expected, path);
+    assert.equal(Object.getOwnPropertyDescriptor(header.encryptionContext, "__proto__").value, "{\"not\":\"json\"}");
+    assert.deepEqual(Object.keys(header), ["version", "suite", "suiteName", "messageId", "frameLength", "encryptionContext", "encryptedDataKeys"]);
+    assert.equal(header.frameLength, 1024);
+    assert.match(header.messageId, /^[0-9a-f]{64}$/);
+    assert.deepEqual(header.encryptedDataKeys, [{ providerId: "app", providerInfo: "k", ciphertextLen: 60 }]);
+    assert.deepEqual(inspect(message), header);
+  }
+});

@@ -155,16 +155,27 @@ impl MessageKeys {
         data_key: &DataKey,
         message_id: &[u8; MESSAGE_ID_LEN],
     ) -> MessageKeys {
+        let mut content_key = Zeroizing::new([0u8; KEY_LEN]);
+        Self::derive_into(suite, data_key, message_id, &mut content_key)
+    }
+
+    /// Runs the suite's key schedule once and also writes the raw content
+    /// key into `content_key` (for a host that runs the frames' AES-GCM
+    /// itself: [`crate::host_frames`]); the caller wipes it.
+    pub(crate) fn derive_into(
+        suite: Suite,
+        data_key: &DataKey,
+        message_id: &[u8; MESSAGE_ID_LEN],
+        content_key: &mut [u8; KEY_LEN],
+    ) -> MessageKeys {
         let hkdf = Hkdf::<Sha512>::new(Some(message_id), data_key.expose_secret());
         let suite_id = suite.id().to_be_bytes();
-        let mut content_key = Zeroizing::new([0u8; KEY_LEN]);
         let mut commitment = [0u8; KEY_LEN];
-        hkdf.expand_multi_info(&[CONTENT_KEY_LABEL, &suite_id], content_key.as_mut())
+        hkdf.expand_multi_info(&[CONTENT_KEY_LABEL, &suite_id], content_key)
             .expect("32 bytes is a valid HKDF-SHA512 output length");
         hkdf.expand_multi_info(&[COMMITMENT_LABEL, &suite_id], &mut commitment)
             .expect("32 bytes is a valid HKDF-SHA512 output length");
-        let cipher =
-            Aes256Gcm::new_from_slice(content_key.as_ref()).expect("the content key is 32 bytes");
+        let cipher = Aes256Gcm::new_from_slice(content_key).expect("the content key is 32 bytes");
         MessageKeys { cipher, commitment }
     }
 

@@ -20,14 +20,9 @@
 //! [`HostSealer::take_content_key`] / [`HostOpener::take_content_key`]: the
 //! core's copy is wiped when it is taken.
 
-use hkdf::Hkdf;
-use sha2::Sha512;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::crypto::{
-    frame_aad, frame_iv, DataKey, MessageKeys, Suite, COMMITMENT_LABEL, CONTENT_KEY_LABEL, IV_LEN,
-    KEY_LEN, MESSAGE_ID_LEN,
-};
+use crate::crypto::{frame_aad, frame_iv, DataKey, MessageKeys, IV_LEN, KEY_LEN, MESSAGE_ID_LEN};
 use crate::error::{AuthenticationError, Error, FormatError};
 use crate::format::frame::{frame_encoded_len, read_frame_head, write_frame_head};
 use crate::format::prelude::{prelude_len, read_prelude, PreludeRead};
@@ -109,30 +104,6 @@ pub fn frame_tag_error(sequence: u64) -> Error {
     AuthenticationError::FrameTag(sequence).into()
 }
 
-/// The suite's content key for `data_key` and `message_id`: HKDF-SHA512 as
-/// in [`crate::crypto`] (the key schedule of `docs/FORMAT.md`). The
-/// commitment is derived alongside and must equal `commitment`, so a
-/// schedule that drifted from the core's own is caught at once.
-fn derive_content_key(
-    suite: Suite,
-    data_key: &DataKey,
-    message_id: &[u8; MESSAGE_ID_LEN],
-    commitment: &[u8; KEY_LEN],
-) -> Result<ContentKey, Error> {
-    let hkdf = Hkdf::<Sha512>::new(Some(message_id), data_key.expose_secret());
-    let suite_id = suite.id().to_be_bytes();
-    let mut content_key = ContentKey(Box::new([0u8; KEY_LEN]));
-    let mut check = Zeroizing::new([0u8; KEY_LEN]);
-    hkdf.expand_multi_info(&[CONTENT_KEY_LABEL, &suite_id], &mut content_key.0[..])
-        .map_err(|_| Error::invalid_argument("HKDF refused a 32-byte content key"))?;
-    hkdf.expand_multi_info(&[COMMITMENT_LABEL, &suite_id], check.as_mut())
-        .map_err(|_| Error::invalid_argument("HKDF refused a 32-byte commitment"))?;
-    if *check != *commitment {
-        return Err(AuthenticationError::Commitment.into());
-    }
-    Ok(content_key)
-}
-
 /// Writes a message whose frames the host seals.
 ///
 /// The prelude (prefix, header, header tag) is written by the core, with
@@ -161,18 +132,14 @@ impl HostSealer {
     /// Checks the materials and options as [`Encryptor::new`] does, writes
     /// the prelude and derives the content key.
     pub fn new(materials: EncryptionMaterials, options: &EncryptOptions) -> Result<Self, Error> {
-        let data_key = materials.data_key.clone();
-        let mut encryptor = Encryptor::new(materials, options)?;
+        // One key schedule: the encryptor's, which also gives the content key.
+        let mut content_key = ContentKey(Box::new([0u8; KEY_LEN]));
+        let mut encryptor =
+            Encryptor::new_keeping_content_key(materials, options, &mut content_key.0)?;
         let mut prelude = Vec::new();
         // With no plaintext, `update` writes the prelude and nothing else.
         encryptor.update(&[], &mut prelude)?;
         let header = encryptor.header().clone();
-        let content_key = derive_content_key(
-            header.suite,
-            &data_key,
-            &header.message_id,
-            &header.commitment,
-        )?;
         Ok(HostSealer {
             header,
             prelude,
@@ -336,15 +303,18 @@ impl HostOpener {
         }
         let result = (|| {
             let header = &self.header;
-            let keys = MessageKeys::derive(header.suite, data_key, &header.message_id);
-            keys.check_commitment(&header.commitment)?;
-            keys.check_header_tag(&self.header_bytes, &self.header_tag)?;
-            derive_content_key(
+            // One key schedule gives the commitment, the header tag's
+            // cipher and the content key; the key is kept only if both verify.
+            let mut content_key = ContentKey(Box::new([0u8; KEY_LEN]));
+            let keys = MessageKeys::derive_into(
                 header.suite,
                 data_key,
                 &header.message_id,
-                &header.commitment,
-            )
+                &mut content_key.0,
+            );
+            keys.check_commitment(&header.commitment)?;
+            keys.check_header_tag(&self.header_bytes, &self.header_tag)?;
+            Ok(content_key)
         })();
         match result {
             Ok(key) => {

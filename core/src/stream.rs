@@ -11,7 +11,9 @@ use std::convert::Infallible;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::context::EncryptionContext;
-use crate::crypto::{fill_random, DataKey, InOutBuf, MessageKeys, Suite, MESSAGE_ID_LEN, TAG_LEN};
+use crate::crypto::{
+    fill_random, DataKey, InOutBuf, MessageKeys, Suite, KEY_LEN, MESSAGE_ID_LEN, TAG_LEN,
+};
 use crate::error::{Error, FormatError};
 use crate::format::frame::{frame_encoded_len, read_frame_head, write_frame_head};
 use crate::format::prelude::{prelude_len, read_prelude, truncated, write_prelude, PreludeRead};
@@ -118,6 +120,18 @@ impl Encryptor {
         materials: EncryptionMaterials,
         options: &EncryptOptions,
     ) -> Result<Encryptor, Error> {
+        let mut content_key = Zeroizing::new([0u8; KEY_LEN]);
+        Self::new_keeping_content_key(materials, options, &mut content_key)
+    }
+
+    /// [`Encryptor::new`] that also writes the raw content key into
+    /// `content_key` (one key schedule for a host that seals the frames
+    /// itself: [`crate::host_frames::HostSealer`]); the caller wipes it.
+    pub(crate) fn new_keeping_content_key(
+        materials: EncryptionMaterials,
+        options: &EncryptOptions,
+        content_key: &mut [u8; KEY_LEN],
+    ) -> Result<Encryptor, Error> {
         check_frame_length(options.frame_length)?;
         if materials.encrypted_data_keys.is_empty() {
             return Err(Error::invalid_argument(
@@ -145,7 +159,7 @@ impl Encryptor {
             }
         };
         let suite = Suite::Aes256GcmHkdfSha512Committed;
-        let keys = MessageKeys::derive(suite, &materials.data_key, &message_id);
+        let keys = MessageKeys::derive_into(suite, &materials.data_key, &message_id, content_key);
         let header = Header {
             suite,
             message_id,
