@@ -507,15 +507,29 @@ pub fn all() -> Vec<Vector> {
     let mut longer = header[..at].to_vec();
     longer.extend_from_slice(&[0x06, 0x1a, 0x00, 0x00, 0x04, 0x00]);
     longer.extend_from_slice(&header[at + 4..]);
-    let mut rebuilt = bytes[..5].to_vec();
-    mrkenv::format::cbor::write_head(&mut rebuilt, 2, longer.len() as u64);
-    rebuilt.extend_from_slice(&longer);
-    rebuilt.extend_from_slice(&bytes[header_end..]);
     out.push(to_json(
         &one_frame,
         "err-non-deterministic-cbor",
         "the header's frame length written as a 4-byte integer instead of the shortest form",
-        &rebuilt,
+        &with_header(bytes, &longer),
+        Err("MalformedMessage"),
+        &[],
+    ));
+
+    // The frame length's value replaced by arrays nested 50,000 deep
+    // (`81` each, 50 KB, within the 256 KiB header limit) around it: a
+    // decoder that recursed over hostile nesting would run out of stack;
+    // FORMAT.md §2.4 and §7.1 step 6.2 stop at the fourth level.
+    let mut deep = header[..at + 1].to_vec();
+    deep.extend(std::iter::repeat_n(0x81, 50_000));
+    deep.extend_from_slice(&[0x19, 0x04, 0x00]);
+    deep.extend_from_slice(&header[at + 4..]);
+    out.push(to_json(
+        &one_frame,
+        "err-header-nested-too-deeply",
+        "the header's frame length wrapped in arrays nested 50,000 deep: MalformedMessage at \
+         the fourth level, without recursing (a small stack must not overflow)",
+        &with_header(bytes, &deep),
         Err("MalformedMessage"),
         &[],
     ));
