@@ -9,6 +9,7 @@
 //! GIL is released) are held in [`Zeroizing`] buffers, wiped when dropped:
 //! they may be key material.
 
+use mrkenv::format::text_hint::string_encoding;
 use mrkenv::EncryptionContext;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -78,20 +79,15 @@ pub(crate) fn wipe_if_unshared(data: &Bound<'_, PyBytes>) {
     }
 }
 
-/// What a `str` given for bytes looks like, as a hint for the message.
+/// What a `str` given for bytes looks like (the core's
+/// [`string_encoding`]), as a hint for the message.
 fn text_hint(text: &str) -> &'static str {
-    let t = text.trim();
-    let hex = t.len() >= 16 && t.len() % 2 == 0 && t.bytes().all(|c| c.is_ascii_hexdigit());
-    let base64 = t.len() >= 16
-        && t.len() % 4 == 0
-        && t.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'='));
-    if hex {
-        "; this looks like hex text: decode it to bytes first (bytes.fromhex(text))"
-    } else if base64 {
-        "; this looks like base64 text: decode it to bytes first (base64.b64decode(text))"
-    } else {
-        "; encode text first (text.encode())"
+    match string_encoding(text) {
+        Some("hex") => "; this looks like hex text: decode it to bytes first (bytes.fromhex(text))",
+        Some(_) => {
+            "; this looks like base64 text: decode it to bytes first (base64.b64decode(text))"
+        }
+        None => "; encode text first (text.encode())",
     }
 }
 

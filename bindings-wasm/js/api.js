@@ -46,19 +46,16 @@ function checkString(value, what) {
   return value;
 }
 
-const HEX_TEXT = /^(?:[0-9a-fA-F]{2})+$/;
-const BASE64_TEXT = /^[A-Za-z0-9+/_-]+={0,2}$/;
-
 /** What to do with a string given where bytes are expected. */
 function bytesHint(text) {
-  const trimmed = text.trim();
-  if (trimmed.length >= 8 && HEX_TEXT.test(trimmed)) {
-    return "this looks like hex text; decode it to bytes first (Uint8Array.from(Buffer.from(s, \"hex\")) in Node)";
+  switch (wasm.stringEncoding(text)) {
+    case "hex":
+      return "this looks like hex text; decode it to bytes first (Uint8Array.from(Buffer.from(s, \"hex\")) in Node)";
+    case "base64":
+      return "this looks like base64 text; decode it to bytes first (Uint8Array.from(atob(s), (c) => c.charCodeAt(0)))";
+    default:
+      return "encode text with new TextEncoder().encode(s)";
   }
-  if (trimmed.length >= 8 && BASE64_TEXT.test(trimmed)) {
-    return "this looks like base64 text; decode it to bytes first (Uint8Array.from(atob(s), (c) => c.charCodeAt(0)))";
-  }
-  return "encode text with new TextEncoder().encode(s)";
 }
 
 function checkBytes(value, what) {

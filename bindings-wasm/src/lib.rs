@@ -637,6 +637,13 @@ pub fn parse_arn(input: &str) -> JsResult<JsValue> {
     Ok(object.into())
 }
 
+/// `"hex"` or `"base64"` when a string given where bytes belong is one token
+/// of that encoding (the core's `string_encoding`), for the TypeError's hint.
+#[wasm_bindgen(js_name = stringEncoding)]
+pub fn string_encoding(text: &str) -> Option<String> {
+    mrkenv::format::text_hint::string_encoding(text).map(str::to_owned)
+}
+
 /// True when the identifier names a multi-Region key.
 #[wasm_bindgen(js_name = isMrk)]
 pub fn is_mrk(identifier: &str) -> JsResult<bool> {

@@ -28,6 +28,36 @@ pub fn looks_like_text(input: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// `Some("hex")` or `Some("base64")` when the whole of `text` (a string a
+/// host was given where bytes belong; surrounding whitespace ignored) is one
+/// token of that encoding: at least 8 characters, hex in whole bytes,
+/// base64 (standard or URL-safe) with at most two `=` at the end. Stricter
+/// than [`looks_like_text`], which looks at a window of bytes that failed
+/// the format: a sentence such as `hello world` is not taken for base64.
+/// The bindings word their own hint around it (how to decode in that
+/// language).
+pub fn string_encoding(text: &str) -> Option<&'static str> {
+    let token = text.trim().as_bytes();
+    if token.len() < 8 {
+        return None;
+    }
+    let body = token
+        .strip_suffix(b"==")
+        .or_else(|| token.strip_suffix(b"="))
+        .unwrap_or(token);
+    if token.len() % 2 == 0 && token.iter().all(u8::is_ascii_hexdigit) {
+        Some("hex")
+    } else if !body.is_empty()
+        && body
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/-_".contains(b))
+    {
+        Some("base64")
+    } else {
+        None
+    }
+}
+
 /// The hint for an error message: `this looks like base64 text; decode it
 /// to bytes first`, when [`looks_like_text`] recognises the input.
 pub fn hint(input: &[u8]) -> Option<String> {
@@ -49,5 +79,18 @@ mod tests {
         assert_eq!(looks_like_text(b"hello, world"), None);
         assert_eq!(looks_like_text(&[0x00, 0xff, 0x10, 0x20]), None);
         assert_eq!(looks_like_text(b"{\"a\": 1}"), None);
+    }
+
+    #[test]
+    fn a_string_is_one_encoded_token_or_none() {
+        assert_eq!(string_encoding("AYAAFJwWq9zPBCkYr2VB7k9u"), Some("base64"));
+        assert_eq!(string_encoding(" TVJLRQFY0KcBAQ== \n"), Some("base64"));
+        assert_eq!(string_encoding("0180a1b2c3d4e5f6"), Some("hex"));
+        assert_eq!(string_encoding("0180a1b2c3d4e5f"), Some("base64"));
+        assert_eq!(string_encoding("hello world"), None);
+        assert_eq!(string_encoding("hello, world"), None);
+        assert_eq!(string_encoding("abc"), None);
+        assert_eq!(string_encoding("TVJL=RQ=="), None);
+        assert_eq!(string_encoding("========"), None);
     }
 }
