@@ -610,6 +610,69 @@ fn streaming_checks_the_framing_and_header_only_needs_only_the_head() {
 }
 
 #[test]
+fn a_rekeyer_waiting_for_its_keys_takes_at_most_one_more_frame() {
+    let old = message(10 * 1024, &[]);
+    let offset = body_offset(&old);
+    // One frame's bytes at frame length 1024: 1024 + tag + frame head.
+    let frame = 1024 + 16 + 6;
+    let keyring: Keyring = raw("a", 1).into();
+    let options = add(raw("b", 2));
+
+    // While the data key is needed, then while the added keys are: one
+    // frame in all is accepted, and kept for the new message.
+    let mut rekeyer = Rekeyer::new(options.clone());
+    let mut out = Vec::new();
+    rekeyer.update(&old[..offset], &mut out).unwrap();
+    assert!(rekeyer.needs_data_key());
+    rekeyer
+        .update(&old[offset..offset + 600], &mut out)
+        .unwrap();
+    rekeyer.set_data_key(DataKey::new(DATA_KEY)).unwrap();
+    rekeyer
+        .update(&old[offset + 600..offset + frame], &mut out)
+        .unwrap();
+    assert!(out.is_empty());
+    // One byte more is refused with a clear error and fails the rekeyer.
+    let err = rekeyer
+        .update(&old[offset + frame..offset + frame + 1], &mut out)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "bytes given while waiting for the keys (one frame): {} exceeds the limit of {}",
+            frame + 1,
+            frame
+        )
+    );
+    assert!(rekeyer.wrap_session().is_err());
+    assert!(out.is_empty());
+
+    // Within the bound, the stream completes and the buffered frame is kept.
+    let mut rekeyer = Rekeyer::new(options.clone());
+    let mut out = Vec::new();
+    rekeyer.update(&old[..offset], &mut out).unwrap();
+    rekeyer
+        .update(&old[offset..offset + frame], &mut out)
+        .unwrap();
+    rekeyer
+        .unlock(
+            &keyring,
+            &mut FakeKms::default(),
+            &mut FakeKms::default(),
+            &mut out,
+        )
+        .map_err(core_error)
+        .unwrap();
+    rekeyer.update(&old[offset + frame..], &mut out).unwrap();
+    rekeyer.finish().unwrap();
+    assert_eq!(
+        decrypts_with(&out, &raw("b", 2)).unwrap(),
+        plaintext(10 * 1024)
+    );
+}
+
+#[test]
 fn a_plan_checks_the_framing_of_a_body_for_sans_io_hosts() {
     let old = message(5000, &[]);
     let plan = RekeyPlan::new(&old, &add(raw("b", 2))).unwrap();

@@ -3,9 +3,11 @@
 
 use crate::crypto::DataKey;
 use crate::error::{Error, RekeyError};
+use crate::format::frame::frame_encoded_len;
 use crate::format::prelude::{read_prelude, truncated, PreludeRead};
 use crate::format::{EncryptedDataKey, Header};
 use crate::keyring::Keyring;
+use crate::limits::Limits;
 use crate::session::{DecryptSession, EncryptSession};
 
 use super::frames::FrameWalker;
@@ -47,9 +49,10 @@ enum State {
 /// every frame; a tampered frame passes through and fails when the re-keyed
 /// message is decrypted, exactly as it would have in the old message.
 ///
-/// **Memory:** the old head, and whatever arrives while the keys are
-/// fetched (a host that stops reading when a key is needed buffers at most
-/// one chunk); after that, at most one frame head (a few bytes).
+/// **Memory:** the old head with the rest of the `update` call that
+/// completed it, then at most one frame's bytes more while the keys are
+/// fetched (more is refused with `LimitExceeded`: a host stops reading when
+/// a key is needed); after that, at most one frame head (a few bytes).
 ///
 /// After an error the rekeyer refuses further input; calls out of order are
 /// refused without failing it.
@@ -60,6 +63,8 @@ pub struct Rekeyer {
     buffer: Vec<u8>,
     /// Which piece of the old head is incomplete, while in `Head`.
     incomplete: &'static str,
+    /// Bytes taken by `update` calls made while waiting for the keys.
+    fed_while_waiting: usize,
 }
 
 impl Rekeyer {
@@ -70,6 +75,7 @@ impl Rekeyer {
             state: State::Head,
             buffer: Vec::new(),
             incomplete: "the header is incomplete",
+            fed_while_waiting: 0,
         }
     }
 
@@ -98,13 +104,35 @@ impl Rekeyer {
                     }
                 }
             }
-            State::NeedKey(_) | State::NeedAddedKeys(_) => self.buffer.extend_from_slice(input),
+            State::NeedKey(plan) => {
+                let frame_length = plan.header().frame_length;
+                self.wait_for_keys(frame_length, input)?;
+            }
+            State::NeedAddedKeys(verified) => {
+                let frame_length = verified.header().frame_length;
+                self.wait_for_keys(frame_length, input)?;
+            }
             State::Frames(walker) => {
                 walker.walk(input)?;
                 out.extend_from_slice(input);
             }
             State::Failed => return Err(failed()),
         }
+        Ok(())
+    }
+
+    /// Keeps bytes given while the keys are fetched: one frame's worth in
+    /// all (the first frame's encoded length), never more.
+    fn wait_for_keys(&mut self, frame_length: u32, input: &[u8]) -> Result<(), Error> {
+        let limit = frame_encoded_len(1, frame_length as usize);
+        let found = self.fed_while_waiting.saturating_add(input.len());
+        Limits::check(
+            "bytes given while waiting for the keys (one frame)",
+            limit,
+            found,
+        )?;
+        self.fed_while_waiting = found;
+        self.buffer.extend_from_slice(input);
         Ok(())
     }
 
