@@ -309,6 +309,9 @@ DEFAULT_STATE_DIR = Path(__file__).resolve().parents[2] / "target" / "kms-local"
 PID_FILE = "kms-local.pid"
 ENDPOINT_FILE = "kms-local.endpoint"
 LOG_FILE = "kms-local.log"
+# Held (flock) while --background checks for a server and starts one, so two
+# starts at the same moment give one server, not two.
+LOCK_FILE = "kms-local.lock"
 # Region printed for AWS_REGION: any Region works, one endpoint serves them all.
 EXAMPLE_REGION = "us-east-1"
 START_TIMEOUT_S = 60.0
@@ -466,8 +469,20 @@ def _running(state_dir: Path) -> tuple[int, str] | None:
 
 
 def _background(port: int, state_dir: Path, real_stdout: Any) -> int:
-    """Start a detached --serve child that writes its state under state_dir."""
+    """Start a detached --serve child that writes its state under state_dir.
+
+    Another --background on the same state dir waits until this one has a
+    running server (or failed), then reuses it.
+    """
+    import fcntl  # POSIX only, as --background is
+
     state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        return _background_locked(port, state_dir, real_stdout)
+
+
+def _background_locked(port: int, state_dir: Path, real_stdout: Any) -> int:
     running = _running(state_dir)
     if running is not None:
         pid, endpoint_url = running

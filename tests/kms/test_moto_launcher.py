@@ -248,6 +248,41 @@ def test_background_status_stop_round_trip(procs: Procs, tmp_path: Path) -> None
     assert twice.returncode == 0 and twice.stdout.strip() == "not running", twice
 
 
+def test_two_background_starts_at_once_give_one_server(procs: Procs, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    starts = [
+        procs.spawn("--background", "--state-dir", str(state),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    results = [proc.communicate(timeout=START_TIMEOUT_S + 10) for proc in starts]
+    pid_file = state / "kms-local.pid"
+    if pid_file.exists():
+        procs.pids.append(int(pid_file.read_text()))
+    for proc, (out, err) in zip(starts, results):
+        assert proc.returncode == 0, err
+    endpoints = {exports(out.splitlines())["AWS_ENDPOINT_URL"] for out, _ in results}
+    assert len(endpoints) == 1, results
+    # One of the two started the server, the other found it running.
+    assert sum("already running" in err for _, err in results) == 1, results
+    pid = int(pid_file.read_text())
+    def command_line(p: str) -> str:
+        try:
+            return Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # gone meanwhile
+            return ""
+
+    servers = [
+        int(p) for p in os.listdir("/proc")
+        if p.isdigit() and str(state) in command_line(p) and "--detached" in command_line(p)
+        and pid_alive(int(p))
+    ]
+    assert servers == [pid], servers
+    stopped = run("--stop", "--state-dir", str(state))
+    assert stopped.returncode == 0, stopped.stderr
+    assert wait_gone(pid)
+
+
 def test_stale_pid_file_is_not_trusted(tmp_path: Path) -> None:
     # A pid that is gone, then a live process that is not the launcher.
     dead = subprocess.Popen(["true"])
