@@ -250,7 +250,9 @@ type Entries<'py> = Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>;
 /// entries out first. Reading a value can run Python code (another
 /// mapping's `items()` inside it); if that code adds or removes entries of
 /// `dict`, the read stops with Python's own `RuntimeError` (as a `for` loop
-/// over the dict would), never a panic.
+/// over the dict would), never a panic. (A change that keeps the size is
+/// not seen; `PyDict_Next` stays memory-safe through it, and every entry
+/// read is held by a strong reference.)
 fn for_each_entry<'py, E: From<PyErr>>(
     dict: &Bound<'py, PyDict>,
     mut each: impl FnMut(Bound<'py, PyAny>, Bound<'py, PyAny>) -> Result<(), E>,
