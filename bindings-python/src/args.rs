@@ -13,7 +13,7 @@ use mrkenv::format::text_hint::string_encoding;
 use mrkenv::EncryptionContext;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyMemoryView, PyString};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyMemoryView, PyString};
 use zeroize::{Zeroize, Zeroizing};
 
 /// The Python type name of `value`, for messages.
@@ -191,6 +191,14 @@ pub(crate) fn context_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<Encrypti
     let Some(value) = value.filter(|v| !v.is_none()) else {
         return Ok(context);
     };
+    // A plain dict is read in place (nothing in the loop runs Python code);
+    // any other mapping, a dict subclass included, through its `items()`.
+    if let Ok(dict) = value.cast_exact::<PyDict>() {
+        for (k, v) in dict.iter() {
+            context_entry(&mut context, &k, &v)?;
+        }
+        return Ok(context);
+    }
     let items = value.call_method0("items").map_err(|_| {
         PyTypeError::new_err(format!(
             "encryption_context must be a mapping of str to str, got {}",
@@ -199,18 +207,28 @@ pub(crate) fn context_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<Encrypti
     })?;
     for item in items.try_iter()? {
         let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-        if k.cast::<PyString>().is_err() || v.cast::<PyString>().is_err() {
-            return Err(PyTypeError::new_err(format!(
-                "encryption_context keys and values must be str, got {} -> {}",
-                type_name(&k),
-                type_name(&v)
-            )));
-        }
-        let key = str_arg(&k, "encryption_context key")?;
-        let value = str_arg(&v, "encryption_context value")?;
-        context.insert(key, value);
+        context_entry(&mut context, &k, &v)?;
     }
     Ok(context)
+}
+
+/// One entry of an encryption context: both `str`.
+fn context_entry(
+    context: &mut EncryptionContext,
+    k: &Bound<'_, PyAny>,
+    v: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    if k.cast::<PyString>().is_err() || v.cast::<PyString>().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "encryption_context keys and values must be str, got {} -> {}",
+            type_name(k),
+            type_name(v)
+        )));
+    }
+    let key = str_arg(k, "encryption_context key")?;
+    let value = str_arg(v, "encryption_context value")?;
+    context.insert(key, value);
+    Ok(())
 }
 
 /// Refuses a path (`str`, `bytes` or `os.PathLike`) or anything without the

@@ -17,9 +17,11 @@ use std::collections::BTreeMap;
 use mrkenv::error::LimitError;
 use mrkenv::record::{
     Action, AttributeValue, DecryptRecordOptions, EncryptRecordOptions, Item, Number,
+    HEADER_ATTRIBUTE, TAG_ATTRIBUTE,
 };
 use mrkenv::{Limits, RecordError};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyBytes, PyDict, PyFrozenSet, PyList, PyMapping, PySet, PyString, PyTuple,
@@ -110,28 +112,47 @@ pub(crate) fn configure(
     default_action: Option<&Bound<'_, PyAny>>,
     encryption_context: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
-    let items = actions.call_method0("items").map_err(|_| {
-        PyTypeError::new_err(format!(
-            "actions must be a mapping of attribute name to action, got {}",
-            type_name(actions)
-        ))
-    })?;
-    for entry in items.try_iter()? {
-        let (name, action): (Bound<'_, PyAny>, Bound<'_, PyAny>) = entry?.extract()?;
-        let name = text(&name).ok_or_else(|| {
+    // A plain dict is read in place (nothing in the loop runs Python code);
+    // any other mapping, a dict subclass included, through its `items()`.
+    if let Ok(dict) = actions.cast_exact::<PyDict>() {
+        for (name, action) in dict.iter() {
+            action_entry(py, options, &name, &action)?;
+        }
+    } else {
+        let items = actions.call_method0("items").map_err(|_| {
             PyTypeError::new_err(format!(
-                "actions keys must be attribute names (str), got {}",
-                type_name(&name)
+                "actions must be a mapping of attribute name to action, got {}",
+                type_name(actions)
             ))
-        })??;
-        let action = action_arg(py, &action, || format!("actions[{name:?}]"))?;
-        options.actions.insert(name, action);
+        })?;
+        for entry in items.try_iter()? {
+            let (name, action): (Bound<'_, PyAny>, Bound<'_, PyAny>) = entry?.extract()?;
+            action_entry(py, options, &name, &action)?;
+        }
     }
     options.default_action = match default_action {
         Some(a) if !a.is_none() => Some(action_arg(py, a, || "default_action".into())?),
         _ => None,
     };
     options.encryption_context = context_arg(encryption_context)?;
+    Ok(())
+}
+
+/// One entry of `actions`: an attribute name (`str`) and its action.
+fn action_entry(
+    py: Python<'_>,
+    options: &mut EncryptRecordOptions,
+    name: &Bound<'_, PyAny>,
+    action: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let name = text(name).ok_or_else(|| {
+        PyTypeError::new_err(format!(
+            "actions keys must be attribute names (str), got {}",
+            type_name(name)
+        ))
+    })??;
+    let action = action_arg(py, action, || format!("actions[{name:?}]"))?;
+    options.actions.insert(name, action);
     Ok(())
 }
 
@@ -142,7 +163,7 @@ fn action_arg(
     value: &Bound<'_, PyAny>,
     what: impl FnOnce() -> String,
 ) -> PyResult<Action> {
-    let name = text(value).ok_or_else(|| {
+    let name = text_ref(value).ok_or_else(|| {
         PyTypeError::new_err(format!(
             "{} must be an action name (str or mrkenv.Action), got {}",
             what(),
@@ -155,9 +176,15 @@ fn action_arg(
 /// `Some(text)` for a `str` (or a subclass), `None` for anything else. A
 /// `str` that is not valid Unicode (a lone surrogate) is a `ValueError`.
 fn text(value: &Bound<'_, PyAny>) -> Option<PyResult<String>> {
+    text_ref(value).map(|r| r.map(str::to_owned))
+}
+
+/// [`text`] borrowed from the Python string (its UTF-8, which CPython keeps
+/// with the object), for a value the core does not need to own.
+fn text_ref<'a>(value: &'a Bound<'_, PyAny>) -> Option<PyResult<&'a str>> {
     let s = value.cast::<PyString>().ok()?;
     Some(
-        s.extract::<String>()
+        s.to_str()
             .map_err(|_| PyValueError::new_err("a str holds a lone surrogate (not valid Unicode)")),
     )
 }
@@ -201,9 +228,9 @@ impl From<PyErr> for Bad {
     }
 }
 
-/// [`text`] inside a value: a lone surrogate is a rule error at its path.
-fn text_in(value: &Bound<'_, PyAny>, what: &str) -> Option<Result<String, Bad>> {
-    text(value).map(|r| {
+/// [`text_ref`] inside a value: a lone surrogate is a rule error at its path.
+fn text_in<'a>(value: &'a Bound<'_, PyAny>, what: &str) -> Option<Result<&'a str, Bad>> {
+    text_ref(value).map(|r| {
         r.map_err(|_| rule_error(format!("{what} holds a lone surrogate (not valid Unicode)")))
     })
 }
@@ -219,7 +246,46 @@ fn rule_error(problem: String) -> Bad {
 /// The (key, value) pairs of a mapping.
 type Entries<'py> = Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>;
 
+/// Calls `each` on every entry of `dict` in place, without copying the
+/// entries out first. Reading a value can run Python code (another
+/// mapping's `items()` inside it); if that code adds or removes entries of
+/// `dict`, the read stops with Python's own `RuntimeError` (as a `for` loop
+/// over the dict would), never a panic. (A change that keeps the size is
+/// not seen; `PyDict_Next` stays memory-safe through it, and every entry
+/// read is held by a strong reference.)
+fn for_each_entry<'py, E: From<PyErr>>(
+    dict: &Bound<'py, PyDict>,
+    mut each: impl FnMut(Bound<'py, PyAny>, Bound<'py, PyAny>) -> Result<(), E>,
+) -> Result<(), E> {
+    let py = dict.py();
+    let len = dict.len();
+    let mut position: pyo3::ffi::Py_ssize_t = 0;
+    loop {
+        let mut key = std::ptr::null_mut();
+        let mut value = std::ptr::null_mut();
+        // SAFETY: a live dict, with the GIL held (`py`); `position` is ours.
+        let found =
+            unsafe { pyo3::ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut key, &mut value) };
+        if found == 0 {
+            return Ok(());
+        }
+        // SAFETY: `PyDict_Next` succeeded: `key` and `value` are valid
+        // borrowed references, made owned here before any Python code runs.
+        let (key, value) = unsafe {
+            (
+                Bound::from_borrowed_ptr(py, key),
+                Bound::from_borrowed_ptr(py, value),
+            )
+        };
+        each(key, value)?;
+        if dict.len() != len {
+            return Err(PyRuntimeError::new_err("dictionary changed size during iteration").into());
+        }
+    }
+}
+
 /// The entries of a dict or other mapping; `None` when `value` is not one.
+/// (An item and an `M` read a dict in place by [`for_each_entry`].)
 fn mapping_entries<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Entries<'py>>> {
     if let Ok(dict) = value.cast::<PyDict>() {
         return Ok(Some(dict.iter().collect()));
@@ -236,14 +302,8 @@ fn mapping_entries<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Entries<'p
 
 /// Reads an item: a dict (or mapping) of attribute name -> AttributeValue dict.
 pub fn item_from_py(py: Python<'_>, item: &Bound<'_, PyAny>, limits: &Limits) -> PyResult<Item> {
-    let entries = mapping_entries(item)?.ok_or_else(|| {
-        PyTypeError::new_err(format!(
-            "item must be a dict of attribute name -> AttributeValue (boto3's client format, e.g. {{\"name\": {{\"S\": \"Andy\"}}}}), got {}",
-            type_name(item)
-        ))
-    })?;
     let mut out = Item::new();
-    for (name, value) in entries {
+    let mut attribute = |name: Bound<'_, PyAny>, value: Bound<'_, PyAny>| -> PyResult<()> {
         let name = text(&name).ok_or_else(|| {
             PyTypeError::new_err(format!(
                 "item keys must be attribute names (str), got {}",
@@ -253,6 +313,20 @@ pub fn item_from_py(py: Python<'_>, item: &Bound<'_, PyAny>, limits: &Limits) ->
         let parsed = value_from_py(&value, 0, limits.max_record_depth)
             .map_err(|bad| located_error(py, &name, bad, limits))?;
         out.insert(name, parsed);
+        Ok(())
+    };
+    if let Ok(dict) = item.cast::<PyDict>() {
+        for_each_entry(dict, attribute)?;
+        return Ok(out);
+    }
+    let entries = mapping_entries(item)?.ok_or_else(|| {
+        PyTypeError::new_err(format!(
+            "item must be a dict of attribute name -> AttributeValue (boto3's client format, e.g. {{\"name\": {{\"S\": \"Andy\"}}}}), got {}",
+            type_name(item)
+        ))
+    })?;
+    for (name, value) in entries {
+        attribute(name, value)?;
     }
     Ok(out)
 }
@@ -295,7 +369,7 @@ fn value_from_py(
 ) -> Result<AttributeValue, Bad> {
     // The common case, a dict of one entry, without collecting the entries.
     let single = match value.cast::<PyDict>() {
-        Ok(dict) if dict.len() == 1 => dict.iter().next(),
+        Ok(dict) if dict.len() == 1 => only_entry(dict),
         _ => None,
     };
     let (tag, inner) = match single {
@@ -325,10 +399,9 @@ fn value_from_py(
             )))
         }
     };
-    let tag = tag.as_str();
     let string = |v: &Bound<'_, PyAny>| -> Result<String, Bad> {
         match text_in(v, tag) {
-            Some(t) => t,
+            Some(t) => t.map(str::to_owned),
             None => Err(type_error(format!(
                 "{tag} must be a str, got {}",
                 type_name(v)
@@ -345,7 +418,7 @@ fn value_from_py(
             )))
             }
         };
-        Number::parse(&s).map_err(|e| rule_error(format!("number {e}")))
+        Number::parse(s).map_err(|e| rule_error(format!("number {e}")))
     };
     let binary = |v: &Bound<'_, PyAny>| -> Result<Vec<u8>, Bad> {
         crate::bytes_arg(v, tag)
@@ -393,13 +466,10 @@ fn value_from_py(
             AttributeValue::L(list)
         }
         "M" => {
-            let entries = mapping_entries(&inner)?.ok_or_else(|| {
-                type_error(format!("M must be a dict, got {}", type_name(&inner)))
-            })?;
             let mut map = BTreeMap::new();
-            for (key, item) in entries {
+            let mut entry = |key: Bound<'_, PyAny>, item: Bound<'_, PyAny>| -> Result<(), Bad> {
                 let key = match text_in(&key, "an M key") {
-                    Some(k) => k?,
+                    Some(k) => k?.to_owned(),
                     None => {
                         return Err(type_error(format!(
                             "M keys must be str, got {}",
@@ -410,6 +480,17 @@ fn value_from_py(
                 let parsed = value_from_py(&item, level + 1, max_depth)
                     .map_err(|b| b.within(format!("[{key:?}]")))?;
                 map.insert(key, parsed);
+                Ok(())
+            };
+            if let Ok(dict) = inner.cast::<PyDict>() {
+                for_each_entry(dict, entry)?;
+            } else {
+                let entries = mapping_entries(&inner)?.ok_or_else(|| {
+                    type_error(format!("M must be a dict, got {}", type_name(&inner)))
+                })?;
+                for (key, item) in entries {
+                    entry(key, item)?;
+                }
             }
             AttributeValue::M(map)
         }
@@ -430,6 +511,24 @@ fn value_from_py(
         parsed.check().map_err(|(_, problem)| rule_error(problem))?;
     }
     Ok(parsed)
+}
+
+/// The one entry of a dict of length 1 (`None` if it has none after all).
+fn only_entry<'py>(dict: &Bound<'py, PyDict>) -> Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let mut position: pyo3::ffi::Py_ssize_t = 0;
+    let mut key = std::ptr::null_mut();
+    let mut value = std::ptr::null_mut();
+    // SAFETY: a live dict, with the GIL held; on success `key` and `value`
+    // are valid borrowed references, made owned at once.
+    unsafe {
+        if pyo3::ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut key, &mut value) == 0 {
+            return None;
+        }
+        Some((
+            Bound::from_borrowed_ptr(dict.py(), key),
+            Bound::from_borrowed_ptr(dict.py(), value),
+        ))
+    }
 }
 
 /// The elements of a list (or tuple; for sets also a set or frozenset).
@@ -467,13 +566,18 @@ fn collect<T>(
 pub fn item_to_py<'py>(py: Python<'py>, item: &Item) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     for (name, value) in item {
-        out.set_item(name, value_to_py(py, value)?)?;
+        let value = value_to_py(py, value)?;
+        match name.as_str() {
+            // The two attributes every encrypted record has: interned names.
+            HEADER_ATTRIBUTE => out.set_item(intern!(py, HEADER_ATTRIBUTE), value)?,
+            TAG_ATTRIBUTE => out.set_item(intern!(py, TAG_ATTRIBUTE), value)?,
+            _ => out.set_item(name, value)?,
+        }
     }
     Ok(out)
 }
 
 fn value_to_py<'py>(py: Python<'py>, value: &AttributeValue) -> PyResult<Bound<'py, PyDict>> {
-    use pyo3::intern;
     // The type keys are interned: one str object each, not one per value.
     let (key, inner): (&Bound<'py, PyString>, Bound<'py, PyAny>) = match value {
         AttributeValue::S(s) => (intern!(py, "S"), PyString::new(py, s).into_any()),

@@ -136,6 +136,17 @@ def test_release_wheel_has_no_test_hooks(tmp_path):
     assert "needs a test build" in r.stdout.decode()
 
 
+def test_release_wheel_is_abi3_for_cpython_3_10_and_later():
+    # abi3-py310: pyo3 reads a str's UTF-8 in place (no temporary bytes per
+    # string) and takes keyword calls by vectorcall; the wheel says so.
+    wheel = release_wheel()
+    assert "-cp310-abi3-" in wheel.name, wheel.name
+    with zipfile.ZipFile(wheel) as z:
+        [name] = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = z.read(name).decode()
+    assert "Requires-Python: >=3.10\n" in metadata, metadata
+
+
 # ------------------------------------------------------------ panics
 
 

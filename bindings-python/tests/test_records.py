@@ -453,3 +453,72 @@ def test_other_mappings_are_accepted():
 
     item = MappingProxyType({"employeeId": MappingProxyType({"S": "1234"}), "name": {"S": "Andy"}})
     assert seed_decrypt(seed_encrypt(item)) == SEED
+
+
+def test_actions_and_context_of_other_mappings_are_read_through_items():
+    # A plain dict is read in place; any other mapping, a dict subclass
+    # included, through its items() (what it says, not what it stores).
+    from types import MappingProxyType
+
+    class ItemsSay(dict):
+        def __init__(self, say: Dict[str, Any]) -> None:
+            super().__init__()  # stores nothing
+            self.say = say
+
+        def items(self):  # type: ignore[override]
+            return self.say.items()
+
+    for actions in (MappingProxyType(SEED_ACTIONS), ItemsSay(SEED_ACTIONS)):
+        for context in (MappingProxyType({"purpose": "test"}), ItemsSay({"purpose": "test"})):
+            encrypted = seed_encrypt(actions=actions, encryption_context=context)
+            assert seed_decrypt(encrypted, encryption_context={"purpose": "test"}) == SEED
+            assert seed_decrypt(encrypted, encryption_context=context) == SEED
+            with pytest.raises(mrkenv.ContextMismatchError):
+                seed_decrypt(encrypted, encryption_context={"purpose": "other"})
+
+
+def test_a_dict_changed_while_it_is_read_is_a_runtime_error():
+    # The item (and an M) is read in place, not copied first: a mapping inside
+    # it whose items() adds to it stops the read with Python's RuntimeError
+    # (as a for loop over the dict would), not a crash or an internal error.
+    from collections.abc import Mapping
+
+    class Adds(Mapping):  # an AttributeValue {"S": "x"} whose items() adds to `victim`
+        def __init__(self, victim: Dict[str, Any]) -> None:
+            self.victim = victim
+
+        def __getitem__(self, key: str) -> str:
+            return {"S": "x"}[key]
+
+        def __iter__(self):  # type: ignore[override]
+            return iter(["S"])
+
+        def __len__(self) -> int:
+            return 1
+
+        def items(self):  # type: ignore[override]
+            self.victim["added"] = {"S": "y"}
+            return [("S", "x")]
+
+    def item_adding_to_itself() -> Dict[str, Any]:
+        item: Dict[str, Any] = dict(SEED)
+        item["z"] = Adds(item)
+        return item
+
+    def m_adding_to_itself() -> Dict[str, Any]:
+        m: Dict[str, Any] = {}
+        m["k"] = Adds(m)
+        return dict(SEED, z={"M": m})
+
+    for make in (item_adding_to_itself, m_adding_to_itself):
+        with pytest.raises(RuntimeError, match="dictionary changed size during iteration"):
+            seed_encrypt(make(), default_action="SIGN_ONLY")
+        with pytest.raises(RuntimeError, match="dictionary changed size during iteration"):
+            seed_decrypt(make(), allow_plaintext=True)
+    # A mapping whose items() changes nothing is read as before.
+    class Quiet(Adds):
+        def items(self):  # type: ignore[override]
+            return [("S", "x")]
+
+    item = dict(SEED, z=Quiet({}))
+    assert seed_decrypt(seed_encrypt(item, default_action="SIGN_ONLY")) == dict(SEED, z={"S": "x"})

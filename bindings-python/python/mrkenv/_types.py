@@ -7,13 +7,7 @@ are plain ``dict`` objects.
 
 from __future__ import annotations
 
-import sys
-from typing import Dict, List
-
-if sys.version_info >= (3, 9):
-    from typing import TypedDict
-else:  # pragma: no cover - the package needs 3.9
-    from typing_extensions import TypedDict
+from typing import Dict, List, TypedDict  # the package needs CPython 3.10+
 
 
 class _EncryptedDataKeyInfoRequired(TypedDict):
