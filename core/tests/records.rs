@@ -264,6 +264,93 @@ fn seed_vector_has_the_seed_item() {
     assert_eq!(v["actions"]["name"], "ENCRYPT_AND_SIGN");
 }
 
+/// The suite a vector's encrypted item names in its header.
+fn header_suite(v: &Value) -> Option<u16> {
+    let item = item_from_json_value(&v["encrypted_item"]).ok()?;
+    let AttributeValue::B(bytes) = item.get(HEADER_ATTRIBUTE)? else {
+        return None;
+    };
+    let header = RecordHeader::decode(bytes, &Limits::default()).ok()?;
+    Some(header.suite.id())
+}
+
+#[test]
+fn record_vectors_cover_both_suites() {
+    let mut suite_1_positives = 0;
+    for entry in std::fs::read_dir(records_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let name = v["name"].as_str().unwrap();
+        if v["operation"] != "decrypt" {
+            continue;
+        }
+        let suite = v["suite"].as_u64().unwrap();
+        // Writers write suite 2: only a suite-2 vector may be re-encrypted.
+        if v["reencrypt"].as_bool().unwrap() {
+            assert_eq!(suite, 2, "{name}");
+        }
+        if v["result"] == "ok" && !v["decrypt"]["allow_plaintext"].as_bool().unwrap() {
+            assert_eq!(header_suite(&v), Some(suite as u16), "{name}");
+            if suite == 1 {
+                assert!(!v["reencrypt"].as_bool().unwrap(), "{name}");
+                suite_1_positives += 1;
+            }
+        }
+    }
+    assert!(suite_1_positives >= 1, "no positive suite-1 record vector");
+    let unknown: Value = serde_json::from_str(
+        &std::fs::read_to_string(records_dir().join("err-unknown-suite.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(unknown["error_kind"], "MalformedMessage");
+    let err = decrypt_vector(&unknown).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "record header field 2 (suite): unsupported algorithm suite 3 (this library reads record suites 1 and 2)"
+    );
+}
+
+#[test]
+fn records_are_written_with_suite_2_and_suite_1_still_decrypts() {
+    let suite_of = |item: &Item| {
+        let AttributeValue::B(bytes) = &item[HEADER_ATTRIBUTE] else {
+            panic!("no header")
+        };
+        RecordHeader::decode(bytes, &Limits::default())
+            .unwrap()
+            .suite
+    };
+    let options = seed_options();
+    assert_eq!(options.suite, Suite::Aes256GcmHkdfSha256Committed);
+    let written = encrypt(seed_item(), &options).unwrap();
+    assert_eq!(suite_of(&written), Suite::Aes256GcmHkdfSha256Committed);
+    assert_eq!(
+        decrypt(written, &decrypt_options(&options)).unwrap(),
+        seed_item()
+    );
+    // A record written with suite 1 (as every record was before suite 2).
+    let mut old = seed_options();
+    old.suite = Suite::Aes256GcmHkdfSha512Committed;
+    let written = encrypt(seed_item(), &old).unwrap();
+    assert_eq!(suite_of(&written), Suite::Aes256GcmHkdfSha512Committed);
+    assert_eq!(
+        decrypt(written.clone(), &decrypt_options(&options)).unwrap(),
+        seed_item()
+    );
+    // The suite is bound into the commitment: relabelling a suite-1 record
+    // as suite 2 fails authentication, not the parser.
+    let mut relabelled = written;
+    if let Some(AttributeValue::B(bytes)) = relabelled.get_mut(HEADER_ATTRIBUTE) {
+        assert_eq!(&bytes[..5], &[0xa7, 1, 1, 2, 1]);
+        bytes[4] = 2;
+    }
+    let err = decrypt(relabelled, &decrypt_options(&options)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication, "{err}");
+}
+
 // ---------------------------------------------------------------- encrypt rules
 
 #[test]
