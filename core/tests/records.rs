@@ -313,6 +313,70 @@ fn record_vectors_cover_both_suites() {
     );
 }
 
+/// FORMAT.md §14.12, the worked example, is the vector `ok-seed-item` (suite
+/// 2): its header, tag and encrypted `name` as the code wrote them, and its
+/// PRK, record key and commitment as HKDF-SHA256 (the `hkdf` crate, called
+/// directly) gives them.
+#[test]
+fn format_md_worked_example_is_the_seed_vector() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/FORMAT.md"),
+    )
+    .unwrap();
+    let start = doc.find("### 14.12 Worked example").unwrap();
+    let end = start + doc[start..].find("\n## ").unwrap();
+    let section = &doc[start..end];
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(records_dir().join("ok-seed-item.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["suite"], 2);
+    let item = item_from_json_value(&v["encrypted_item"]).unwrap();
+    let b = |name: &str| match &item[name] {
+        AttributeValue::B(bytes) => bytes.clone(),
+        other => panic!("{name}: {other:?}"),
+    };
+    let header = b(HEADER_ATTRIBUTE);
+    let one_piece = section
+        .split("In one piece:")
+        .nth(1)
+        .and_then(|rest| rest.split("```").nth(1))
+        .unwrap()
+        .trim();
+    assert_eq!(one_piece, hex::encode(&header));
+    assert!(section.contains("2: suite 2"));
+    let tag = hex::encode(b(TAG_ATTRIBUTE));
+    assert!(section.contains(&format!("`aws_mrkenv_tag` | `B` `{tag}`")));
+    let name = b("name");
+    let (ciphertext, name_tag) = name[1..].split_at(name.len() - 17);
+    assert!(section.contains(&format!(
+        "`B` `01` `{}` `{}`",
+        hex::encode(ciphertext),
+        hex::encode(name_tag)
+    )));
+    let row = |label: &str| {
+        let line = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {label}")))
+            .unwrap_or_else(|| panic!("no row {label}"));
+        line.rsplit('`').nth(1).unwrap().to_string()
+    };
+    let (prk, hkdf) = hkdf::Hkdf::<sha2::Sha256>::extract(
+        Some(&hex_field(&v, "message_id")),
+        &hex_field(&v, "data_key"),
+    );
+    assert_eq!(row("PRK = HMAC-SHA256"), hex::encode(prk));
+    let mut key = [0u8; 32];
+    hkdf.expand(b"mrkenv v1 record key\x00\x02", &mut key)
+        .unwrap();
+    assert_eq!(row("record key"), hex::encode(key));
+    let mut commitment = [0u8; 32];
+    hkdf.expand(b"mrkenv v1 record commitment\x00\x02", &mut commitment)
+        .unwrap();
+    assert_eq!(row("record commitment"), hex::encode(commitment));
+    assert_eq!(&header[header.len() - 32..], commitment);
+}
+
 #[test]
 fn records_are_written_with_suite_2_and_suite_1_still_decrypts() {
     let suite_of = |item: &Item| {
