@@ -41,7 +41,7 @@ pub const CONTENT_KEY_LABEL: &[u8] = b"mrkenv v1 content key";
 /// HKDF info label (before the suite id) for the key commitment.
 pub const COMMITMENT_LABEL: &[u8] = b"mrkenv v1 key commitment";
 
-/// The algorithm suites of the format (`docs/FORMAT.md` §2.4, §14.5).
+/// The algorithm suites of the format (`docs/FORMAT.md` §5, §14.7).
 ///
 /// A message names suite 1, always. A record is written with suite 2 and
 /// read with suite 1 or 2. [`Suite::from_id`] knows both ids; which of them

@@ -275,8 +275,8 @@ impl<'a> Fields<'_, 'a> {
     }
 
     /// Fields 1 to 5 in order (§7.1 steps 6.4 to 6.8): the version, a suite
-    /// the schema accepts, a 32-byte message id, the encryption context and the encrypted
-    /// data keys, each within `limits`.
+    /// the schema accepts, a 32-byte message id, the encryption context and
+    /// the encrypted data keys, each within `limits`.
     pub fn leading(&mut self, limits: &Limits) -> Result<Leading, Error> {
         let schema = self.schema;
         let version = self.uint(1)?;
