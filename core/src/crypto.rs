@@ -1,4 +1,9 @@
-//! Suite 1: the key schedule, key commitment, header tag and frame AEAD.
+//! The algorithm suites, and suite 1's message key schedule, key commitment,
+//! header tag and frame AEAD.
+//!
+//! Messages use suite 1 only. Records (`crate::record`) write suite 2, the
+//! same construction on HKDF-SHA256, and read suites 1 and 2; their key
+//! schedule is in `record::keys`.
 //!
 //! - HKDF-SHA512 with IKM = the 32-byte data key and salt = the 32-byte message
 //!   id derives a 32-byte content key (info [`CONTENT_KEY_LABEL`] followed by the
@@ -36,26 +41,56 @@ pub const CONTENT_KEY_LABEL: &[u8] = b"mrkenv v1 content key";
 /// HKDF info label (before the suite id) for the key commitment.
 pub const COMMITMENT_LABEL: &[u8] = b"mrkenv v1 key commitment";
 
-/// The algorithm suites of the format.
+/// The algorithm suites of the format (`docs/FORMAT.md` §5, §14.7).
+///
+/// A message names suite 1, always. A record is written with suite 2 and
+/// read with suite 1 or 2. [`Suite::from_id`] knows both ids; which of them
+/// a header may name is the header's rule ([`Suite::is_message_suite`],
+/// [`Suite::is_record_suite`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Suite {
-    /// AES-256-GCM, HKDF-SHA512 key derivation, key commitment.
+    /// Suite 1: AES-256-GCM, HKDF-SHA512 key derivation, key commitment.
+    /// The one message suite; records written before suite 2 use it too.
     Aes256GcmHkdfSha512Committed,
+    /// Suite 2: AES-256-GCM, HKDF-SHA256 key derivation, key commitment.
+    /// Records only: the suite record writers write.
+    Aes256GcmHkdfSha256Committed,
 }
 
 impl Suite {
+    /// The suite every message is written and read with (suite 1).
+    pub const MESSAGE: Suite = Suite::Aes256GcmHkdfSha512Committed;
+
+    /// The suite records are written with (suite 2).
+    pub const RECORD: Suite = Suite::Aes256GcmHkdfSha256Committed;
+
     /// The suite id written in the header.
     pub fn id(self) -> u16 {
         match self {
             Suite::Aes256GcmHkdfSha512Committed => 1,
+            Suite::Aes256GcmHkdfSha256Committed => 2,
         }
     }
 
-    /// The suite with this id, if known.
+    /// The suite with this id, if known (whether a given header may name it
+    /// is checked apart: [`Suite::is_message_suite`], [`Suite::is_record_suite`]).
     pub fn from_id(id: u64) -> Option<Suite> {
         match id {
             1 => Some(Suite::Aes256GcmHkdfSha512Committed),
+            2 => Some(Suite::Aes256GcmHkdfSha256Committed),
             _ => None,
+        }
+    }
+
+    /// Whether a message header may name this suite: suite 1 only.
+    pub fn is_message_suite(self) -> bool {
+        self == Suite::MESSAGE
+    }
+
+    /// Whether a record header may name this suite: suites 1 and 2.
+    pub fn is_record_suite(self) -> bool {
+        match self {
+            Suite::Aes256GcmHkdfSha512Committed | Suite::Aes256GcmHkdfSha256Committed => true,
         }
     }
 
@@ -63,7 +98,7 @@ impl Suite {
     /// `NumberOfBytes`.
     pub fn data_key_len(self) -> usize {
         match self {
-            Suite::Aes256GcmHkdfSha512Committed => KEY_LEN,
+            Suite::Aes256GcmHkdfSha512Committed | Suite::Aes256GcmHkdfSha256Committed => KEY_LEN,
         }
     }
 
@@ -71,6 +106,7 @@ impl Suite {
     pub fn name(self) -> &'static str {
         match self {
             Suite::Aes256GcmHkdfSha512Committed => "AES-256-GCM/HKDF-SHA512/committed",
+            Suite::Aes256GcmHkdfSha256Committed => "AES-256-GCM/HKDF-SHA256/committed",
         }
     }
 }
@@ -168,6 +204,11 @@ impl MessageKeys {
         message_id: &[u8; MESSAGE_ID_LEN],
         content_key: &mut [u8; KEY_LEN],
     ) -> MessageKeys {
+        // Message headers name suite 1 only (the reader refuses any other).
+        debug_assert!(
+            suite.is_message_suite(),
+            "a message key schedule for {suite:?}"
+        );
         let hkdf = Hkdf::<Sha512>::new(Some(message_id), data_key.expose_secret());
         let suite_id = suite.id().to_be_bytes();
         let mut commitment = [0u8; KEY_LEN];
@@ -317,6 +358,22 @@ mod tests {
                 .starts_with("the system random generator failed: "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn suite_ids_names_and_roles() {
+        let one = Suite::Aes256GcmHkdfSha512Committed;
+        let two = Suite::Aes256GcmHkdfSha256Committed;
+        assert_eq!((one.id(), two.id()), (1, 2));
+        assert_eq!(Suite::from_id(1), Some(one));
+        assert_eq!(Suite::from_id(2), Some(two));
+        assert_eq!(Suite::from_id(0), None);
+        assert_eq!(Suite::from_id(3), None);
+        assert_eq!(two.name(), "AES-256-GCM/HKDF-SHA256/committed");
+        assert_eq!(two.data_key_len(), 32);
+        assert_eq!((Suite::MESSAGE, Suite::RECORD), (one, two));
+        assert!(one.is_message_suite() && !two.is_message_suite());
+        assert!(one.is_record_suite() && two.is_record_suite());
     }
 
     #[test]

@@ -264,6 +264,157 @@ fn seed_vector_has_the_seed_item() {
     assert_eq!(v["actions"]["name"], "ENCRYPT_AND_SIGN");
 }
 
+/// The suite a vector's encrypted item names in its header.
+fn header_suite(v: &Value) -> Option<u16> {
+    let item = item_from_json_value(&v["encrypted_item"]).ok()?;
+    let AttributeValue::B(bytes) = item.get(HEADER_ATTRIBUTE)? else {
+        return None;
+    };
+    let header = RecordHeader::decode(bytes, &Limits::default()).ok()?;
+    Some(header.suite.id())
+}
+
+#[test]
+fn record_vectors_cover_both_suites() {
+    let mut suite_1_positives = 0;
+    for entry in std::fs::read_dir(records_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let name = v["name"].as_str().unwrap();
+        if v["operation"] != "decrypt" {
+            continue;
+        }
+        let suite = v["suite"].as_u64().unwrap();
+        // Writers write suite 2: only a suite-2 vector may be re-encrypted.
+        if v["reencrypt"].as_bool().unwrap() {
+            assert_eq!(suite, 2, "{name}");
+        }
+        if v["result"] == "ok" && !v["decrypt"]["allow_plaintext"].as_bool().unwrap() {
+            assert_eq!(header_suite(&v), Some(suite as u16), "{name}");
+            if suite == 1 {
+                assert!(!v["reencrypt"].as_bool().unwrap(), "{name}");
+                suite_1_positives += 1;
+            }
+        }
+    }
+    assert!(suite_1_positives >= 1, "no positive suite-1 record vector");
+    let unknown: Value = serde_json::from_str(
+        &std::fs::read_to_string(records_dir().join("err-unknown-suite.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(unknown["error_kind"], "MalformedMessage");
+    let err = decrypt_vector(&unknown).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "record header field 2 (suite): unsupported algorithm suite 3 (this library reads record suites 1 and 2)"
+    );
+}
+
+/// FORMAT.md §14.12, the worked example, is the vector `ok-seed-item` (suite
+/// 2): its header, tag and encrypted `name` as the code wrote them, and its
+/// PRK, record key and commitment as HKDF-SHA256 (the `hkdf` crate, called
+/// directly) gives them.
+#[test]
+fn format_md_worked_example_is_the_seed_vector() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/FORMAT.md"),
+    )
+    .unwrap();
+    let start = doc.find("### 14.12 Worked example").unwrap();
+    let end = start + doc[start..].find("\n## ").unwrap();
+    let section = &doc[start..end];
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(records_dir().join("ok-seed-item.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["suite"], 2);
+    let item = item_from_json_value(&v["encrypted_item"]).unwrap();
+    let b = |name: &str| match &item[name] {
+        AttributeValue::B(bytes) => bytes.clone(),
+        other => panic!("{name}: {other:?}"),
+    };
+    let header = b(HEADER_ATTRIBUTE);
+    let one_piece = section
+        .split("In one piece:")
+        .nth(1)
+        .and_then(|rest| rest.split("```").nth(1))
+        .unwrap()
+        .trim();
+    assert_eq!(one_piece, hex::encode(&header));
+    assert!(section.contains("2: suite 2"));
+    let tag = hex::encode(b(TAG_ATTRIBUTE));
+    assert!(section.contains(&format!("`aws_mrkenv_tag` | `B` `{tag}`")));
+    let name = b("name");
+    let (ciphertext, name_tag) = name[1..].split_at(name.len() - 17);
+    assert!(section.contains(&format!(
+        "`B` `01` `{}` `{}`",
+        hex::encode(ciphertext),
+        hex::encode(name_tag)
+    )));
+    let row = |label: &str| {
+        let line = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {label}")))
+            .unwrap_or_else(|| panic!("no row {label}"));
+        line.rsplit('`').nth(1).unwrap().to_string()
+    };
+    let (prk, hkdf) = hkdf::Hkdf::<sha2::Sha256>::extract(
+        Some(&hex_field(&v, "message_id")),
+        &hex_field(&v, "data_key"),
+    );
+    assert_eq!(row("PRK = HMAC-SHA256"), hex::encode(prk));
+    let mut key = [0u8; 32];
+    hkdf.expand(b"mrkenv v1 record key\x00\x02", &mut key)
+        .unwrap();
+    assert_eq!(row("record key"), hex::encode(key));
+    let mut commitment = [0u8; 32];
+    hkdf.expand(b"mrkenv v1 record commitment\x00\x02", &mut commitment)
+        .unwrap();
+    assert_eq!(row("record commitment"), hex::encode(commitment));
+    assert_eq!(&header[header.len() - 32..], commitment);
+}
+
+#[test]
+fn records_are_written_with_suite_2_and_suite_1_still_decrypts() {
+    let suite_of = |item: &Item| {
+        let AttributeValue::B(bytes) = &item[HEADER_ATTRIBUTE] else {
+            panic!("no header")
+        };
+        RecordHeader::decode(bytes, &Limits::default())
+            .unwrap()
+            .suite
+    };
+    let options = seed_options();
+    assert_eq!(options.suite, Suite::Aes256GcmHkdfSha256Committed);
+    let written = encrypt(seed_item(), &options).unwrap();
+    assert_eq!(suite_of(&written), Suite::Aes256GcmHkdfSha256Committed);
+    assert_eq!(
+        decrypt(written, &decrypt_options(&options)).unwrap(),
+        seed_item()
+    );
+    // A record written with suite 1 (as every record was before suite 2).
+    let mut old = seed_options();
+    old.suite = Suite::Aes256GcmHkdfSha512Committed;
+    let written = encrypt(seed_item(), &old).unwrap();
+    assert_eq!(suite_of(&written), Suite::Aes256GcmHkdfSha512Committed);
+    assert_eq!(
+        decrypt(written.clone(), &decrypt_options(&options)).unwrap(),
+        seed_item()
+    );
+    // The suite is bound into the commitment: relabelling a suite-1 record
+    // as suite 2 fails authentication, not the parser.
+    let mut relabelled = written;
+    if let Some(AttributeValue::B(bytes)) = relabelled.get_mut(HEADER_ATTRIBUTE) {
+        assert_eq!(&bytes[..5], &[0xa7, 1, 1, 2, 1]);
+        bytes[4] = 2;
+    }
+    let err = decrypt(relabelled, &decrypt_options(&options)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication, "{err}");
+}
+
 // ---------------------------------------------------------------- encrypt rules
 
 #[test]

@@ -5,13 +5,13 @@ use mrkenv::keyring::{
     DecryptRequest, EncryptRequest, GenerateDataKeyRequest, Keyring, KmsMrkKeyring, RawAesKeyring,
 };
 use mrkenv::record::{
-    self, Action, AttributeValue, DecryptRecordOptions, EncryptRecordOptions, Item,
+    self, Action, AttributeValue, DecryptRecordOptions, EncryptRecordOptions, Item, RecordHeader,
     HEADER_ATTRIBUTE, TAG_ATTRIBUTE,
 };
 use mrkenv::rekey::{rekey_record, RecordRekeyPlan, RekeyOptions};
 use mrkenv::session::driver::{self, NoKms};
 use mrkenv::session::{HostError, Kms, KmsOutput, SessionError};
-use mrkenv::{EncryptionContext, Error, ErrorKind};
+use mrkenv::{EncryptionContext, Error, ErrorKind, Limits, Suite};
 
 const TABLE: &str = "global-table-example";
 const SRK_EAST: &str =
@@ -93,6 +93,39 @@ fn only_the_header_and_tag_change_and_the_added_key_opens_the_record() {
     assert_eq!(err.kind(), ErrorKind::NoDecryptableKey);
     // The old copy still opens with the old key: re-keying is not revocation.
     assert_eq!(decrypt(&stored, &a).unwrap(), item());
+}
+
+/// The suite written in an item's record header.
+fn suite_of(item: &Item) -> Suite {
+    let AttributeValue::B(bytes) = &item[HEADER_ATTRIBUTE] else {
+        panic!("no header")
+    };
+    RecordHeader::decode(bytes, &Limits::default())
+        .unwrap()
+        .suite
+}
+
+#[test]
+fn a_record_keeps_its_suite_when_re_keyed() {
+    let (a, b) = (raw("a", 1), raw("b", 2));
+    let add_b = RekeyOptions {
+        add: Some(b.clone()),
+        ..Default::default()
+    };
+    // Suite 2, as written today; and suite 1, as written before.
+    let mut old = encrypt_options();
+    old.suite = Suite::Aes256GcmHkdfSha512Committed;
+    let suite_1 = record::encrypt_record(item(), &a, &mut NoKms, &old).unwrap();
+    for (stored, suite) in [
+        (encrypted_under(&a), Suite::Aes256GcmHkdfSha256Committed),
+        (suite_1, Suite::Aes256GcmHkdfSha512Committed),
+    ] {
+        assert_eq!(suite_of(&stored), suite);
+        let rekeyed =
+            rekey_record(stored, &a, &mut NoKms, &mut NoKms, &read_options(), &add_b).unwrap();
+        assert_eq!(suite_of(&rekeyed), suite);
+        assert_eq!(decrypt(&rekeyed, &b).unwrap(), item(), "{suite:?}");
+    }
 }
 
 #[test]

@@ -44,6 +44,9 @@ pub(crate) struct Schema {
     pub edk_location: &'static str,
     /// The version written in field 1.
     pub version: u8,
+    /// Whether field 2 may name this (known) suite; any other suite is
+    /// [`Problem::UnsupportedSuite`], as an unknown id is.
+    pub accepts: fn(Suite) -> bool,
     /// How deeply CBOR items may nest when the bytes are read.
     pub max_depth: usize,
     /// Turns a problem into this header's error.
@@ -271,9 +274,9 @@ impl<'a> Fields<'_, 'a> {
         self.slots[key - 1].take().ok_or_else(|| self.missing(key))
     }
 
-    /// Fields 1 to 5 in order (§7.1 steps 6.4 to 6.8): the version, a known
-    /// suite, a 32-byte message id, the encryption context and the encrypted
-    /// data keys, each within `limits`.
+    /// Fields 1 to 5 in order (§7.1 steps 6.4 to 6.8): the version, a suite
+    /// the schema accepts, a 32-byte message id, the encryption context and
+    /// the encrypted data keys, each within `limits`.
     pub fn leading(&mut self, limits: &Limits) -> Result<Leading, Error> {
         let schema = self.schema;
         let version = self.uint(1)?;
@@ -282,6 +285,7 @@ impl<'a> Fields<'_, 'a> {
         }
         let suite_id = self.uint(2)?;
         let suite = Suite::from_id(suite_id)
+            .filter(|suite| (schema.accepts)(*suite))
             .ok_or_else(|| (schema.error)(Problem::UnsupportedSuite(suite_id)))?;
         let message_id = self.array32(3)?;
         let encryption_context = self.context(limits)?;

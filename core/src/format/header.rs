@@ -4,7 +4,7 @@
 //! | key | field | CBOR type |
 //! |---|---|---|
 //! | 1 | version | unsigned, `1` |
-//! | 2 | suite | unsigned, `1` |
+//! | 2 | suite | unsigned, `1` (suite 2 is for records only and refused here) |
 //! | 3 | message id | byte string, 32 bytes |
 //! | 4 | encryption context | map, text -> text |
 //! | 5 | encrypted data keys | array of 1..=N `[provider id (text), provider info (text), ciphertext (bytes)]` |
@@ -58,6 +58,9 @@ const SCHEMA: Schema = Schema {
     field6: "frame length",
     edk_location: "encrypted data key",
     version: VERSION,
+    // Suite 1 only: suite 2 is a record suite, refused here as any unknown
+    // suite is.
+    accepts: Suite::is_message_suite,
     // The deepest legitimate item is an encrypted data key: the header map,
     // the array of keys, one key's array, then strings. Anything deeper is
     // refused while it is read.
@@ -301,6 +304,17 @@ mod tests {
         bytes[4] = 0x05; // suite 5
         let err = Header::decode(&bytes, &Limits::default()).unwrap_err();
         assert_eq!(err, Error::Format(FormatError::UnsupportedSuite(5)));
+        // Suite 2 exists, for records only: a message header naming it is
+        // refused exactly as an unknown suite is.
+        let mut bytes = sample().encode();
+        bytes[4] = 0x02; // suite 2
+        let err = Header::decode(&bytes, &Limits::default()).unwrap_err();
+        assert_eq!(err, Error::Format(FormatError::UnsupportedSuite(2)));
+        assert_eq!(err.kind(), crate::ErrorKind::MalformedMessage);
+        assert_eq!(
+            err.to_string(),
+            "unsupported algorithm suite 2 (this library knows suite 1)"
+        );
         let mut bytes = sample().encode();
         bytes[0] = 0xa8; // one more entry
         bytes.extend_from_slice(&[0x08, 0x00]); // field 8 = 0

@@ -5,7 +5,7 @@
 //! | key | field | CBOR type |
 //! |---|---|---|
 //! | 1 | version | uint, `1` |
-//! | 2 | suite | uint, `1` |
+//! | 2 | suite | uint, `2` (written; `1` is also read) |
 //! | 3 | message id | bstr, 32 bytes |
 //! | 4 | encryption context | map text -> text |
 //! | 5 | encrypted data keys | array of 1..=N `[provider id, provider info, ciphertext]` |
@@ -60,6 +60,8 @@ const SCHEMA: Schema = Schema {
     field6: "signed attributes",
     edk_location: "record header: encrypted data key",
     version: RECORD_VERSION,
+    // Suite 2 (written) and suite 1 (records written before suite 2).
+    accepts: Suite::is_record_suite,
     // The deepest legitimate item is an EDK: map -> array -> array -> leaf
     // (three containers).
     max_depth: 3,
@@ -76,7 +78,9 @@ fn error(problem: Problem) -> Error {
         ),
         Problem::UnsupportedSuite(suite) => (
             field(2),
-            format!("unsupported algorithm suite {suite} (this library knows suite 1)"),
+            format!(
+                "unsupported algorithm suite {suite} (this library reads record suites 1 and 2)"
+            ),
         ),
         Problem::NotDeterministic => (
             SCHEMA.location.to_string(),
@@ -307,6 +311,29 @@ mod tests {
         assert_eq!(
             decode(&out).unwrap_err().to_string(),
             "record header field 3 (message id): must be a byte string, found an unsigned integer"
+        );
+    }
+
+    #[test]
+    fn record_suites_1_and_2_are_read_and_3_is_refused() {
+        for suite in [
+            Suite::Aes256GcmHkdfSha256Committed,
+            Suite::Aes256GcmHkdfSha512Committed,
+        ] {
+            let mut header = sample(1);
+            header.suite = suite;
+            let bytes = header.encode();
+            // map(7), key 1, value 1 (version), key 2, value = the suite id
+            assert_eq!(bytes[4], suite.id() as u8);
+            assert_eq!(decode(&bytes).unwrap(), header);
+        }
+        let mut bytes = sample(1).encode();
+        bytes[4] = 0x03;
+        let err = decode(&bytes).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::MalformedMessage);
+        assert_eq!(
+            err.to_string(),
+            "record header field 2 (suite): unsupported algorithm suite 3 (this library reads record suites 1 and 2)"
         );
     }
 

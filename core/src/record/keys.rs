@@ -1,6 +1,10 @@
-//! The record key schedule and AEAD uses: suite 1's HKDF-SHA512 and
-//! AES-256-GCM, with info labels distinct from messages so that a message key
-//! is never a record key.
+//! The record key schedule and AEAD uses: HKDF and AES-256-GCM, with info
+//! labels distinct from messages so that a message key is never a record key.
+//!
+//! The suite picks the HKDF hash: suite 2 (written) HKDF-SHA256, suite 1
+//! (still read) HKDF-SHA512. The schedule runs once per item, so its hash is
+//! a good part of an item's cost: SHA-256 has instructions on current x86
+//! and ARMv8 CPUs (which `sha2` detects at run time), SHA-512 mostly not.
 //!
 //! - `PRK = HKDF-Extract(salt = message id, IKM = data key)`;
 //! - record key = `HKDF-Expand(PRK, "mrkenv v1 record key" || u16be(suite), 32)`;
@@ -15,8 +19,8 @@ use std::fmt;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
-use hkdf::Hkdf;
-use sha2::Sha512;
+use hkdf::{GenericHkdf, Hkdf, HmacImpl};
+use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -65,21 +69,46 @@ pub fn attribute_iv(index: u64) -> [u8; IV_LEN] {
     iv
 }
 
+/// The two expands of the schedule: the record key and the commitment, each
+/// with its label followed by the suite id.
+fn expand<H: HmacImpl>(
+    hkdf: &GenericHkdf<H>,
+    suite_id: &[u8; 2],
+    key: &mut [u8; KEY_LEN],
+    commitment: &mut [u8; KEY_LEN],
+) {
+    hkdf.expand_multi_info(&[RECORD_KEY_LABEL, suite_id], key)
+        .expect("32 bytes is a valid HKDF output length");
+    hkdf.expand_multi_info(&[RECORD_COMMITMENT_LABEL, suite_id], commitment)
+        .expect("32 bytes is a valid HKDF output length");
+}
+
 impl RecordKeys {
-    /// Runs the record key schedule.
+    /// Runs the record key schedule of `suite`: HKDF-SHA256 for suite 2,
+    /// HKDF-SHA512 for suite 1.
     pub(crate) fn derive(
         suite: Suite,
         data_key: &DataKey,
         message_id: &[u8; MESSAGE_ID_LEN],
     ) -> RecordKeys {
-        let hkdf = Hkdf::<Sha512>::new(Some(message_id), data_key.expose_secret());
+        let ikm = data_key.expose_secret();
         let suite_id = suite.id().to_be_bytes();
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         let mut commitment = [0u8; KEY_LEN];
-        hkdf.expand_multi_info(&[RECORD_KEY_LABEL, &suite_id], key.as_mut())
-            .expect("32 bytes is a valid HKDF-SHA512 output length");
-        hkdf.expand_multi_info(&[RECORD_COMMITMENT_LABEL, &suite_id], &mut commitment)
-            .expect("32 bytes is a valid HKDF-SHA512 output length");
+        match suite {
+            Suite::Aes256GcmHkdfSha256Committed => expand(
+                &Hkdf::<Sha256>::new(Some(message_id), ikm),
+                &suite_id,
+                &mut key,
+                &mut commitment,
+            ),
+            Suite::Aes256GcmHkdfSha512Committed => expand(
+                &Hkdf::<Sha512>::new(Some(message_id), ikm),
+                &suite_id,
+                &mut key,
+                &mut commitment,
+            ),
+        }
         let cipher = Aes256Gcm::new_from_slice(key.as_ref()).expect("the record key is 32 bytes");
         RecordKeys { cipher, commitment }
     }
@@ -160,16 +189,18 @@ impl RecordKeys {
 mod tests {
     use super::*;
 
-    const SUITE: Suite = Suite::Aes256GcmHkdfSha512Committed;
+    const SUITE: Suite = Suite::RECORD;
 
     #[test]
     fn record_keys_differ_from_message_keys() {
         let key = DataKey::new([5; 32]);
-        let record = RecordKeys::derive(SUITE, &key, &[6; 32]);
-        let message = crate::crypto::MessageKeys::derive(SUITE, &key, &[6; 32]);
-        assert_ne!(record.commitment(), message.commitment());
-        // The same tag input gives different tags under the two keys.
-        assert_ne!(record.tag(b"x"), message.header_tag(b"x"));
+        let message = crate::crypto::MessageKeys::derive(Suite::MESSAGE, &key, &[6; 32]);
+        for suite in SUITES {
+            let record = RecordKeys::derive(suite, &key, &[6; 32]);
+            assert_ne!(record.commitment(), message.commitment());
+            // The same tag input gives different tags under the two keys.
+            assert_ne!(record.tag(b"x"), message.header_tag(b"x"));
+        }
     }
 
     #[test]
@@ -188,13 +219,115 @@ mod tests {
         assert_eq!(hex::encode(attribute_aad("name", 1)), "82646e616d6501");
     }
 
+    const SUITES: [Suite; 2] = [
+        Suite::Aes256GcmHkdfSha256Committed,
+        Suite::Aes256GcmHkdfSha512Committed,
+    ];
+
     #[test]
     fn commitment_is_checked() {
-        let keys = RecordKeys::derive(SUITE, &DataKey::new([1; 32]), &[2; 32]);
-        let good = *keys.commitment();
-        assert!(keys.check_commitment(&good).is_ok());
-        let mut bad = good;
-        bad[31] ^= 1;
-        assert_eq!(keys.check_commitment(&bad), Err(RecordError::Commitment));
+        for suite in SUITES {
+            let keys = RecordKeys::derive(suite, &DataKey::new([1; 32]), &[2; 32]);
+            let good = *keys.commitment();
+            assert!(keys.check_commitment(&good).is_ok(), "{suite:?}");
+            let mut bad = good;
+            bad[31] ^= 1;
+            assert_eq!(keys.check_commitment(&bad), Err(RecordError::Commitment));
+        }
+        // A record whose header names the other suite fails the check: the
+        // suite is bound into the commitment.
+        let two = RecordKeys::derive(SUITES[0], &DataKey::new([1; 32]), &[2; 32]);
+        let one = RecordKeys::derive(SUITES[1], &DataKey::new([1; 32]), &[2; 32]);
+        assert_eq!(
+            one.check_commitment(two.commitment()),
+            Err(RecordError::Commitment)
+        );
+        assert_eq!(
+            two.check_commitment(one.commitment()),
+            Err(RecordError::Commitment)
+        );
+    }
+
+    /// The record key and commitment computed apart from `RecordKeys`: the
+    /// `hkdf` crate called directly with the suite's hash and info strings.
+    fn independent<H: HmacImpl>(hkdf: GenericHkdf<H>, suite: u16) -> ([u8; 32], [u8; 32]) {
+        let (mut key, mut commitment) = ([0u8; 32], [0u8; 32]);
+        let mut info = b"mrkenv v1 record key".to_vec();
+        info.extend_from_slice(&suite.to_be_bytes());
+        hkdf.expand(&info, &mut key).unwrap();
+        let mut info = b"mrkenv v1 record commitment".to_vec();
+        info.extend_from_slice(&suite.to_be_bytes());
+        hkdf.expand(&info, &mut commitment).unwrap();
+        (key, commitment)
+    }
+
+    /// Checks `suite`'s schedule on data key 01.. and message id 02.. against
+    /// the independent computation and against fixed hex (computed with
+    /// Python's `hmac` module, RFC 5869 by hand).
+    fn known_answer(
+        suite: Suite,
+        expected: (&[u8; 32], &[u8; 32]),
+        key_hex: &str,
+        commitment_hex: &str,
+    ) {
+        let keys = RecordKeys::derive(suite, &DataKey::new([1; 32]), &[2; 32]);
+        assert_eq!(hex::encode(expected.0), key_hex, "{suite:?} record key");
+        assert_eq!(
+            hex::encode(expected.1),
+            commitment_hex,
+            "{suite:?} commitment"
+        );
+        assert_eq!(keys.commitment(), expected.1, "{suite:?} commitment");
+        // The record key, seen through the tag it makes.
+        let cipher = Aes256Gcm::new_from_slice(expected.0).unwrap();
+        let tag: [u8; TAG_LEN] = cipher
+            .encrypt_inout_detached(
+                &Nonce::from([0u8; IV_LEN]),
+                b"tag input",
+                (&mut [][..]).into(),
+            )
+            .unwrap()
+            .into();
+        assert_eq!(keys.tag(b"tag input"), tag, "{suite:?} record key");
+    }
+
+    #[test]
+    fn suite_2_key_schedule_is_hkdf_sha256() {
+        let (key, commitment) = independent(Hkdf::<Sha256>::new(Some(&[2; 32]), &[1; 32]), 2);
+        known_answer(
+            Suite::Aes256GcmHkdfSha256Committed,
+            (&key, &commitment),
+            "225123e6f13d4417dd81df0da1cba1a1cd70f257ec036c37d5c3cdf2321741f5",
+            "db392ee6bb5e70e8bec10096180ba5c061ce07ca22000f96b7da791be5bbf7c4",
+        );
+    }
+
+    #[test]
+    fn suite_1_key_schedule_is_still_hkdf_sha512() {
+        let (key, commitment) = independent(Hkdf::<Sha512>::new(Some(&[2; 32]), &[1; 32]), 1);
+        known_answer(
+            Suite::Aes256GcmHkdfSha512Committed,
+            (&key, &commitment),
+            "98b53114d61eedbfb9fb7a76daaa2b7b0e503f686c24339da6f5c2c15db3b04a",
+            "96372649620cc59d84675afac0dad0955a4668f5b9c4ece7deec5348e0d57c4a",
+        );
+    }
+
+    #[test]
+    fn info_labels_are_the_specified_bytes() {
+        // FORMAT.md §14.5 gives the info strings of suite 2 in hex.
+        let info = |label: &[u8]| {
+            let mut info = label.to_vec();
+            info.extend_from_slice(&Suite::Aes256GcmHkdfSha256Committed.id().to_be_bytes());
+            hex::encode(info)
+        };
+        assert_eq!(
+            info(RECORD_KEY_LABEL),
+            "6d726b656e76207631207265636f7264206b65790002"
+        );
+        assert_eq!(
+            info(RECORD_COMMITMENT_LABEL),
+            "6d726b656e76207631207265636f726420636f6d6d69746d656e740002"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::context::EncryptionContext;
-use crate::crypto::MESSAGE_ID_LEN;
+use crate::crypto::{Suite, MESSAGE_ID_LEN};
 use crate::error::{Error, RecordError};
 use crate::limits::Limits;
 
@@ -43,11 +43,16 @@ pub struct EncryptRecordOptions {
     /// A fixed message id, for test vectors only. `None` (the default) draws
     /// 32 random bytes, which is what every real record must do.
     pub message_id: Option<[u8; MESSAGE_ID_LEN]>,
+    /// The suite to write: [`Suite::RECORD`] (suite 2, HKDF-SHA256), the
+    /// default. Every [`Suite`] is a record suite; suite 1 (HKDF-SHA512) is
+    /// for records that a reader of an earlier release, which reads suite 1
+    /// only, must open, and for test vectors.
+    pub suite: Suite,
 }
 
 impl EncryptRecordOptions {
     /// Options for a table with a partition key only, no actions yet, no
-    /// default action, an empty caller context and default limits.
+    /// default action, an empty caller context, default limits and suite 2.
     pub fn new(table_name: impl Into<String>, partition_key: impl Into<String>) -> Self {
         EncryptRecordOptions {
             table_name: table_name.into(),
@@ -58,6 +63,7 @@ impl EncryptRecordOptions {
             encryption_context: EncryptionContext::new(),
             limits: Limits::default(),
             message_id: None,
+            suite: Suite::RECORD,
         }
     }
 

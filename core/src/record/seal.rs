@@ -32,6 +32,7 @@ pub struct EncryptPlan {
     context: EncryptionContext,
     limits: Limits,
     message_id: Option<[u8; MESSAGE_ID_LEN]>,
+    suite: Suite,
 }
 
 impl fmt::Debug for EncryptPlan {
@@ -129,6 +130,7 @@ pub fn encrypt_plan(item: Item, options: &EncryptRecordOptions) -> Result<Encryp
         context,
         limits: options.limits.clone(),
         message_id: options.message_id,
+        suite: options.suite,
     })
 }
 
@@ -222,7 +224,7 @@ impl EncryptPlan {
                 id
             }
         };
-        let suite = Suite::Aes256GcmHkdfSha512Committed;
+        let suite = self.suite;
         let keys = RecordKeys::derive(suite, &materials.data_key, &message_id);
         let mut item = self.item;
         let mut index = 0u64;

@@ -11,7 +11,7 @@ use mrkenv::record::{
     encrypt_plan, Action, AttributeValue, EncryptRecordOptions, Item, RecordHeader,
     HEADER_ATTRIBUTE, TAG_ATTRIBUTE,
 };
-use mrkenv::{DataKey, EncryptedDataKey, EncryptionContext, Limits};
+use mrkenv::{DataKey, EncryptedDataKey, EncryptionContext, Limits, Suite};
 use serde_json::{json, Value};
 
 /// A record vector: its file name (without `.json`) and its JSON content.
@@ -46,6 +46,8 @@ struct Spec {
     context: Vec<(&'static str, &'static str)>,
     item: Value,
     extra_edks: usize,
+    /// The suite written: [`Suite::RECORD`] but for the suite-1 vectors.
+    suite: Suite,
 }
 
 impl Spec {
@@ -68,6 +70,7 @@ impl Spec {
             ..Limits::default()
         };
         options.message_id = Some([seed; 32]);
+        options.suite = self.suite;
         options
     }
 
@@ -170,6 +173,7 @@ fn vector(
     map.insert("data_key".into(), json!(hex::encode(built.data_key)));
     map.insert("raw_aes_iv".into(), json!(hex::encode(built.iv)));
     map.insert("message_id".into(), json!(hex::encode([built.seed; 32])));
+    map.insert("suite".into(), json!(spec.suite.id()));
     map.insert("plaintext_item".into(), spec.item.clone());
     map.insert(
         "record_encryption_context".into(),
@@ -188,7 +192,10 @@ fn vector(
             "keyring": decrypt.keyring.unwrap_or_else(|| raw_keyring_json(&WRAPPING_KEY)),
         }),
     );
+    // Writers write suite 2 only (no binding lets a caller choose): a record
+    // of another suite is for decrypting.
     let reencrypt = outcome.is_ok()
+        && spec.suite == Suite::RECORD
         && spec.extra_edks == 0
         && encrypted == &built.encrypted
         && !decrypt.allow_plaintext;
@@ -244,6 +251,7 @@ fn seed_spec() -> Spec {
         context: vec![],
         item: json!({"employeeId": {"S": "1234"}, "name": {"S": "Andy"}}),
         extra_edks: 0,
+        suite: Suite::RECORD,
     }
 }
 
@@ -281,6 +289,7 @@ fn every_type_spec() -> Spec {
             "empty": {"S": ""}
         }),
         extra_edks: 0,
+        suite: Suite::RECORD,
     }
 }
 
@@ -573,6 +582,62 @@ pub fn all() -> Vec<RecordVector> {
         "17 encrypted data keys, one more than the default limit of 16",
         &too_many.encrypted,
         Err("LimitExceeded"),
+        Decrypt::default(),
+    ));
+
+    // Suites: records written with suite 1 (before suite 2) still decrypt;
+    // a suite this library does not know is refused; the suite is bound
+    // into the key commitment.
+    let mut suite_1 = every_type_spec();
+    suite_1.suite = Suite::Aes256GcmHkdfSha512Committed;
+    // The seed of ok-every-type: the very item that vector held before
+    // suite 2.
+    let suite_1 = build(suite_1, every.seed);
+    out.push(vector(
+        &suite_1,
+        "ok-suite-1",
+        "the every-type item written with suite 1 (HKDF-SHA512), byte for byte ok-every-type as it was before suite 2: still decrypts (decrypt-only: writers write suite 2)",
+        &suite_1.encrypted,
+        Ok(&plain(&suite_1)),
+        Decrypt::default(),
+    ));
+    let mut seed_suite_1 = seed_spec();
+    seed_suite_1.suite = Suite::Aes256GcmHkdfSha512Committed;
+    let seed_suite_1 = build(seed_suite_1, seed_item.seed);
+    out.push(vector(
+        &seed_suite_1,
+        "ok-suite-1-seed-item",
+        "the seed's item written with suite 1 (HKDF-SHA512), byte for byte ok-seed-item as it was before suite 2: still decrypts (decrypt-only)",
+        &seed_suite_1.encrypted,
+        Ok(&plain(&seed_suite_1)),
+        Decrypt::default(),
+    ));
+
+    let mut item = seed_item.encrypted.clone();
+    if let Some(AttributeValue::B(b)) = item.get_mut(HEADER_ATTRIBUTE) {
+        // The header map starts `a7 01 01 02 02`: field 2 (suite) = 2.
+        assert_eq!(&b[..5], &[0xa7, 1, 1, 2, 2]);
+        b[4] = 3;
+    }
+    out.push(vector(
+        &seed_item,
+        "err-unknown-suite",
+        "the record header's suite set to 3: records are suite 1 or 2",
+        &item,
+        malformed,
+        Decrypt::default(),
+    ));
+
+    let mut item = seed_item.encrypted.clone();
+    rewrite_header(&mut item, &|h| {
+        h.suite = Suite::Aes256GcmHkdfSha512Committed;
+    });
+    out.push(vector(
+        &seed_item,
+        "err-suite-changed",
+        "the record header's suite changed from 2 to 1 (and re-encoded): the suite-1 key commitment does not match",
+        &item,
+        auth,
         Decrypt::default(),
     ));
 

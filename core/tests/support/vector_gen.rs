@@ -559,6 +559,18 @@ pub fn all() -> Vec<Vector> {
         &[],
     ));
 
+    // Suite 2 is a record suite: a message header naming it is refused as
+    // an unknown suite is.
+    bytes[header_start + 4] = 2;
+    out.push(to_json(
+        &one_frame,
+        "err-record-suite",
+        "the header's suite set to 2, the record suite (FORMAT.md §14.5): messages know suite 1 only",
+        &bytes,
+        Err("MalformedMessage"),
+        &[],
+    ));
+
     // The order of FORMAT.md §7.1: everything up to and including the header
     // tag's framing is checked before a keyring runs. The wrong wrapping key
     // makes a keyring that ran first fail with NoDecryptableKey instead.
