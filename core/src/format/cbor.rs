@@ -5,6 +5,7 @@
 //! `Cursor` that reads data items from a byte slice without building a
 //! value tree, with an explicit nesting bound.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::context::EncryptionContext;
@@ -118,10 +119,90 @@ pub fn read_head(
     Ok(Some((value, 1 + extra)))
 }
 
-/// Sorts text keys in CBOR deterministic order (shorter first, then bytewise).
-pub(crate) fn sorted_context(context: &EncryptionContext) -> Vec<(&String, &String)> {
-    in_cbor_order(context.iter().collect(), |(key, _)| key.as_bytes())
+/// The context's entries in CBOR deterministic order of their keys (shorter
+/// first, then bytewise).
+pub(crate) fn sorted_context(context: &EncryptionContext) -> CborOrdered<'_, String> {
+    cbor_ordered(context)
 }
+
+/// Most entries [`cbor_ordered`] orders on the stack; a larger map is sorted
+/// in a vector.
+const SMALL_MAP: usize = 16;
+
+/// The entries of a map with text keys in deterministic CBOR order of the
+/// keys (shorter first, then bytewise): what every encoder of such a map
+/// walks. A map of up to [`SMALL_MAP`] entries (records and contexts
+/// usually are) is ordered on the stack, without allocating.
+pub(crate) fn cbor_ordered<V>(map: &BTreeMap<String, V>) -> CborOrdered<'_, V> {
+    let Some(first) = map.iter().next() else {
+        return CborOrdered::Large(Vec::new().into_iter());
+    };
+    if map.len() > SMALL_MAP {
+        let sorted = in_cbor_order(map.iter().collect(), |(key, _)| key.as_bytes());
+        return CborOrdered::Large(sorted.into_iter());
+    }
+    // The map holds its keys in bytewise order, so a stable sort by length
+    // alone (an insertion sort: a few entries) gives the CBOR order.
+    let mut entries = [first; SMALL_MAP];
+    for (i, entry) in map.iter().enumerate().skip(1) {
+        let mut at = i;
+        while at > 0 && entries[at - 1].0.len() > entry.0.len() {
+            entries[at] = entries[at - 1];
+            at -= 1;
+        }
+        entries[at] = entry;
+    }
+    CborOrdered::Small {
+        entries,
+        next: 0,
+        len: map.len(),
+    }
+}
+
+/// The iterator of [`cbor_ordered`].
+// The large variant is the point: it lives on the stack instead of the heap.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum CborOrdered<'a, V> {
+    /// A small map, ordered on the stack: `entries[next..len]` are still to
+    /// come.
+    Small {
+        /// The entries, the first `len` in CBOR order.
+        entries: [(&'a String, &'a V); SMALL_MAP],
+        /// The next position in `entries`.
+        next: usize,
+        /// How many entries the map holds.
+        len: usize,
+    },
+    /// An empty or large map, ordered in a vector.
+    Large(std::vec::IntoIter<(&'a String, &'a V)>),
+}
+
+impl<'a, V> Iterator for CborOrdered<'a, V> {
+    type Item = (&'a String, &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            CborOrdered::Small { entries, next, len } => {
+                if *next == *len {
+                    return None;
+                }
+                *next += 1;
+                Some(entries[*next - 1])
+            }
+            CborOrdered::Large(sorted) => sorted.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = match self {
+            CborOrdered::Small { next, len, .. } => len - next,
+            CborOrdered::Large(sorted) => sorted.len(),
+        };
+        (left, Some(left))
+    }
+}
+
+impl<V> ExactSizeIterator for CborOrdered<'_, V> {}
 
 /// Orders text or byte strings as deterministic CBOR orders their
 /// encodings: shorter first, then bytewise.
@@ -373,6 +454,21 @@ fn major_name(major: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maps_are_ordered_like_a_sort_at_every_size() {
+        // 0 to 40 entries (the stack path and the vector path), keys of
+        // mixed lengths whose bytewise order is not their CBOR order.
+        for size in 0..=40 {
+            let map: BTreeMap<String, usize> = (0..size)
+                .map(|i| ("z".repeat(i % 5 + 1) + &"a".repeat(i / 5), i))
+                .collect();
+            let expected = in_cbor_order(map.iter().collect(), |(key, _)| key.as_bytes());
+            let ordered = cbor_ordered(&map);
+            assert_eq!(ordered.len(), map.len());
+            assert_eq!(ordered.collect::<Vec<_>>(), expected, "{size} entries");
+        }
+    }
 
     #[test]
     fn heads_round_trip_in_shortest_form() {
