@@ -15,7 +15,7 @@ use crate::limits::Limits;
 use super::action::Action;
 use super::header::RecordHeader;
 use super::keys::RecordKeys;
-use super::options::{context_text, key_roles};
+use super::options::{context_text_is, key_roles};
 use super::seal::{check_item_limits, tag_input};
 use super::value::{sorted_entries, type_name, AttributeValue, Item};
 use super::{
@@ -260,7 +260,7 @@ impl VerifiedRecord {
             key.push_str(CONTEXT_ATTRIBUTE_PREFIX);
             key.push_str(name);
             let expected = &context[&key];
-            if context_text(&self.item[name]).as_ref() != Some(expected) {
+            if !context_text_is(&self.item[name], expected) {
                 return Err(RecordError::malformed(
                     format!("attribute {name:?}"),
                     "value differs from the encryption context",
