@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::context::{check_context_limits, EncryptionContext};
-use crate::crypto::{fill_random, Suite, MESSAGE_ID_LEN, TAG_LEN};
+use crate::crypto::{fill_random, DataKey, Suite, MESSAGE_ID_LEN, TAG_LEN};
 use crate::error::{Error, LimitError, RecordError};
 use crate::format::cbor::{
     head_len, string_len, write_bytes, write_head, write_text, MAJOR_ARRAY, MAJOR_MAP,
 };
+use crate::format::EncryptedDataKey;
 use crate::keyring::EncryptionMaterials;
 use crate::limits::Limits;
 
@@ -94,9 +95,7 @@ pub fn encrypt_plan(item: Item, options: &EncryptRecordOptions) -> Result<Encryp
     if let Some(sort_key) = &options.sort_key {
         context.insert(CONTEXT_SORT_KEY.into(), sort_key.clone());
     }
-    let keys: Vec<(&str, &str)> =
-        key_roles(&options.partition_key, options.sort_key.as_deref()).collect();
-    for &(role, key) in &keys {
+    for (role, key) in key_roles(&options.partition_key, options.sort_key.as_deref()) {
         let Some(value) = item.get(key) else {
             return Err(RecordError::MissingKey {
                 role,
@@ -156,22 +155,23 @@ pub fn tag_input(
     item: &Item,
     signed: &BTreeMap<String, Action>,
 ) -> Result<Vec<u8>, Error> {
-    let mut entries = Vec::with_capacity(signed.len());
+    // Two walks of the signed attributes in CBOR order (which allocates
+    // nothing): the first finds each value (the first one missing is the
+    // error) and sizes the buffer, the second writes.
     let mut len = 1 + string_len(header_bytes.len()) + head_len(signed.len() as u64);
     for (name, _) in sorted_entries(signed) {
         let value = item
             .get(name)
             .ok_or_else(|| RecordError::MissingSignedAttribute(name.clone()))?;
         len += string_len(name.len()) + value.encoded_len();
-        entries.push((name, value));
     }
     let mut out = Vec::with_capacity(len);
     write_head(&mut out, MAJOR_ARRAY, 2);
     write_bytes(&mut out, header_bytes);
     write_head(&mut out, MAJOR_MAP, signed.len() as u64);
-    for (name, value) in entries {
+    for (name, _) in sorted_entries(signed) {
         write_text(&mut out, name);
-        value.encode_into(&mut out);
+        item[name].encode_into(&mut out);
     }
     Ok(out)
 }
@@ -207,13 +207,25 @@ impl EncryptPlan {
         if materials.encryption_context != self.context {
             return Err(RecordError::MaterialsContext.into());
         }
-        if materials.encrypted_data_keys.is_empty() {
+        self.seal_with(&materials.data_key, materials.encrypted_data_keys)
+    }
+
+    /// [`seal`](Self::seal) with materials known to be made for
+    /// [`encryption_context`](Self::encryption_context) (the raw AES path of
+    /// [`encrypt_record`](super::encrypt_record), which wraps the data key
+    /// under this very context): the same checks after the context's.
+    pub(crate) fn seal_with(
+        self,
+        data_key: &DataKey,
+        encrypted_data_keys: Vec<EncryptedDataKey>,
+    ) -> Result<Item, Error> {
+        if encrypted_data_keys.is_empty() {
             return Err(Error::invalid_argument(
                 "the encryption materials hold no encrypted data key",
             ));
         }
         self.limits
-            .check_encrypted_data_keys(materials.encrypted_data_keys.len())?;
+            .check_encrypted_data_keys(encrypted_data_keys.len())?;
         let message_id = match self.message_id {
             Some(id) => id,
             None => {
@@ -223,7 +235,7 @@ impl EncryptPlan {
             }
         };
         let suite = Suite::Aes256GcmHkdfSha512Committed;
-        let keys = RecordKeys::derive(suite, &materials.data_key, &message_id);
+        let keys = RecordKeys::derive(suite, data_key, &message_id);
         let mut item = self.item;
         let mut index = 0u64;
         for (name, action) in sorted_entries(&self.actions) {
@@ -249,7 +261,7 @@ impl EncryptPlan {
             suite,
             message_id,
             encryption_context: self.context,
-            encrypted_data_keys: materials.encrypted_data_keys,
+            encrypted_data_keys,
             signed_attributes: signed,
             commitment: *keys.commitment(),
         };
