@@ -142,7 +142,11 @@ fn insert_context_value(
         why,
         found: value.type_name(),
     })?;
-    context.insert(format!("{CONTEXT_ATTRIBUTE_PREFIX}{name}"), text);
+    // Not `format!`: its machinery costs more than the copy.
+    let mut key = String::with_capacity(CONTEXT_ATTRIBUTE_PREFIX.len() + name.len());
+    key.push_str(CONTEXT_ATTRIBUTE_PREFIX);
+    key.push_str(name);
+    context.insert(key, text);
     Ok(())
 }
 
