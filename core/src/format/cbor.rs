@@ -384,23 +384,32 @@ impl<'a> Cursor<'a> {
     /// that arrays, maps and tags nest at most `depth` deep; returns its bytes.
     ///
     /// Iterative: the stack it uses does not grow with the input's nesting
-    /// (the open containers are counted in a vector of at most `depth`
-    /// entries), so hostile input cannot exhaust a small thread stack here.
+    /// (the open containers are counted in a fixed array, then in a vector,
+    /// of at most `depth` entries), so hostile input cannot exhaust a small
+    /// thread stack here.
     pub fn skip(&mut self, depth: usize) -> Result<&'a [u8], ReadError> {
+        /// Enclosing containers counted without allocating (headers nest
+        /// three deep).
+        const INLINE: usize = 8;
         let start = self.at;
-        // Items still to read in each enclosing container, innermost last.
-        let mut enclosing: Vec<u64> = Vec::new();
+        // Items still to read in each enclosing container, innermost last:
+        // the first `INLINE` in `inline`, any deeper in `deeper`.
+        let mut inline = [0u64; INLINE];
+        let mut deeper: Vec<u64> = Vec::new();
+        let mut open = 0usize;
         // Items still to read at the current level.
         let mut left = 1u64;
         loop {
             if left == 0 {
-                match enclosing.pop() {
-                    Some(outer) => {
-                        left = outer;
-                        continue;
-                    }
-                    None => return Ok(&self.bytes[start..self.at]),
+                if open == 0 {
+                    return Ok(&self.bytes[start..self.at]);
                 }
+                open -= 1;
+                left = match inline.get(open) {
+                    Some(outer) => *outer,
+                    None => deeper.pop().expect("one entry per open container"),
+                };
+                continue;
             }
             left -= 1;
             let head = self.head()?;
@@ -418,10 +427,14 @@ impl<'a> Cursor<'a> {
                 MAJOR_TAG => 1,
                 _ => continue,
             };
-            if enclosing.len() >= depth {
+            if open >= depth {
                 return Err(ReadError::TooDeep);
             }
-            enclosing.push(left);
+            match inline.get_mut(open) {
+                Some(slot) => *slot = left,
+                None => deeper.push(left),
+            }
+            open += 1;
             left = children;
         }
     }
@@ -550,6 +563,26 @@ mod tests {
         // A huge declared length is an error, not an allocation.
         let huge = [0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
         assert_eq!(Cursor::new(&huge).skip(4), Err(ReadError::End));
+    }
+
+    #[test]
+    fn the_cursor_resumes_each_container_at_any_depth() {
+        // [[[...[0, 0]..., 0], 0], 0] twelve deep (past the counts kept
+        // without allocating), then a byte after the item: each container's
+        // second item is read after its first closes.
+        for depth in [1, 7, 8, 9, 12, 20] {
+            let mut item = vec![0x00];
+            for _ in 0..depth {
+                item.insert(0, 0x82);
+                item.push(0x00);
+            }
+            let mut input = item.clone();
+            input.push(0x07);
+            let mut cursor = Cursor::new(&input);
+            assert_eq!(cursor.skip(depth), Ok(&item[..]), "depth {depth}");
+            assert_eq!(cursor.rest(), [0x07]);
+            assert_eq!(Cursor::new(&input).skip(depth - 1), Err(ReadError::TooDeep));
+        }
     }
 
     #[test]
