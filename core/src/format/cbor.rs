@@ -134,28 +134,41 @@ const SMALL_MAP: usize = 16;
 /// walks. A map of up to [`SMALL_MAP`] entries (records and contexts
 /// usually are) is ordered on the stack, without allocating.
 pub(crate) fn cbor_ordered<V>(map: &BTreeMap<String, V>) -> CborOrdered<'_, V> {
-    let Some(first) = map.iter().next() else {
+    cbor_ordered_from_bytewise(map.iter())
+}
+
+/// [`cbor_ordered`] for entries given in bytewise order of their keys (as a
+/// map, or a walk over one, yields them), keys unique.
+pub(crate) fn cbor_ordered_from_bytewise<'a, V>(
+    mut entries: impl Iterator<Item = (&'a String, &'a V)>,
+) -> CborOrdered<'a, V> {
+    let Some(first) = entries.next() else {
         return CborOrdered::Large(Vec::new().into_iter());
     };
-    if map.len() > SMALL_MAP {
-        let sorted = in_cbor_order(map.iter().collect(), |(key, _)| key.as_bytes());
-        return CborOrdered::Large(sorted.into_iter());
-    }
-    // The map holds its keys in bytewise order, so a stable sort by length
-    // alone (an insertion sort: a few entries) gives the CBOR order.
-    let mut entries = [first; SMALL_MAP];
-    for (i, entry) in map.iter().enumerate().skip(1) {
-        let mut at = i;
-        while at > 0 && entries[at - 1].0.len() > entry.0.len() {
-            entries[at] = entries[at - 1];
+    // Keys come in bytewise order, so a stable sort by length alone (an
+    // insertion sort: a few entries) gives the CBOR order.
+    let mut small = [first; SMALL_MAP];
+    let mut len = 1;
+    while let Some(entry) = entries.next() {
+        if len == SMALL_MAP {
+            let mut all = small.to_vec();
+            all.push(entry);
+            all.extend(entries);
+            let sorted = in_cbor_order(all, |(key, _)| key.as_bytes());
+            return CborOrdered::Large(sorted.into_iter());
+        }
+        let mut at = len;
+        while at > 0 && small[at - 1].0.len() > entry.0.len() {
+            small[at] = small[at - 1];
             at -= 1;
         }
-        entries[at] = entry;
+        small[at] = entry;
+        len += 1;
     }
     CborOrdered::Small {
-        entries,
+        entries: small,
         next: 0,
-        len: map.len(),
+        len,
     }
 }
 

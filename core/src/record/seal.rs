@@ -9,7 +9,8 @@ use crate::context::{check_context_limits, EncryptionContext};
 use crate::crypto::{fill_random, DataKey, Suite, MESSAGE_ID_LEN, TAG_LEN};
 use crate::error::{Error, LimitError, RecordError};
 use crate::format::cbor::{
-    head_len, string_len, write_bytes, write_head, write_text, MAJOR_ARRAY, MAJOR_MAP,
+    cbor_ordered_from_bytewise, head_len, string_len, write_bytes, write_head, write_text,
+    MAJOR_ARRAY, MAJOR_MAP,
 };
 use crate::format::EncryptedDataKey;
 use crate::keyring::EncryptionMaterials;
@@ -159,23 +160,36 @@ pub fn tag_input(
     item: &Item,
     signed: &BTreeMap<String, Action>,
 ) -> Result<Vec<u8>, Error> {
-    // Two walks of the signed attributes in CBOR order (which allocates
-    // nothing): the first finds each value (the first one missing is the
-    // error) and sizes the buffer, the second writes.
+    // Each signed attribute with its value, found by walking the item
+    // alongside (both maps hold their names in bytewise order), then put in
+    // CBOR order (without allocating for a small record).
     let mut len = 1 + string_len(header_bytes.len()) + head_len(signed.len() as u64);
-    for (name, _) in sorted_entries(signed) {
-        let value = item
-            .get(name)
-            .ok_or_else(|| RecordError::MissingSignedAttribute(name.clone()))?;
-        len += string_len(name.len()) + value.encoded_len();
+    let mut complete = true;
+    let mut values = item.iter();
+    let found = signed.keys().map_while(|name| {
+        let entry = values.find(|(key, _)| *key == name);
+        match entry {
+            Some((_, value)) => len += string_len(name.len()) + value.encoded_len(),
+            None => complete = false,
+        }
+        entry
+    });
+    let entries = cbor_ordered_from_bytewise(found);
+    if !complete {
+        // The error names the first one missing in CBOR order.
+        let missing = sorted_entries(signed)
+            .map(|(name, _)| name)
+            .find(|name| !item.contains_key(*name))
+            .expect("a signed attribute is missing");
+        return Err(RecordError::MissingSignedAttribute(missing.clone()).into());
     }
     let mut out = Vec::with_capacity(len);
     write_head(&mut out, MAJOR_ARRAY, 2);
     write_bytes(&mut out, header_bytes);
     write_head(&mut out, MAJOR_MAP, signed.len() as u64);
-    for (name, _) in sorted_entries(signed) {
+    for (name, value) in entries {
         write_text(&mut out, name);
-        item[name].encode_into(&mut out);
+        value.encode_into(&mut out);
     }
     Ok(out)
 }
