@@ -697,6 +697,34 @@ fn debug_output_shows_no_values() {
     assert!(!format!("{record:?}").contains("ALSO-SECRET"));
 }
 
+#[test]
+fn tag_input_names_the_first_missing_attribute_in_cbor_order() {
+    // Signed: "a", "bb", "c"; the item lacks "bb" and "c". Bytewise, "bb"
+    // comes first; in CBOR order (shorter first), "c" does.
+    let signed = BTreeMap::from([
+        ("a".to_string(), Action::SignOnly),
+        ("bb".to_string(), Action::SignOnly),
+        ("c".to_string(), Action::SignOnly),
+    ]);
+    let mut item = Item::new();
+    item.insert("a".into(), s("1"));
+    item.insert("zz".into(), s("2"));
+    let err = mrkenv::record::tag_input(b"h", &item, &signed).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signed attribute \"c\" is missing from the item"
+    );
+    // With all three present: [h'68', {"a": .., "c": .., "bb": ..}], the
+    // unsigned "zz" left out.
+    item.insert("bb".into(), s("3"));
+    item.insert("c".into(), s("4"));
+    let input = mrkenv::record::tag_input(b"h", &item, &signed).unwrap();
+    assert_eq!(
+        hex::encode(input),
+        "824168a3616182016131616382016134626262820161 33".replace(' ', "")
+    );
+}
+
 // ---------------------------------------------------------------- decrypt rules
 
 fn encrypted_seed() -> Item {

@@ -5,6 +5,7 @@
 //! `Cursor` that reads data items from a byte slice without building a
 //! value tree, with an explicit nesting bound.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::context::EncryptionContext;
@@ -118,10 +119,103 @@ pub fn read_head(
     Ok(Some((value, 1 + extra)))
 }
 
-/// Sorts text keys in CBOR deterministic order (shorter first, then bytewise).
-pub(crate) fn sorted_context(context: &EncryptionContext) -> Vec<(&String, &String)> {
-    in_cbor_order(context.iter().collect(), |(key, _)| key.as_bytes())
+/// The context's entries in CBOR deterministic order of their keys (shorter
+/// first, then bytewise).
+pub(crate) fn sorted_context(context: &EncryptionContext) -> CborOrdered<'_, String> {
+    cbor_ordered(context)
 }
+
+/// Most entries [`cbor_ordered`] orders on the stack; a larger map is sorted
+/// in a vector.
+const SMALL_MAP: usize = 16;
+
+/// The entries of a map with text keys in deterministic CBOR order of the
+/// keys (shorter first, then bytewise): what every encoder of such a map
+/// walks. A map of up to [`SMALL_MAP`] entries (records and contexts
+/// usually are) is ordered on the stack, without allocating.
+pub(crate) fn cbor_ordered<V>(map: &BTreeMap<String, V>) -> CborOrdered<'_, V> {
+    cbor_ordered_from_bytewise(map.iter())
+}
+
+/// [`cbor_ordered`] for entries given in bytewise order of their keys (as a
+/// map, or a walk over one, yields them), keys unique.
+pub(crate) fn cbor_ordered_from_bytewise<'a, V>(
+    mut entries: impl Iterator<Item = (&'a String, &'a V)>,
+) -> CborOrdered<'a, V> {
+    let Some(first) = entries.next() else {
+        return CborOrdered::Large(Vec::new().into_iter());
+    };
+    // Keys come in bytewise order, so a stable sort by length alone (an
+    // insertion sort: a few entries) gives the CBOR order.
+    let mut small = [first; SMALL_MAP];
+    let mut len = 1;
+    while let Some(entry) = entries.next() {
+        if len == SMALL_MAP {
+            let mut all = small.to_vec();
+            all.push(entry);
+            all.extend(entries);
+            let sorted = in_cbor_order(all, |(key, _)| key.as_bytes());
+            return CborOrdered::Large(sorted.into_iter());
+        }
+        let mut at = len;
+        while at > 0 && small[at - 1].0.len() > entry.0.len() {
+            small[at] = small[at - 1];
+            at -= 1;
+        }
+        small[at] = entry;
+        len += 1;
+    }
+    CborOrdered::Small {
+        entries: small,
+        next: 0,
+        len,
+    }
+}
+
+/// The iterator of [`cbor_ordered`].
+// The large variant is the point: it lives on the stack instead of the heap.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum CborOrdered<'a, V> {
+    /// A small map, ordered on the stack: `entries[next..len]` are still to
+    /// come.
+    Small {
+        /// The entries, the first `len` in CBOR order.
+        entries: [(&'a String, &'a V); SMALL_MAP],
+        /// The next position in `entries`.
+        next: usize,
+        /// How many entries the map holds.
+        len: usize,
+    },
+    /// An empty or large map, ordered in a vector.
+    Large(std::vec::IntoIter<(&'a String, &'a V)>),
+}
+
+impl<'a, V> Iterator for CborOrdered<'a, V> {
+    type Item = (&'a String, &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            CborOrdered::Small { entries, next, len } => {
+                if *next == *len {
+                    return None;
+                }
+                *next += 1;
+                Some(entries[*next - 1])
+            }
+            CborOrdered::Large(sorted) => sorted.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = match self {
+            CborOrdered::Small { next, len, .. } => len - next,
+            CborOrdered::Large(sorted) => sorted.len(),
+        };
+        (left, Some(left))
+    }
+}
+
+impl<V> ExactSizeIterator for CborOrdered<'_, V> {}
 
 /// Orders text or byte strings as deterministic CBOR orders their
 /// encodings: shorter first, then bytewise.
@@ -303,23 +397,32 @@ impl<'a> Cursor<'a> {
     /// that arrays, maps and tags nest at most `depth` deep; returns its bytes.
     ///
     /// Iterative: the stack it uses does not grow with the input's nesting
-    /// (the open containers are counted in a vector of at most `depth`
-    /// entries), so hostile input cannot exhaust a small thread stack here.
+    /// (the open containers are counted in a fixed array, then in a vector,
+    /// of at most `depth` entries), so hostile input cannot exhaust a small
+    /// thread stack here.
     pub fn skip(&mut self, depth: usize) -> Result<&'a [u8], ReadError> {
+        /// Enclosing containers counted without allocating (headers nest
+        /// three deep).
+        const INLINE: usize = 8;
         let start = self.at;
-        // Items still to read in each enclosing container, innermost last.
-        let mut enclosing: Vec<u64> = Vec::new();
+        // Items still to read in each enclosing container, innermost last:
+        // the first `INLINE` in `inline`, any deeper in `deeper`.
+        let mut inline = [0u64; INLINE];
+        let mut deeper: Vec<u64> = Vec::new();
+        let mut open = 0usize;
         // Items still to read at the current level.
         let mut left = 1u64;
         loop {
             if left == 0 {
-                match enclosing.pop() {
-                    Some(outer) => {
-                        left = outer;
-                        continue;
-                    }
-                    None => return Ok(&self.bytes[start..self.at]),
+                if open == 0 {
+                    return Ok(&self.bytes[start..self.at]);
                 }
+                open -= 1;
+                left = match inline.get(open) {
+                    Some(outer) => *outer,
+                    None => deeper.pop().expect("one entry per open container"),
+                };
+                continue;
             }
             left -= 1;
             let head = self.head()?;
@@ -337,10 +440,14 @@ impl<'a> Cursor<'a> {
                 MAJOR_TAG => 1,
                 _ => continue,
             };
-            if enclosing.len() >= depth {
+            if open >= depth {
                 return Err(ReadError::TooDeep);
             }
-            enclosing.push(left);
+            match inline.get_mut(open) {
+                Some(slot) => *slot = left,
+                None => deeper.push(left),
+            }
+            open += 1;
             left = children;
         }
     }
@@ -373,6 +480,21 @@ fn major_name(major: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maps_are_ordered_like_a_sort_at_every_size() {
+        // 0 to 40 entries (the stack path and the vector path), keys of
+        // mixed lengths whose bytewise order is not their CBOR order.
+        for size in 0..=40 {
+            let map: BTreeMap<String, usize> = (0..size)
+                .map(|i| ("z".repeat(i % 5 + 1) + &"a".repeat(i / 5), i))
+                .collect();
+            let expected = in_cbor_order(map.iter().collect(), |(key, _)| key.as_bytes());
+            let ordered = cbor_ordered(&map);
+            assert_eq!(ordered.len(), map.len());
+            assert_eq!(ordered.collect::<Vec<_>>(), expected, "{size} entries");
+        }
+    }
 
     #[test]
     fn heads_round_trip_in_shortest_form() {
@@ -454,6 +576,26 @@ mod tests {
         // A huge declared length is an error, not an allocation.
         let huge = [0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
         assert_eq!(Cursor::new(&huge).skip(4), Err(ReadError::End));
+    }
+
+    #[test]
+    fn the_cursor_resumes_each_container_at_any_depth() {
+        // [[[...[0, 0]..., 0], 0], 0] twelve deep (past the counts kept
+        // without allocating), then a byte after the item: each container's
+        // second item is read after its first closes.
+        for depth in [1, 7, 8, 9, 12, 20] {
+            let mut item = vec![0x00];
+            for _ in 0..depth {
+                item.insert(0, 0x82);
+                item.push(0x00);
+            }
+            let mut input = item.clone();
+            input.push(0x07);
+            let mut cursor = Cursor::new(&input);
+            assert_eq!(cursor.skip(depth), Ok(&item[..]), "depth {depth}");
+            assert_eq!(cursor.rest(), [0x07]);
+            assert_eq!(Cursor::new(&input).skip(depth - 1), Err(ReadError::TooDeep));
+        }
     }
 
     #[test]

@@ -272,7 +272,6 @@ mod tests {
     fn context_keys_are_sorted_length_first() {
         let header = sample();
         let keys: Vec<&String> = sorted_context(&header.encryption_context)
-            .into_iter()
             .map(|(k, _)| k)
             .collect();
         assert_eq!(keys, ["a", "bb", "tenant"]);

@@ -21,28 +21,33 @@ pub fn encrypt_record<K: Kms>(
     options: &EncryptRecordOptions,
 ) -> Result<Item, SessionError<K::Error>> {
     let mut plan = encrypt_plan(item, options)?;
-    let materials = match keyring {
+    match keyring {
         // A raw AES keyring's session is one local call: made here with the
         // message id, the data key and the wrapping IV from one call to the
-        // generator.
+        // generator. The data key is wrapped under the plan's own context
+        // (whose limits `encrypt_plan` checked), so the materials need no
+        // copy of the context, nor the check that it is the plan's.
         Keyring::RawAes(raw) if !plan.has_message_id() => {
             let mut random = Zeroizing::new([0u8; MESSAGE_ID_LEN + KEY_LEN + IV_LEN]);
             fill_random(random.as_mut())?;
             let (message_id, rest) = random.split_at(MESSAGE_ID_LEN);
             let (data_key, iv) = rest.split_at(KEY_LEN);
             plan.set_message_id(message_id.try_into().expect("MESSAGE_ID_LEN bytes"));
-            raw.encryption_materials_with(
-                plan.encryption_context(),
-                &options.limits,
-                DataKey::from_slice(data_key)?,
-                iv.try_into().expect("IV_LEN bytes"),
-            )?
+            let data_key = DataKey::from_slice(data_key)?;
+            let iv = iv.try_into().expect("IV_LEN bytes");
+            let edk = raw.wrap(&data_key, plan.encryption_context(), iv);
+            Ok(plan.seal_with(&data_key, vec![edk])?)
         }
         _ => {
-            driver::encryption_materials(keyring, kms, plan.encryption_context(), &options.limits)?
+            let materials = driver::encryption_materials(
+                keyring,
+                kms,
+                plan.encryption_context(),
+                &options.limits,
+            )?;
+            Ok(plan.seal(materials)?)
         }
-    };
-    Ok(plan.seal(materials)?)
+    }
 }
 
 /// Decrypts `item` under `keyring`: reads and checks the record header, asks

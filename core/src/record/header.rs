@@ -164,8 +164,6 @@ impl RecordHeader {
         if !context.contains_key(CONTEXT_TABLE) {
             return Err(malformed(location(), format!("no {CONTEXT_TABLE:?} entry")));
         }
-        // The attributes that need an `aws-mrkenv:attr:` entry, each once.
-        let mut expected_attrs: Vec<&str> = Vec::new();
         let pk = context.get(CONTEXT_PARTITION_KEY);
         let Some(pk) = pk else {
             return Err(malformed(
@@ -174,9 +172,14 @@ impl RecordHeader {
             ));
         };
         let sk = context.get(CONTEXT_SORT_KEY).filter(|sk| *sk != pk);
-        for key in [Some(pk), sk].into_iter().flatten() {
+        // The key attributes listed as SIGN_ONLY: the others are
+        // SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT, met again below.
+        let mut sign_only_keys: [Option<&str>; 2] = [None, None];
+        for (slot, key) in sign_only_keys.iter_mut().zip([Some(pk), sk]) {
+            let Some(key) = key else { continue };
             match self.signed_attributes.get(key) {
-                Some(Action::SignOnly | Action::SignAndIncludeInEncryptionContext) => {}
+                Some(Action::SignOnly) => *slot = Some(key),
+                Some(Action::SignAndIncludeInEncryptionContext) => {}
                 _ => {
                     return Err(malformed(
                         field(6),
@@ -184,18 +187,18 @@ impl RecordHeader {
                     ))
                 }
             }
-            // Listed below when it is SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT.
-            if self.signed_attributes[key] == Action::SignOnly {
-                expected_attrs.push(key);
-            }
         }
-        for (name, action) in &self.signed_attributes {
-            if *action == Action::SignAndIncludeInEncryptionContext {
-                expected_attrs.push(name);
-            }
-        }
+        // The attributes that need an `aws-mrkenv:attr:` entry, each once.
+        let expected_attrs = sign_only_keys.into_iter().flatten().chain(
+            self.signed_attributes
+                .iter()
+                .filter(|(_, action)| **action == Action::SignAndIncludeInEncryptionContext)
+                .map(|(name, _)| name.as_str()),
+        );
+        let mut expected = 0;
         let mut key = String::with_capacity(64);
-        for name in &expected_attrs {
+        for name in expected_attrs {
+            expected += 1;
             key.clear();
             key.push_str(CONTEXT_ATTRIBUTE_PREFIX);
             key.push_str(name);
@@ -211,7 +214,7 @@ impl RecordHeader {
             .filter(|k| k.starts_with(CONTEXT_PREFIX))
             .count();
         let names = 2 + usize::from(context.contains_key(CONTEXT_SORT_KEY));
-        if reserved != names + expected_attrs.len() {
+        if reserved != names + expected {
             return Err(malformed(location(), "unexpected reserved context entry"));
         }
         Ok(())

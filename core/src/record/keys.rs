@@ -62,6 +62,22 @@ pub fn attribute_aad(name: &str, type_code: u8) -> Vec<u8> {
     aad
 }
 
+/// Runs `f` on [`attribute_aad`], built on the stack when the name is
+/// shorter than 24 bytes (one-byte text head), as attribute names usually are.
+fn with_attribute_aad<R>(name: &str, type_code: u8, f: impl FnOnce(&[u8]) -> R) -> R {
+    const SHORT: usize = 24;
+    if name.len() >= SHORT || type_code >= 24 {
+        return f(&attribute_aad(name, type_code));
+    }
+    // 0x82 (array of 2), 0x60 | len (text), the name, the type code (uint).
+    let mut aad = [0u8; SHORT + 3];
+    aad[0] = 0x82;
+    aad[1] = 0x60 | name.len() as u8;
+    aad[2..2 + name.len()].copy_from_slice(name.as_bytes());
+    aad[2 + name.len()] = type_code;
+    f(&aad[..3 + name.len()])
+}
+
 /// The IV of encrypted attribute `index` (1-based).
 pub fn attribute_iv(index: u64) -> [u8; IV_LEN] {
     let mut iv = [0u8; IV_LEN];
@@ -155,14 +171,12 @@ impl RecordKeys {
         type_code: u8,
         buffer: &mut [u8],
     ) -> [u8; TAG_LEN] {
-        self.cipher
-            .encrypt_inout_detached(
-                &Nonce::from(attribute_iv(index)),
-                &attribute_aad(name, type_code),
-                buffer.into(),
-            )
-            .expect("an attribute is within AES-GCM limits")
-            .into()
+        with_attribute_aad(name, type_code, |aad| {
+            self.cipher
+                .encrypt_inout_detached(&Nonce::from(attribute_iv(index)), aad, buffer.into())
+                .expect("an attribute is within AES-GCM limits")
+                .into()
+        })
     }
 
     /// Decrypts one attribute's content in place; nothing is written on failure.
@@ -174,14 +188,15 @@ impl RecordKeys {
         buffer: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), RecordError> {
-        self.cipher
-            .decrypt_inout_detached(
+        with_attribute_aad(name, type_code, |aad| {
+            self.cipher.decrypt_inout_detached(
                 &Nonce::from(attribute_iv(index)),
-                &attribute_aad(name, type_code),
+                aad,
                 buffer.into(),
                 &Tag::from(*tag),
             )
-            .map_err(|_| RecordError::AttributeTag(name.to_string()))
+        })
+        .map_err(|_| RecordError::AttributeTag(name.to_string()))
     }
 }
 
@@ -223,6 +238,23 @@ mod tests {
         Suite::Aes256GcmHkdfSha256Committed,
         Suite::Aes256GcmHkdfSha512Committed,
     ];
+
+    #[test]
+    fn stack_aad_is_the_attribute_aad() {
+        for name in [
+            "a",
+            "name",
+            &"n".repeat(23),
+            &"n".repeat(24),
+            &"n".repeat(300),
+        ] {
+            for type_code in [1, 10, 23, 24, 200] {
+                with_attribute_aad(name, type_code, |aad| {
+                    assert_eq!(aad, attribute_aad(name, type_code), "{name} {type_code}")
+                });
+            }
+        }
+    }
 
     #[test]
     fn commitment_is_checked() {

@@ -15,7 +15,7 @@ use crate::limits::Limits;
 use super::action::Action;
 use super::header::RecordHeader;
 use super::keys::RecordKeys;
-use super::options::{context_text, key_roles};
+use super::options::{context_text_is, key_roles};
 use super::seal::{check_item_limits, tag_input};
 use super::value::{sorted_entries, type_name, AttributeValue, Item};
 use super::{
@@ -164,24 +164,33 @@ impl EncryptedRecord {
     /// attributes (`MalformedMessage`), then each decryption. Returns the item
     /// without the reserved attributes, every encrypted attribute restored.
     pub fn open(self, data_key: &DataKey) -> Result<Item, Error> {
-        self.verify(data_key)?.open()
+        // The keys stay here, borrowed: no move of the record into a
+        // `VerifiedRecord` on the way.
+        let keys = self.check(data_key)?;
+        open_attributes(self.item, &self.header, &keys, &self.limits)
     }
 
     /// The first part of [`open`](Self::open), and all that re-keying needs:
     /// the key commitment (constant time), then the presence of every signed
     /// attribute and the record tag (`Authentication`). Nothing is decrypted.
     pub fn verify(self, data_key: &DataKey) -> Result<VerifiedRecord, Error> {
-        let header = &self.header;
-        let keys = RecordKeys::derive(header.suite, data_key, &header.message_id);
-        keys.check_commitment(&header.commitment)?;
-        let input = tag_input(&self.header_bytes, &self.item, &header.signed_attributes)?;
-        keys.check_tag(&input, &self.tag)?;
+        let keys = self.check(data_key)?;
         Ok(VerifiedRecord {
             item: self.item,
             header: self.header,
             keys,
             limits: self.limits,
         })
+    }
+
+    /// The checks of [`verify`](Self::verify); the record keys once they pass.
+    fn check(&self, data_key: &DataKey) -> Result<RecordKeys, Error> {
+        let header = &self.header;
+        let keys = RecordKeys::derive(header.suite, data_key, &header.message_id);
+        keys.check_commitment(&header.commitment)?;
+        let input = tag_input(&self.header_bytes, &self.item, &header.signed_attributes)?;
+        keys.check_tag(&input, &self.tag)?;
+        Ok(keys)
     }
 }
 
@@ -239,83 +248,83 @@ impl VerifiedRecord {
         item.insert(TAG_ATTRIBUTE.into(), AttributeValue::B(tag.to_vec()));
         Ok(item)
     }
+}
 
-    /// The rest of [`EncryptedRecord::open`]: checks and decrypts.
-    fn open(self) -> Result<Item, Error> {
-        let header = &self.header;
-        let keys = &self.keys;
-        let context = &header.encryption_context;
-        let pk = &context[CONTEXT_PARTITION_KEY];
-        let key_names = key_roles(pk, context.get(CONTEXT_SORT_KEY).map(String::as_str));
-        let in_context = key_names.map(|(_, name)| name).chain(
-            header
-                .signed_attributes
-                .iter()
-                .filter(|(_, a)| **a == Action::SignAndIncludeInEncryptionContext)
-                .map(|(n, _)| n.as_str()),
-        );
-        let mut key = String::with_capacity(64);
-        for name in in_context {
-            key.clear();
-            key.push_str(CONTEXT_ATTRIBUTE_PREFIX);
-            key.push_str(name);
-            let expected = &context[&key];
-            if context_text(&self.item[name]).as_ref() != Some(expected) {
-                return Err(RecordError::malformed(
-                    format!("attribute {name:?}"),
-                    "value differs from the encryption context",
-                )
-                .into());
-            }
-        }
-
-        let mut item = self.item;
-        let mut index = 0u64;
-        for (name, action) in sorted_entries(&header.signed_attributes) {
-            if *action != Action::EncryptAndSign {
-                continue;
-            }
-            index += 1;
-            let location = || format!("attribute {name:?}");
-            let value = item.get_mut(name).expect("the tag checked it is present");
-            let AttributeValue::B(stored) = value else {
-                return Err(RecordError::malformed(
-                    location(),
-                    format!(
-                        "an encrypted attribute must be B, found {}",
-                        value.type_name()
-                    ),
-                )
-                .into());
-            };
-            if stored.len() < 2 + TAG_LEN {
-                return Err(RecordError::malformed(
-                    location(),
-                    format!("encrypted value is {} bytes, too short", stored.len()),
-                )
-                .into());
-            }
-            let type_code = stored[0];
-            if type_name(type_code).is_none() {
-                return Err(RecordError::malformed(
-                    location(),
-                    format!("unknown type code {type_code}"),
-                )
-                .into());
-            }
-            let body = stored.len() - TAG_LEN;
-            let tag: [u8; TAG_LEN] = stored[body..].try_into().expect("16 bytes");
-            // Decrypted in place; the plaintext is zeroized once decoded.
-            let mut plain = Zeroizing::new(std::mem::take(stored));
-            keys.open_attribute(index, name, type_code, &mut plain[1..body], &tag)?;
-            let decoded = AttributeValue::decode_content(
-                type_code,
-                &plain[1..body],
-                self.limits.max_record_depth,
+/// The rest of [`EncryptedRecord::open`], once the record verified under
+/// `keys`: checks and decrypts.
+fn open_attributes(
+    mut item: Item,
+    header: &RecordHeader,
+    keys: &RecordKeys,
+    limits: &Limits,
+) -> Result<Item, Error> {
+    let context = &header.encryption_context;
+    let pk = &context[CONTEXT_PARTITION_KEY];
+    let key_names = key_roles(pk, context.get(CONTEXT_SORT_KEY).map(String::as_str));
+    let in_context = key_names.map(|(_, name)| name).chain(
+        header
+            .signed_attributes
+            .iter()
+            .filter(|(_, a)| **a == Action::SignAndIncludeInEncryptionContext)
+            .map(|(n, _)| n.as_str()),
+    );
+    let mut key = String::with_capacity(64);
+    for name in in_context {
+        key.clear();
+        key.push_str(CONTEXT_ATTRIBUTE_PREFIX);
+        key.push_str(name);
+        let expected = &context[&key];
+        if !context_text_is(&item[name], expected) {
+            return Err(RecordError::malformed(
+                format!("attribute {name:?}"),
+                "value differs from the encryption context",
             )
-            .map_err(|problem| RecordError::malformed(location(), problem))?;
-            *value = decoded;
+            .into());
         }
-        Ok(item)
     }
+
+    let mut index = 0u64;
+    for (name, action) in sorted_entries(&header.signed_attributes) {
+        if *action != Action::EncryptAndSign {
+            continue;
+        }
+        index += 1;
+        let location = || format!("attribute {name:?}");
+        let value = item.get_mut(name).expect("the tag checked it is present");
+        let AttributeValue::B(stored) = value else {
+            return Err(RecordError::malformed(
+                location(),
+                format!(
+                    "an encrypted attribute must be B, found {}",
+                    value.type_name()
+                ),
+            )
+            .into());
+        };
+        if stored.len() < 2 + TAG_LEN {
+            return Err(RecordError::malformed(
+                location(),
+                format!("encrypted value is {} bytes, too short", stored.len()),
+            )
+            .into());
+        }
+        let type_code = stored[0];
+        if type_name(type_code).is_none() {
+            return Err(RecordError::malformed(
+                location(),
+                format!("unknown type code {type_code}"),
+            )
+            .into());
+        }
+        let body = stored.len() - TAG_LEN;
+        let tag: [u8; TAG_LEN] = stored[body..].try_into().expect("16 bytes");
+        // Decrypted in place; the plaintext is zeroized once decoded.
+        let mut plain = Zeroizing::new(std::mem::take(stored));
+        keys.open_attribute(index, name, type_code, &mut plain[1..body], &tag)?;
+        let decoded =
+            AttributeValue::decode_content(type_code, &plain[1..body], limits.max_record_depth)
+                .map_err(|problem| RecordError::malformed(location(), problem))?;
+        *value = decoded;
+    }
+    Ok(item)
 }

@@ -193,6 +193,16 @@ pub(crate) fn check_key_action(role: &'static str, key: &str, action: Action) ->
     }
 }
 
+/// Whether `expected` is [`context_text`] of `value`, without making the
+/// text of an `S` or `N`.
+pub(crate) fn context_text_is(value: &AttributeValue, expected: &str) -> bool {
+    match value {
+        AttributeValue::S(s) => s == expected,
+        AttributeValue::N(n) => n.as_str() == expected,
+        other => context_text(other).is_some_and(|text| text == expected),
+    }
+}
+
 /// The text of a value in the encryption context: `S` as is, `N` in
 /// canonical form, `B` in padded standard base64; `None` for other types.
 pub fn context_text(value: &AttributeValue) -> Option<String> {

@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::context::{check_context_limits, EncryptionContext};
-use crate::crypto::{fill_random, Suite, MESSAGE_ID_LEN, TAG_LEN};
+use crate::crypto::{fill_random, DataKey, Suite, MESSAGE_ID_LEN, TAG_LEN};
 use crate::error::{Error, LimitError, RecordError};
 use crate::format::cbor::{
-    head_len, string_len, write_bytes, write_head, write_text, MAJOR_ARRAY, MAJOR_MAP,
+    cbor_ordered_from_bytewise, head_len, string_len, write_bytes, write_head, write_text,
+    MAJOR_ARRAY, MAJOR_MAP,
 };
+use crate::format::EncryptedDataKey;
 use crate::keyring::EncryptionMaterials;
 use crate::limits::Limits;
 
@@ -95,9 +97,7 @@ pub fn encrypt_plan(item: Item, options: &EncryptRecordOptions) -> Result<Encryp
     if let Some(sort_key) = &options.sort_key {
         context.insert(CONTEXT_SORT_KEY.into(), sort_key.clone());
     }
-    let keys: Vec<(&str, &str)> =
-        key_roles(&options.partition_key, options.sort_key.as_deref()).collect();
-    for &(role, key) in &keys {
+    for (role, key) in key_roles(&options.partition_key, options.sort_key.as_deref()) {
         let Some(value) = item.get(key) else {
             return Err(RecordError::MissingKey {
                 role,
@@ -145,7 +145,11 @@ fn insert_context_value(
         why,
         found: value.type_name(),
     })?;
-    context.insert(format!("{CONTEXT_ATTRIBUTE_PREFIX}{name}"), text);
+    // Not `format!`: its machinery costs more than the copy.
+    let mut key = String::with_capacity(CONTEXT_ATTRIBUTE_PREFIX.len() + name.len());
+    key.push_str(CONTEXT_ATTRIBUTE_PREFIX);
+    key.push_str(name);
+    context.insert(key, text);
     Ok(())
 }
 
@@ -158,14 +162,28 @@ pub fn tag_input(
     item: &Item,
     signed: &BTreeMap<String, Action>,
 ) -> Result<Vec<u8>, Error> {
-    let mut entries = Vec::with_capacity(signed.len());
+    // Each signed attribute with its value, found by walking the item
+    // alongside (both maps hold their names in bytewise order), then put in
+    // CBOR order (without allocating for a small record).
     let mut len = 1 + string_len(header_bytes.len()) + head_len(signed.len() as u64);
-    for (name, _) in sorted_entries(signed) {
-        let value = item
-            .get(name)
-            .ok_or_else(|| RecordError::MissingSignedAttribute(name.clone()))?;
-        len += string_len(name.len()) + value.encoded_len();
-        entries.push((name, value));
+    let mut complete = true;
+    let mut values = item.iter();
+    let found = signed.keys().map_while(|name| {
+        let entry = values.find(|(key, _)| *key == name);
+        match entry {
+            Some((_, value)) => len += string_len(name.len()) + value.encoded_len(),
+            None => complete = false,
+        }
+        entry
+    });
+    let entries = cbor_ordered_from_bytewise(found);
+    if !complete {
+        // The error names the first one missing in CBOR order.
+        let missing = sorted_entries(signed)
+            .map(|(name, _)| name)
+            .find(|name| !item.contains_key(*name))
+            .expect("a signed attribute is missing");
+        return Err(RecordError::MissingSignedAttribute(missing.clone()).into());
     }
     let mut out = Vec::with_capacity(len);
     write_head(&mut out, MAJOR_ARRAY, 2);
@@ -209,13 +227,25 @@ impl EncryptPlan {
         if materials.encryption_context != self.context {
             return Err(RecordError::MaterialsContext.into());
         }
-        if materials.encrypted_data_keys.is_empty() {
+        self.seal_with(&materials.data_key, materials.encrypted_data_keys)
+    }
+
+    /// [`seal`](Self::seal) with materials known to be made for
+    /// [`encryption_context`](Self::encryption_context) (the raw AES path of
+    /// [`encrypt_record`](super::encrypt_record), which wraps the data key
+    /// under this very context): the same checks after the context's.
+    pub(crate) fn seal_with(
+        self,
+        data_key: &DataKey,
+        encrypted_data_keys: Vec<EncryptedDataKey>,
+    ) -> Result<Item, Error> {
+        if encrypted_data_keys.is_empty() {
             return Err(Error::invalid_argument(
                 "the encryption materials hold no encrypted data key",
             ));
         }
         self.limits
-            .check_encrypted_data_keys(materials.encrypted_data_keys.len())?;
+            .check_encrypted_data_keys(encrypted_data_keys.len())?;
         let message_id = match self.message_id {
             Some(id) => id,
             None => {
@@ -225,7 +255,7 @@ impl EncryptPlan {
             }
         };
         let suite = self.suite;
-        let keys = RecordKeys::derive(suite, &materials.data_key, &message_id);
+        let keys = RecordKeys::derive(suite, data_key, &message_id);
         let mut item = self.item;
         let mut index = 0u64;
         for (name, action) in sorted_entries(&self.actions) {
@@ -251,7 +281,7 @@ impl EncryptPlan {
             suite,
             message_id,
             encryption_context: self.context,
-            encrypted_data_keys: materials.encrypted_data_keys,
+            encrypted_data_keys,
             signed_attributes: signed,
             commitment: *keys.commitment(),
         };

@@ -11,7 +11,9 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::format::cbor::{head_len, in_cbor_order, string_len, write_head, Cursor, ReadError};
+use crate::format::cbor::{
+    cbor_ordered, head_len, in_cbor_order, string_len, write_head, CborOrdered, Cursor, ReadError,
+};
 pub(crate) use crate::format::cbor::{write_bytes, write_text};
 
 use super::number::Number;
@@ -234,7 +236,10 @@ impl AttributeValue {
             }
             AttributeValue::M(map) => {
                 write_head(out, MAJOR_MAP, map.len() as u64);
-                for (key, item) in sorted_entries(map) {
+                // Sorted in a vector, not on the stack as `sorted_entries`
+                // does: this recursion must stay light on small stacks.
+                let sorted = in_cbor_order(map.iter().collect(), |(key, _)| key.as_bytes());
+                for (key, item) in sorted {
                     write_text(out, key);
                     item.encode_into(out);
                 }
@@ -273,13 +278,47 @@ impl AttributeValue {
         // Every other non-deterministic form (non-shortest heads, unsorted
         // keys or set elements, a number not in canonical form) re-encodes
         // differently.
-        let mut encoded = Vec::with_capacity(bytes.len());
-        decoded.encode_content_into(&mut encoded);
-        if encoded != bytes {
+        if !decoded.content_is(bytes) {
             return Err(NOT_DETERMINISTIC.to_string());
         }
         Ok(decoded)
     }
+
+    /// Whether `bytes` are exactly this value's content encoding: compared
+    /// in place for a string, number or binary, by re-encoding otherwise.
+    fn content_is(&self, bytes: &[u8]) -> bool {
+        let (major, payload) = match self {
+            AttributeValue::S(s) => (MAJOR_TEXT, s.as_bytes()),
+            AttributeValue::N(n) => (MAJOR_TEXT, n.as_str().as_bytes()),
+            AttributeValue::B(b) => (MAJOR_BYTES, b.as_slice()),
+            _ => {
+                let mut encoded = Vec::with_capacity(bytes.len());
+                self.encode_content_into(&mut encoded);
+                return encoded == bytes;
+            }
+        };
+        is_string_encoding(bytes, major, payload)
+    }
+}
+
+/// Whether `bytes` are exactly the deterministic encoding of a string of
+/// type `major` holding `payload`: the shortest head, then the payload.
+fn is_string_encoding(bytes: &[u8], major: u8, payload: &[u8]) -> bool {
+    let arg = payload.len() as u64;
+    let head = head_len(arg);
+    // The additional information of the shortest head: the argument itself,
+    // or the size of the argument bytes that follow.
+    let info = match head {
+        1 => arg as u8,
+        2 => 24,
+        3 => 25,
+        5 => 26,
+        _ => 27,
+    };
+    bytes.len() == head + payload.len()
+        && bytes[0] == (major << 5 | info)
+        && bytes[1..head] == arg.to_be_bytes()[9 - head..]
+        && bytes[head..] == *payload
 }
 
 const NOT_DETERMINISTIC: &str = "not deterministically encoded CBOR";
@@ -519,9 +558,10 @@ fn check_set<'a>(
     Ok(())
 }
 
-/// Map entries in deterministic CBOR order of their text keys.
-pub(crate) fn sorted_entries<V>(map: &BTreeMap<String, V>) -> Vec<(&String, &V)> {
-    in_cbor_order(map.iter().collect(), |(key, _)| key.as_bytes())
+/// Map entries in deterministic CBOR order of their text keys (without
+/// allocating for a small map).
+pub(crate) fn sorted_entries<V>(map: &BTreeMap<String, V>) -> CborOrdered<'_, V> {
+    cbor_ordered(map)
 }
 
 fn write_sorted<'a>(out: &mut Vec<u8>, elements: impl Iterator<Item = &'a [u8]>, major: u8) {
@@ -633,6 +673,50 @@ mod tests {
             AttributeValue::decode_content(2, &text_number, 32).unwrap_err(),
             "not deterministically encoded CBOR"
         );
+    }
+
+    #[test]
+    fn strings_decode_only_from_their_shortest_form() {
+        // Lengths on each side of every head size.
+        for len in [0, 1, 23, 24, 255, 256, 65_535, 65_536] {
+            for value in [
+                AttributeValue::S("a".repeat(len)),
+                AttributeValue::B(vec![7; len]),
+            ] {
+                let code = value.type_code();
+                let content = value.encode_content();
+                assert!(value.content_is(&content), "{len}");
+                assert_eq!(
+                    AttributeValue::decode_content(code, &content, 32).unwrap(),
+                    value
+                );
+                // The same string behind a one-byte-longer (non-shortest) head.
+                let head = head_len(len as u64);
+                let mut longer = Vec::new();
+                let wider = if head == 1 {
+                    24
+                } else {
+                    25 + (head as u8 - 2).min(2)
+                };
+                longer.push(content[0] & 0xe0 | wider);
+                let size = match wider {
+                    24 => 1,
+                    25 => 2,
+                    26 => 4,
+                    _ => 8,
+                };
+                longer.extend_from_slice(&(len as u64).to_be_bytes()[8 - size..]);
+                longer.extend_from_slice(&content[head..]);
+                assert_eq!(
+                    AttributeValue::decode_content(code, &longer, 32).unwrap_err(),
+                    NOT_DETERMINISTIC,
+                    "{len}"
+                );
+            }
+        }
+        // A number is compared with its canonical text, not only its length.
+        assert!(AttributeValue::N(n("100")).content_is(&hex::decode("63313030").unwrap()));
+        assert!(!AttributeValue::N(n("100")).content_is(&hex::decode("63316532").unwrap()));
     }
 
     #[test]
