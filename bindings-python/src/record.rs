@@ -64,9 +64,9 @@ pub fn encrypt_record<'py>(
             default_action,
             encryption_context,
         )?;
-        let item = item_from_py(py, item, &options.limits)?;
+        let (item, objects) = item_from_py_kept(py, item, &options.limits)?;
         let encrypted = keyring.encrypt_record(py, item, &options)?;
-        item_to_py(py, &encrypted)
+        item_to_py_reusing(py, &encrypted, &objects)
     })
 }
 
@@ -98,9 +98,9 @@ pub fn decrypt_record<'py>(
         options.limits = limits_arg(limits)?;
         options.required_context = context_arg(encryption_context)?;
         options.allow_plaintext = bool_arg(allow_plaintext, "allow_plaintext")?;
-        let item = item_from_py(py, item, &options.limits)?;
+        let (item, objects) = item_from_py_kept(py, item, &options.limits)?;
         let decrypted = keyring.decrypt_record(py, item, &options)?;
-        item_to_py(py, &decrypted)
+        item_to_py_reusing(py, &decrypted, &objects)
     })
 }
 
@@ -302,33 +302,66 @@ fn mapping_entries<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Entries<'p
 
 /// Reads an item: a dict (or mapping) of attribute name -> AttributeValue dict.
 pub fn item_from_py(py: Python<'_>, item: &Bound<'_, PyAny>, limits: &Limits) -> PyResult<Item> {
+    item_from_py_kept(py, item, limits).map(|(item, _)| item)
+}
+
+/// The Python objects an item was read from, kept to be reused when the
+/// item that comes back (encrypted or decrypted) is written:
+/// [`item_to_py_reusing`]. Every one is immutable (an exact `str` or
+/// `bytes`), so sharing it with the caller's input cannot be seen but by
+/// `is`.
+pub(crate) struct ItemObjects<'py> {
+    attributes: Vec<Kept<'py>>,
+}
+
+/// One attribute as read: its name (an exact `str`; other names are not
+/// kept) and the value inside its AttributeValue dict (`"1234"` of
+/// `{"S": "1234"}`), whatever its type (checked when reused).
+struct Kept<'py> {
+    name: Bound<'py, PyString>,
+    inner: Bound<'py, PyAny>,
+}
+
+/// [`item_from_py`], also returning the Python objects read
+/// ([`ItemObjects`]). Same checks, same errors, in the same order.
+pub(crate) fn item_from_py_kept<'py>(
+    py: Python<'py>,
+    item: &Bound<'py, PyAny>,
+    limits: &Limits,
+) -> PyResult<(Item, ItemObjects<'py>)> {
     let mut out = Item::new();
-    let mut attribute = |name: Bound<'_, PyAny>, value: Bound<'_, PyAny>| -> PyResult<()> {
-        let name = text(&name).ok_or_else(|| {
+    let mut kept = Vec::with_capacity(item.cast::<PyDict>().map_or(0, |dict| dict.len()));
+    let mut attribute = |name: Bound<'py, PyAny>, value: Bound<'py, PyAny>| -> PyResult<()> {
+        let text = text(&name).ok_or_else(|| {
             PyTypeError::new_err(format!(
                 "item keys must be attribute names (str), got {}",
                 type_name(&name)
             ))
         })??;
-        let parsed = value_from_py(&value, 0, limits.max_record_depth)
-            .map_err(|bad| located_error(py, &name, bad, limits))?;
-        out.insert(name, parsed);
+        let (parsed, inner) = tagged_from_py(&value, 0, limits.max_record_depth)
+            .map_err(|bad| located_error(py, &text, bad, limits))?;
+        out.insert(text, parsed);
+        if let Ok(name) = name.cast_into_exact::<PyString>() {
+            kept.push(Kept { name, inner });
+        }
         Ok(())
     };
     if let Ok(dict) = item.cast::<PyDict>() {
-        for_each_entry(dict, attribute)?;
-        return Ok(out);
+        for_each_entry(dict, &mut attribute)?;
+    } else {
+        let entries = mapping_entries(item)?.ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "item must be a dict of attribute name -> AttributeValue (boto3's client format, e.g. {{\"name\": {{\"S\": \"Andy\"}}}}), got {}",
+                type_name(item)
+            ))
+        })?;
+        for (name, value) in entries {
+            attribute(name, value)?;
+        }
     }
-    let entries = mapping_entries(item)?.ok_or_else(|| {
-        PyTypeError::new_err(format!(
-            "item must be a dict of attribute name -> AttributeValue (boto3's client format, e.g. {{\"name\": {{\"S\": \"Andy\"}}}}), got {}",
-            type_name(item)
-        ))
-    })?;
-    for (name, value) in entries {
-        attribute(name, value)?;
-    }
-    Ok(out)
+    // Sorted by name, bytewise (a kept name is valid UTF-8: it was read).
+    kept.sort_by(|a, b| a.name.to_str().ok().cmp(&b.name.to_str().ok()));
+    Ok((out, ItemObjects { attributes: kept }))
 }
 
 fn located_error(py: Python<'_>, attribute: &str, bad: Bad, limits: &Limits) -> PyErr {
@@ -367,6 +400,16 @@ fn value_from_py(
     level: usize,
     max_depth: usize,
 ) -> Result<AttributeValue, Bad> {
+    tagged_from_py(value, level, max_depth).map(|(parsed, _)| parsed)
+}
+
+/// [`value_from_py`], also returning the value inside the AttributeValue
+/// dict (its one entry's value), as read.
+fn tagged_from_py<'py>(
+    value: &Bound<'py, PyAny>,
+    level: usize,
+    max_depth: usize,
+) -> Result<(AttributeValue, Bound<'py, PyAny>), Bad> {
     // The common case, a dict of one entry, without collecting the entries.
     let single = match value.cast::<PyDict>() {
         Ok(dict) if dict.len() == 1 => only_entry(dict),
@@ -510,7 +553,7 @@ fn value_from_py(
         // Empty sets and duplicates (a set checks no deeper than itself).
         parsed.check().map_err(|(_, problem)| rule_error(problem))?;
     }
-    Ok(parsed)
+    Ok((parsed, inner))
 }
 
 /// The one entry of a dict of length 1 (`None` if it has none after all).
@@ -574,6 +617,94 @@ pub fn item_to_py<'py>(py: Python<'py>, item: &Item) -> PyResult<Bound<'py, PyDi
             _ => out.set_item(name, value)?,
         }
     }
+    Ok(out)
+}
+
+/// [`item_to_py`], reusing the Python objects the input item was read
+/// from ([`item_from_py_kept`]): an attribute's name is its input `str`
+/// object (its hash already computed), and an `S`, `N` or `B` value equal
+/// to its input (an attribute signed only, or decrypted back to it) is the
+/// input's `str` or `bytes` object. The AttributeValue dicts are always
+/// new: a caller may change them.
+pub(crate) fn item_to_py_reusing<'py>(
+    py: Python<'py>,
+    item: &Item,
+    objects: &ItemObjects<'py>,
+) -> PyResult<Bound<'py, PyDict>> {
+    // The kept names are in the item's order (bytewise, as a BTreeMap of
+    // String orders them): walked alongside it.
+    let mut names = objects
+        .attributes
+        .iter()
+        .filter_map(|kept| kept.name.to_str().ok().map(|name| (name, kept)))
+        .peekable();
+    let out = PyDict::new(py);
+    for (name, value) in item {
+        while names.next_if(|(kept, _)| *kept < name.as_str()).is_some() {}
+        match names.next_if(|(kept, _)| *kept == name.as_str()) {
+            Some((_, kept)) => {
+                let value = match reusable(&kept.inner, value) {
+                    Some((tag, inner)) => tagged_to_py(py, tag, inner)?,
+                    None => value_to_py(py, value)?,
+                };
+                out.set_item(&kept.name, value)?;
+            }
+            None => {
+                let value = value_to_py(py, value)?;
+                match name.as_str() {
+                    HEADER_ATTRIBUTE => out.set_item(intern!(py, HEADER_ATTRIBUTE), value)?,
+                    TAG_ATTRIBUTE => out.set_item(intern!(py, TAG_ATTRIBUTE), value)?,
+                    _ => out.set_item(name, value)?,
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The type key and the input object for `value` when `inner` (the object
+/// an attribute was read from) is an exact `str` (`S`, `N`) or `bytes`
+/// (`B`) equal to it; `None` otherwise (a new object is made).
+fn reusable<'py>(
+    inner: &Bound<'py, PyAny>,
+    value: &AttributeValue,
+) -> Option<(&'static str, Bound<'py, PyAny>)> {
+    let same = match value {
+        AttributeValue::S(s) => same_text(inner, s),
+        AttributeValue::N(n) => same_text(inner, n.as_str()),
+        AttributeValue::B(b) => inner
+            .cast_exact::<PyBytes>()
+            .is_ok_and(|kept| kept.as_bytes() == b.as_slice()),
+        _ => false,
+    };
+    let tag = match value {
+        AttributeValue::S(_) => "S",
+        AttributeValue::N(_) => "N",
+        _ => "B",
+    };
+    same.then(|| (tag, inner.clone()))
+}
+
+/// Whether `inner` is an exact `str` holding `text`.
+fn same_text(inner: &Bound<'_, PyAny>, text: &str) -> bool {
+    inner
+        .cast_exact::<PyString>()
+        .is_ok_and(|kept| kept.to_str().is_ok_and(|kept| kept == text))
+}
+
+/// An AttributeValue dict of one entry: `{tag: inner}`, `tag` interned.
+fn tagged_to_py<'py>(
+    py: Python<'py>,
+    tag: &'static str,
+    inner: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let key = match tag {
+        "S" => intern!(py, "S"),
+        "N" => intern!(py, "N"),
+        _ => intern!(py, "B"),
+    };
+    let out = PyDict::new(py);
+    out.set_item(key, inner)?;
     Ok(out)
 }
 

@@ -522,3 +522,57 @@ def test_a_dict_changed_while_it_is_read_is_a_runtime_error():
 
     item = dict(SEED, z=Quiet({}))
     assert seed_decrypt(seed_encrypt(item, default_action="SIGN_ONLY")) == dict(SEED, z={"S": "x"})
+
+
+def test_results_reuse_the_inputs_immutable_objects():
+    # Names and unchanged S/N/B values come back as the caller's own str and
+    # bytes objects; the AttributeValue dicts are always new.
+    blob = bytes(range(40))
+    item = {
+        "employeeId": {"S": "1234"},
+        "name": {"S": "Andy"},
+        "year": {"N": "2019"},
+        "blob": {"B": blob},
+        "buf": {"B": bytearray(b"xyz")},
+        "nums": {"NS": ["1", "2"]},
+    }
+    actions = dict(SEED_ACTIONS, year="SIGN_ONLY", blob="SIGN_ONLY", buf="SIGN_ONLY", nums="SIGN_ONLY")
+    encrypted = seed_encrypt(item, actions=actions)
+    names = {name: name for name in item}
+    for name in item:
+        got = next(k for k in encrypted if k == name)
+        assert got is names[name]
+        assert encrypted[name] is not item[name]
+    assert encrypted["employeeId"]["S"] is item["employeeId"]["S"]
+    assert encrypted["year"]["N"] is item["year"]["N"]
+    assert encrypted["blob"]["B"] is blob
+    # A bytearray (mutable) is never shared: the result holds new bytes.
+    assert type(encrypted["buf"]["B"]) is bytes and encrypted["buf"]["B"] == b"xyz"
+    assert isinstance(encrypted["name"]["B"], bytes)  # encrypted: a new value
+    decrypted = seed_decrypt(encrypted)
+    assert decrypted == dict(item, buf={"B": b"xyz"})
+    for name in item:
+        assert next(k for k in decrypted if k == name) is names[name]
+    assert decrypted["employeeId"]["S"] is item["employeeId"]["S"]
+    assert decrypted["blob"]["B"] is blob
+    assert decrypted["name"]["S"] == "Andy"
+
+
+def test_results_never_reuse_subclasses_or_different_values():
+    class Name(str):
+        pass
+
+    class Text(str):
+        pass
+
+    item = {Name("employeeId"): {"S": Text("1234")}, "name": {"S": "Andy"}, "n": {"N": "2019.0"}}
+    encrypted = seed_encrypt(item, actions=dict(SEED_ACTIONS, n="SIGN_ONLY"))
+    # Exact str in the result, never the caller's subclass objects.
+    assert {type(k) for k in encrypted} == {str}
+    assert type(encrypted["employeeId"]["S"]) is str and encrypted["employeeId"]["S"] == "1234"
+    decrypted = seed_decrypt(encrypted)
+    assert {type(k) for k in decrypted} == {str}
+    assert type(decrypted["employeeId"]["S"]) is str
+    # A number comes back canonical: a different str, so a new object.
+    assert encrypted["n"] == {"N": "2019"} and decrypted["n"] == {"N": "2019"}
+    assert decrypted["name"] == {"S": "Andy"}
