@@ -19,6 +19,7 @@ mod errors;
 mod keyrings;
 mod limits;
 mod record;
+mod record_options;
 mod rekey;
 mod stream;
 #[cfg(feature = "testing")]

@@ -16,8 +16,7 @@ use std::collections::BTreeMap;
 
 use mrkenv::error::LimitError;
 use mrkenv::record::{
-    Action, AttributeValue, DecryptRecordOptions, EncryptRecordOptions, Item, Number,
-    HEADER_ATTRIBUTE, TAG_ATTRIBUTE,
+    Action, AttributeValue, EncryptRecordOptions, Item, Number, HEADER_ATTRIBUTE, TAG_ATTRIBUTE,
 };
 use mrkenv::{Limits, RecordError};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
@@ -27,11 +26,10 @@ use pyo3::types::{
     PyBool, PyBytes, PyDict, PyFrozenSet, PyList, PyMapping, PySet, PyString, PyTuple,
 };
 
-use crate::args::{bool_arg, opt_str_arg, str_arg};
 use crate::context_arg;
 use crate::errors::{guarded, to_py, IntoPyResult};
 use crate::keyrings::{type_name, KeyringArg};
-use crate::limits::limits_arg;
+use crate::record_options::{keep_decrypt, keep_encrypt, DecryptArgs, EncryptArgs};
 
 /// Encrypts one DynamoDB item attribute by attribute.
 #[pyfunction]
@@ -51,22 +49,23 @@ pub fn encrypt_record<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     guarded(py, || {
         let keyring = KeyringArg::from_py(keyring)?;
-        let mut options = EncryptRecordOptions::new(
-            str_arg(table_name, "table_name")?,
-            str_arg(partition_key, "partition_key")?,
-        );
-        options.sort_key = opt_str_arg(sort_key, "sort_key")?;
-        options.limits = limits_arg(limits)?;
-        configure(
-            py,
-            &mut options,
+        let args = EncryptArgs {
+            table_name,
+            partition_key,
+            sort_key,
             actions,
             default_action,
             encryption_context,
-        )?;
-        let (item, objects) = item_from_py_kept(py, item, &options.limits)?;
-        let encrypted = keyring.encrypt_record(py, item, &options)?;
-        item_to_py_reusing(py, &encrypted, &objects)
+            limits,
+        };
+        let options = args.options(py)?;
+        let result = (|| {
+            let (item, objects) = item_from_py_kept(py, item, &options.limits)?;
+            let encrypted = keyring.encrypt_record(py, item, &options)?;
+            item_to_py_reusing(py, &encrypted, &objects)
+        })();
+        keep_encrypt(options);
+        result
     })
 }
 
@@ -90,17 +89,22 @@ pub fn decrypt_record<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     guarded(py, || {
         let keyring = KeyringArg::from_py(keyring)?;
-        let mut options = DecryptRecordOptions::new(
-            str_arg(table_name, "table_name")?,
-            str_arg(partition_key, "partition_key")?,
-        );
-        options.sort_key = opt_str_arg(sort_key, "sort_key")?;
-        options.limits = limits_arg(limits)?;
-        options.required_context = context_arg(encryption_context)?;
-        options.allow_plaintext = bool_arg(allow_plaintext, "allow_plaintext")?;
-        let (item, objects) = item_from_py_kept(py, item, &options.limits)?;
-        let decrypted = keyring.decrypt_record(py, item, &options)?;
-        item_to_py_reusing(py, &decrypted, &objects)
+        let args = DecryptArgs {
+            table_name,
+            partition_key,
+            sort_key,
+            encryption_context,
+            allow_plaintext,
+            limits,
+        };
+        let options = args.options()?;
+        let result = (|| {
+            let (item, objects) = item_from_py_kept(py, item, &options.limits)?;
+            let decrypted = keyring.decrypt_record(py, item, &options)?;
+            item_to_py_reusing(py, &decrypted, &objects)
+        })();
+        keep_decrypt(options);
+        result
     })
 }
 
@@ -181,7 +185,7 @@ fn text(value: &Bound<'_, PyAny>) -> Option<PyResult<String>> {
 
 /// [`text`] borrowed from the Python string (its UTF-8, which CPython keeps
 /// with the object), for a value the core does not need to own.
-fn text_ref<'a>(value: &'a Bound<'_, PyAny>) -> Option<PyResult<&'a str>> {
+pub(crate) fn text_ref<'a>(value: &'a Bound<'_, PyAny>) -> Option<PyResult<&'a str>> {
     let s = value.cast::<PyString>().ok()?;
     Some(
         s.to_str()

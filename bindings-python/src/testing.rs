@@ -128,10 +128,19 @@ fn _testing_panic(py: Python<'_>) -> PyResult<()> {
     })
 }
 
+/// Testing only: how many `encrypt_record` and `decrypt_record` calls on
+/// this thread took the options kept from the previous call (see
+/// `record_options`), to prove the reuse happens and when it does not.
+#[pyfunction]
+fn _testing_record_options_reused() -> (u64, u64) {
+    crate::record_options::reused()
+}
+
 /// Adds the hooks to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_testing_encrypt_with, m)?)?;
     m.add_function(wrap_pyfunction!(_testing_encrypt_record_with, m)?)?;
     m.add_function(wrap_pyfunction!(_testing_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(_testing_record_options_reused, m)?)?;
     Ok(())
 }

@@ -21,7 +21,12 @@ import mrkenv
 from conftest import BINDING, REPO, clean_env
 
 ZEROIZE = BINDING / "tests" / "zeroize"
-HOOKS = [b"_testing_encrypt_with", b"_testing_encrypt_record_with", b"_testing_panic"]
+HOOKS = [
+    b"_testing_encrypt_with",
+    b"_testing_encrypt_record_with",
+    b"_testing_panic",
+    b"_testing_record_options_reused",
+]
 
 
 # ------------------------------------------------------------ key copies
@@ -122,7 +127,7 @@ def test_release_wheel_has_no_test_hooks(tmp_path):
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "import mrkenv, mrkenv._native as n\n"
         "assert mrkenv.__file__.startswith(sys.argv[1]), mrkenv.__file__\n"
-        "assert not [h for h in ('_testing_encrypt_with', '_testing_encrypt_record_with', '_testing_panic') if hasattr(n, h)]\n"
+        "assert not [h for h in ('_testing_encrypt_with', '_testing_encrypt_record_with', '_testing_panic', '_testing_record_options_reused') if hasattr(n, h)]\n"
         "try:\n"
         "    import mrkenv._testing\n"
         "except ImportError as e:\n"

@@ -13,7 +13,7 @@ from typing import Any, Dict, List
 import pytest
 
 import mrkenv
-from mrkenv._testing import encrypt_record_with
+from mrkenv._testing import encrypt_record_with, record_options_reused
 from conftest import VECTORS
 
 RECORD_VECTORS = sorted((VECTORS / "records").glob("*.json"))
@@ -576,3 +576,167 @@ def test_results_never_reuse_subclasses_or_different_values():
     # A number comes back canonical: a different str, so a new object.
     assert encrypted["n"] == {"N": "2019"} and decrypted["n"] == {"N": "2019"}
     assert decrypted["name"] == {"S": "Andy"}
+
+
+def reuses(call: Any) -> Any:
+    """(call's result or exception, (encrypt, decrypt) calls that reused the
+    options kept from the call before)."""
+    before = record_options_reused()
+    try:
+        result = call()
+    except Exception as e:  # noqa: BLE001 - returned for the caller to check
+        result = e
+    after = record_options_reused()
+    return result, (after[0] - before[0], after[1] - before[1])
+
+
+def test_encrypt_options_are_reused_only_for_equal_arguments():
+    actions = dict(SEED_ACTIONS)
+    item = dict(SEED, year={"N": "2019"})
+    seed_encrypt(item, actions=actions, default_action="SIGN_ONLY")
+    encrypted, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="SIGN_ONLY"))
+    assert hit == (1, 0) and seed_decrypt(encrypted) == item
+    # A str subclass equal to the table name builds equal options: reused.
+    class Text(str):
+        pass
+
+    _, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="SIGN_ONLY",
+                                         table_name=Text(TABLE)))
+    assert hit == (1, 0)
+    # The same dict changed in place: built anew, and the change applies.
+    actions["name"] = "SIGN_ONLY"
+    encrypted, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="SIGN_ONLY"))
+    assert hit == (0, 0) and encrypted["name"] == {"S": "Andy"}
+    # Each other argument, changed, is built anew and applies.
+    encrypted, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="ENCRYPT_AND_SIGN"))
+    assert hit == (0, 0) and "B" in encrypted["year"]
+    encrypted, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="ENCRYPT_AND_SIGN",
+                                                 table_name="other"))
+    assert hit == (0, 0)
+    with pytest.raises(mrkenv.ContextMismatchError):
+        seed_decrypt(encrypted)
+    assert seed_decrypt(encrypted, table_name="other") == item
+    for context in ({"a": "1"}, {"a": "2"}, {"b": "2"}):
+        encrypted, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="ENCRYPT_AND_SIGN",
+                                                     encryption_context=context))
+        assert hit == (0, 0)
+        assert seed_decrypt(encrypted, encryption_context=context) == item
+    encrypted, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="ENCRYPT_AND_SIGN",
+                                                 sort_key="name"))
+    assert hit == (0, 0)
+    assert seed_decrypt(encrypted, sort_key="name") == item
+    error, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="ENCRYPT_AND_SIGN",
+                                             sort_key="name", limits=mrkenv.Limits(max_record_attributes=2)))
+    assert hit == (0, 0) and isinstance(error, mrkenv.LimitExceededError)
+    _, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="ENCRYPT_AND_SIGN",
+                                         sort_key="name", limits=mrkenv.Limits(max_record_attributes=2)))
+    assert hit == (1, 0)  # kept although the item failed: the options were good
+    # Default limits given explicitly equal no limits.
+    seed_encrypt(item, actions=actions, default_action="ENCRYPT_AND_SIGN")
+    _, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="ENCRYPT_AND_SIGN",
+                                         limits=mrkenv.Limits()))
+    assert hit == (1, 0)
+    # One fewer action: built anew; the attribute it named now takes the default.
+    del actions["name"]
+    encrypted, hit = reuses(lambda: seed_encrypt(item, actions=actions, default_action="ENCRYPT_AND_SIGN"))
+    assert hit == (0, 0) and "B" in encrypted["name"]
+
+
+def test_encrypt_errors_are_the_same_after_a_reusable_call():
+    seed_encrypt()
+    wrong = [
+        (dict(actions={"employeeId": 5, "name": "ENCRYPT_AND_SIGN"}), TypeError,
+         'actions\\["employeeId"\\] must be an action name'),
+        (dict(actions={"employeeId": "SIGN", "name": "ENCRYPT_AND_SIGN"}), mrkenv.InvalidArgumentError, None),
+        (dict(table_name=b"t"), TypeError, "table_name must be a str, got bytes"),
+        (dict(partition_key=None), TypeError, "partition_key must be a str, got NoneType"),
+        (dict(sort_key=1), TypeError, "sort_key must be a str, got int"),
+        (dict(default_action=1), TypeError, "default_action must be an action name"),
+        (dict(encryption_context={"a": 1}), TypeError, "encryption_context keys and values must be str"),
+        (dict(limits={}), TypeError, "limits must be an mrkenv.Limits, got dict"),
+        (dict(actions=[("employeeId", "SIGN_ONLY")]), TypeError, "actions must be a mapping"),
+        (dict(encryption_context={"aws-mrkenv:x": "1"}), mrkenv.InvalidArgumentError, None),
+    ]
+    for kwargs, error, message in wrong:
+        seed_encrypt()
+        with pytest.raises(error, match=message):
+            seed_encrypt(**kwargs)
+    # A dict subclass is read through items() every time, never reused.
+    class Actions(dict):  # type: ignore[type-arg]
+        pass
+
+    seed_encrypt(actions=Actions(SEED_ACTIONS))
+    _, hit = reuses(lambda: seed_encrypt(actions=Actions(SEED_ACTIONS)))
+    assert hit == (0, 0)
+
+
+def test_decrypt_options_are_reused_only_for_equal_arguments():
+    encrypted = seed_encrypt(encryption_context={"a": "1"})
+    seed_decrypt(encrypted)
+    result, hit = reuses(lambda: seed_decrypt(encrypted))
+    assert hit == (0, 1) and result == SEED
+    result, hit = reuses(lambda: seed_decrypt(encrypted, encryption_context={"a": "1"}))
+    assert hit == (0, 0) and result == SEED
+    result, hit = reuses(lambda: seed_decrypt(encrypted, encryption_context={"a": "2"}))
+    assert hit == (0, 0) and isinstance(result, mrkenv.ContextMismatchError)
+    result, hit = reuses(lambda: seed_decrypt(encrypted, encryption_context={"a": "2"}))
+    assert hit == (0, 1) and isinstance(result, mrkenv.ContextMismatchError)
+    result, hit = reuses(lambda: seed_decrypt(SEED, allow_plaintext=True))
+    assert hit == (0, 0) and result == SEED
+    result, hit = reuses(lambda: seed_decrypt(SEED, allow_plaintext=True))
+    assert hit == (0, 1) and result == SEED
+    result, hit = reuses(lambda: seed_decrypt(SEED))
+    assert hit == (0, 0) and isinstance(result, mrkenv.MalformedMessageError)
+    result, hit = reuses(lambda: seed_decrypt(SEED, allow_plaintext=False))
+    assert hit == (0, 1) and isinstance(result, mrkenv.MalformedMessageError)
+    result, hit = reuses(lambda: seed_decrypt(SEED, allow_plaintext=0))
+    assert hit == (0, 0) and isinstance(result, TypeError)
+    assert str(result) == "allow_plaintext must be a bool, got int"
+    for kwargs in (dict(table_name="other"), dict(partition_key="name"), dict(sort_key="name")):
+        seed_decrypt(encrypted)
+        result, hit = reuses(lambda: seed_decrypt(encrypted, **kwargs))
+        assert hit == (0, 0) and isinstance(result, mrkenv.ContextMismatchError), kwargs
+    seed_decrypt(encrypted)
+    result, hit = reuses(lambda: seed_decrypt(encrypted, limits=mrkenv.Limits(max_record_attributes=1)))
+    assert hit == (0, 0) and isinstance(result, mrkenv.LimitExceededError)
+
+
+def test_options_are_kept_per_thread_and_reentry_builds_its_own():
+    import threading
+
+    seen: List[Any] = []
+
+    def other() -> None:
+        seen.append(reuses(lambda: seed_encrypt())[1])
+
+    seed_encrypt()
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen == [(0, 0)]  # a new thread keeps nothing yet
+    assert reuses(lambda: seed_encrypt())[1] == (1, 0)
+
+    # A KMS client that encrypts a record itself while the outer call holds
+    # its options: the inner call builds its own, both results are right.
+    inner: List[Dict[str, Any]] = []
+
+    class Kms:
+        def generate_data_key(self, **kwargs: Any) -> Dict[str, Any]:
+            inner.append(seed_encrypt())
+            return {"KeyId": kwargs["KeyId"], "Plaintext": bytes(32), "CiphertextBlob": b"blob"}
+
+        def decrypt(self, **kwargs: Any) -> Dict[str, Any]:
+            return {"KeyId": kwargs["KeyId"], "Plaintext": bytes(32)}
+
+    arn = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    keyring = mrkenv.KmsMrkKeyring(Kms(), [arn])
+    def encrypt_outer() -> Dict[str, Any]:
+        return mrkenv.encrypt_record(SEED, keyring, SEED_ACTIONS, table_name="outer",
+                                     partition_key="employeeId")
+
+    outer = encrypt_outer()
+    assert seed_decrypt(inner[0]) == SEED
+    assert mrkenv.decrypt_record(outer, keyring, table_name="outer", partition_key="employeeId") == SEED
+    # The outer call's options were kept last.
+    _, hit = reuses(encrypt_outer)
+    assert hit == (1, 0) and len(inner) == 2

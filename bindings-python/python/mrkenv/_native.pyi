@@ -410,6 +410,8 @@ def _testing_encrypt_with(
 
 def _testing_panic() -> None: ...
 
+def _testing_record_options_reused() -> Tuple[int, int]: ...
+
 def _testing_encrypt_record_with(
     item: Mapping[str, Any],
     keyring: _Keyring,

@@ -15,7 +15,7 @@ records (``tests/vectors/records``).
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from . import _native
 from ._native import KmsMrkDiscoveryKeyring, KmsMrkKeyring, RawAesKeyring
@@ -29,6 +29,7 @@ if not hasattr(_native, "_testing_encrypt_with"):
 _testing_encrypt_with = _native._testing_encrypt_with
 _testing_encrypt_record_with = _native._testing_encrypt_record_with
 _testing_panic = _native._testing_panic
+_testing_record_options_reused = _native._testing_record_options_reused
 
 _Keyring = Union[KmsMrkKeyring, KmsMrkDiscoveryKeyring, RawAesKeyring]
 
@@ -92,3 +93,9 @@ def encrypt_record_with(
 def panic() -> None:
     """Panic inside the binding (testing only): raises ``mrkenv.InternalError``."""
     _testing_panic()
+
+
+def record_options_reused() -> Tuple[int, int]:
+    """How many ``encrypt_record`` and ``decrypt_record`` calls on this thread
+    reused the options of the call before (testing only)."""
+    return _testing_record_options_reused()
