@@ -12,6 +12,7 @@
 //! duplicate set) raises the core's `InvalidArgumentError`; both name the
 //! attribute and the path inside it, e.g. `attribute "tags"[2]["k"]`.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use mrkenv::error::LimitError;
@@ -363,8 +364,6 @@ pub(crate) fn item_from_py_kept<'py>(
             attribute(name, value)?;
         }
     }
-    // Sorted by name, bytewise (a kept name is valid UTF-8: it was read).
-    kept.sort_by(|a, b| a.name.to_str().ok().cmp(&b.name.to_str().ok()));
     Ok((out, ItemObjects { attributes: kept }))
 }
 
@@ -437,13 +436,24 @@ fn tagged_from_py<'py>(
             entry
         }
     };
-    let tag = match text_in(&tag, "the type key") {
-        Some(t) => t?,
-        None => {
-            return Err(type_error(format!(
-                "an AttributeValue's type key must be a str, got {}",
-                type_name(&tag)
-            )))
+    // A type key written as a literal in Python code is the interned str:
+    // the common three are known by identity, without reading the text.
+    let py = value.py();
+    let tag: &str = if tag.is(intern!(py, "S")) {
+        "S"
+    } else if tag.is(intern!(py, "N")) {
+        "N"
+    } else if tag.is(intern!(py, "B")) {
+        "B"
+    } else {
+        match text_in(&tag, "the type key") {
+            Some(t) => t?,
+            None => {
+                return Err(type_error(format!(
+                    "an AttributeValue's type key must be a str, got {}",
+                    type_name(&tag)
+                )))
+            }
         }
     };
     let string = |v: &Bound<'_, PyAny>| -> Result<String, Bad> {
@@ -635,18 +645,33 @@ pub(crate) fn item_to_py_reusing<'py>(
     item: &Item,
     objects: &ItemObjects<'py>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    // The kept names are in the item's order (bytewise, as a BTreeMap of
-    // String orders them): walked alongside it.
-    let mut names = objects
-        .attributes
-        .iter()
-        .filter_map(|kept| kept.name.to_str().ok().map(|name| (name, kept)))
-        .peekable();
+    // The kept names in the item's order (bytewise, as a BTreeMap of
+    // String orders them), walked alongside it.
+    let mut names = Vec::with_capacity(objects.attributes.len());
+    names.extend(
+        objects
+            .attributes
+            .iter()
+            .filter_map(|kept| kept.name.to_str().ok().map(|name| (name, kept))),
+    );
+    names.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut next = 0;
     let out = PyDict::new(py);
     for (name, value) in item {
-        while names.next_if(|(kept, _)| *kept < name.as_str()).is_some() {}
-        match names.next_if(|(kept, _)| *kept == name.as_str()) {
-            Some((_, kept)) => {
+        let mut found = None;
+        while let Some(&(kept_name, kept)) = names.get(next) {
+            match kept_name.cmp(name.as_str()) {
+                Ordering::Less => next += 1,
+                Ordering::Equal => {
+                    next += 1;
+                    found = Some(kept);
+                    break;
+                }
+                Ordering::Greater => break,
+            }
+        }
+        match found {
+            Some(kept) => {
                 let value = match reusable(&kept.inner, value) {
                     Some((tag, inner)) => tagged_to_py(py, tag, inner)?,
                     None => value_to_py(py, value)?,

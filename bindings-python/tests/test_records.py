@@ -740,3 +740,33 @@ def test_options_are_kept_per_thread_and_reentry_builds_its_own():
     # The outer call's options were kept last.
     _, hit = reuses(encrypt_outer)
     assert hit == (1, 0) and len(inner) == 2
+
+
+def test_type_keys_are_read_whatever_str_object_holds_them():
+    # "S", "N" and "B" written as literals are known by identity; any other
+    # str holding them (a subclass, one built at run time) reads the same.
+    class Key(str):
+        pass
+
+    def built(text: str) -> str:
+        return "".join(list(text) + [""])
+
+    item = {
+        "employeeId": {"S": "1234"},
+        "name": {Key("S"): "Andy"},
+        "n": {Key("N"): "12"},
+        "b": {Key("B"): b"x"},
+        "ss": {built("SS"): ["a"]},
+        "flag": {built("BOOL"): True},
+    }
+    expected = {
+        "employeeId": {"S": "1234"},
+        "name": {"S": "Andy"},
+        "n": {"N": "12"},
+        "b": {"B": b"x"},
+        "ss": {"SS": ["a"]},
+        "flag": {"BOOL": True},
+    }
+    assert seed_decrypt(seed_encrypt(item, default_action="SIGN_ONLY")) == expected
+    with pytest.raises(mrkenv.InvalidArgumentError, match='unknown AttributeValue type "X"'):
+        seed_encrypt(dict(SEED, z={Key("X"): "1"}), default_action="SIGN_ONLY")
