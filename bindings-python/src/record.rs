@@ -11,6 +11,12 @@
 //! DynamoDB rule (unknown or several type keys, a bad number, an empty or
 //! duplicate set) raises the core's `InvalidArgumentError`; both name the
 //! attribute and the path inside it, e.g. `attribute "tags"[2]["k"]`.
+//!
+//! The item returned reuses the caller's immutable objects where it can
+//! (each attribute name, and an unchanged `S`, `N` or `B` value), so that
+//! writing it makes no new `str` or `bytes` for them; the options come from
+//! [`crate::record_options`], which reuses the thread's last ones when the
+//! arguments are the same.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
