@@ -101,6 +101,13 @@ fn malformed(location: impl Into<String>, problem: impl Into<String>) -> Error {
 impl RecordHeader {
     /// The deterministic CBOR encoding of the header map.
     pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// [`encode`](Self::encode) appended to `out`.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         let signed = &self.signed_attributes;
         let code = |action: &Action| u64::from(action.code().unwrap_or(0));
         let signed_len = head_len(signed.len() as u64)
@@ -108,7 +115,8 @@ impl RecordHeader {
                 .iter()
                 .map(|(name, action)| string_len(name.len()) + head_len(code(action)))
                 .sum::<usize>();
-        SCHEMA.encode(
+        SCHEMA.encode_into(
+            out,
             self.suite,
             &self.message_id,
             &self.encryption_context,
@@ -129,6 +137,18 @@ impl RecordHeader {
     /// reserved context entries agree with the signed attributes. A missing
     /// field is reported when its turn comes.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RecordHeader, Error> {
+        RecordHeader::decode_into(bytes, limits, &mut Vec::new())
+    }
+
+    /// [`decode`](Self::decode), whose determinism check re-encodes the
+    /// header at the end of `out` (left there, equal to `bytes`, when the
+    /// header decodes): a record's tag input is built around it, with no
+    /// copy of the header.
+    pub(crate) fn decode_into(
+        bytes: &[u8],
+        limits: &Limits,
+        out: &mut Vec<u8>,
+    ) -> Result<RecordHeader, Error> {
         Limits::check("record header bytes", limits.max_header_bytes, bytes.len())?;
         // A header map starts with a map head: text here is an encoded
         // header that was not decoded.
@@ -149,7 +169,9 @@ impl RecordHeader {
             signed_attributes,
             commitment,
         };
-        SCHEMA.check_deterministic(&header.encode(), bytes)?;
+        let start = out.len();
+        header.encode_into(out);
+        SCHEMA.check_deterministic(&out[start..], bytes)?;
         header.check_reserved_context()?;
         Ok(header)
     }
