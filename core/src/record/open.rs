@@ -336,6 +336,13 @@ fn open_attributes(
         // Decrypted in place; the plaintext is zeroized once decoded.
         let mut plain = Zeroizing::new(std::mem::take(stored));
         keys.open_attribute(index, name, type_code, &mut plain[1..body], &tag)?;
+        // A string or binary (the usual encrypted attribute) becomes its
+        // value in the very buffer it was decrypted in; anything else, or a
+        // content that is not right, goes through `decode_content`.
+        if let Some(decoded) = AttributeValue::take_string_content(type_code, &mut plain, 1, body) {
+            *value = decoded;
+            continue;
+        }
         let decoded =
             AttributeValue::decode_content(type_code, &plain[1..body], limits.max_record_depth)
                 .map_err(|problem| RecordError::malformed(location(), problem))?;
@@ -415,6 +422,82 @@ mod tests {
             .unwrap();
             assert_eq!(input, expected);
             assert_eq!(expected.len(), expected.capacity(), "sized exactly");
+        }
+    }
+
+    /// An encrypted record whose `secret` attribute (type code `code`)
+    /// encrypts `content`, authentic: sealed and tagged with the record's
+    /// own keys.
+    fn authentic_with_content(code: u8, content: &[u8]) -> (Item, DecryptRecordOptions, DataKey) {
+        let keyring = RawAesKeyring::new("ns", "key", &[3; 32]).unwrap();
+        let mut item = Item::new();
+        item.insert("pk".into(), AttributeValue::S("1".into()));
+        item.insert("secret".into(), AttributeValue::S("s".into()));
+        let mut options = crate::record::EncryptRecordOptions::new("t", "pk");
+        options.actions.insert("pk".into(), Action::SignOnly);
+        options
+            .actions
+            .insert("secret".into(), Action::EncryptAndSign);
+        let plan = crate::record::encrypt_plan(item, &options).unwrap();
+        let materials = keyring
+            .encryption_materials(plan.encryption_context(), &options.limits)
+            .unwrap();
+        let data_key = materials.data_key.clone();
+        let mut item = plan.seal(materials).unwrap();
+        let Some(AttributeValue::B(header_bytes)) = item.remove(HEADER_ATTRIBUTE) else {
+            unreachable!()
+        };
+        item.remove(TAG_ATTRIBUTE);
+        let header = RecordHeader::decode(&header_bytes, &Limits::default()).unwrap();
+        let keys = RecordKeys::derive(header.suite, &data_key, &header.message_id);
+        let mut stored = vec![code];
+        stored.extend_from_slice(content);
+        let tag = keys.seal_attribute(1, "secret", code, &mut stored[1..]);
+        stored.extend_from_slice(&tag);
+        item.insert("secret".into(), AttributeValue::B(stored));
+        let input = tag_input(&header_bytes, &item, &header.signed_attributes).unwrap();
+        item.insert(
+            TAG_ATTRIBUTE.into(),
+            AttributeValue::B(keys.tag(&input).to_vec()),
+        );
+        item.insert(HEADER_ATTRIBUTE.into(), AttributeValue::B(header_bytes));
+        (item, DecryptRecordOptions::new("t", "pk"), data_key)
+    }
+
+    #[test]
+    fn encrypted_strings_take_the_fast_path_and_the_rest_decode_content() {
+        // A string, a binary (taken in place) and a number, a list (decoded).
+        for value in [
+            AttributeValue::S("caf\u{e9}".into()),
+            AttributeValue::B(vec![1; 300]),
+            AttributeValue::N(crate::record::Number::parse("12.5").unwrap()),
+            AttributeValue::L(vec![AttributeValue::S("a".into()), AttributeValue::Null]),
+        ] {
+            let content = value.encode_content();
+            let (item, options, data_key) = authentic_with_content(value.type_code(), &content);
+            let opened = plan(item, &options).open(&data_key).unwrap();
+            assert_eq!(opened["secret"], value);
+        }
+        // Contents that authenticate but are not right: `decode_content`'s
+        // words, as before the fast path.
+        for (code, content, problem) in [
+            (1, &b"\x78\x01s"[..], "not deterministically encoded CBOR"),
+            (
+                3,
+                &b"\x61s"[..],
+                "content of a B value has the wrong CBOR type",
+            ),
+            (1, &b"\x61s\x00"[..], "1 byte(s) after the value"),
+        ] {
+            let (item, options, data_key) = authentic_with_content(code, content);
+            let err = plan(item, &options).open(&data_key).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::MalformedMessage, "{err}");
+            let expected = RecordError::malformed(
+                "attribute \"secret\"",
+                AttributeValue::decode_content(code, content, 32).unwrap_err(),
+            );
+            assert_eq!(err.to_string(), Error::from(expected).to_string());
+            assert!(err.to_string().contains(problem), "{err}");
         }
     }
 
