@@ -159,6 +159,33 @@ impl Schema {
         out
     }
 
+    /// The length of [`encode`](Self::encode)'s output.
+    pub fn encoded_len(
+        &self,
+        suite: Suite,
+        context: &EncryptionContext,
+        edks: &[EncryptedDataKey],
+        field6_len: usize,
+    ) -> usize {
+        let edks_len = head_len(edks.len() as u64)
+            + edks
+                .iter()
+                .map(|edk| {
+                    1 + string_len(edk.provider_id.len())
+                        + string_len(edk.provider_info.len())
+                        + string_len(edk.ciphertext.len())
+                })
+                .sum::<usize>();
+        // The map head, seven one-byte keys, then the values.
+        8 + head_len(self.version.into())
+            + head_len(suite.id().into())
+            + string_len(MESSAGE_ID_LEN)
+            + context_len(context)
+            + edks_len
+            + field6_len
+            + string_len(KEY_LEN)
+    }
+
     /// [`encode`](Self::encode) appended to `out` (reserving exactly what
     /// it needs when `out` has too little room): a record's tag input holds
     /// its header, encoded there instead of in a buffer of its own.
@@ -174,24 +201,7 @@ impl Schema {
         field6: impl FnOnce(&mut Vec<u8>),
         commitment: &[u8; KEY_LEN],
     ) {
-        let edks_len = head_len(edks.len() as u64)
-            + edks
-                .iter()
-                .map(|edk| {
-                    1 + string_len(edk.provider_id.len())
-                        + string_len(edk.provider_info.len())
-                        + string_len(edk.ciphertext.len())
-                })
-                .sum::<usize>();
-        // The map head, seven one-byte keys, then the values.
-        let len = 8
-            + head_len(self.version.into())
-            + head_len(suite.id().into())
-            + string_len(MESSAGE_ID_LEN)
-            + context_len(context)
-            + edks_len
-            + field6_len
-            + string_len(KEY_LEN);
+        let len = self.encoded_len(suite, context, edks, field6_len);
         out.reserve_exact(len);
         let start = out.len();
         write_head(out, MAJOR_MAP, 7);

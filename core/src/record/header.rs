@@ -106,15 +106,31 @@ impl RecordHeader {
         out
     }
 
+    /// The length of [`encode`](Self::encode)'s output.
+    pub(crate) fn encoded_len(&self) -> usize {
+        SCHEMA.encoded_len(
+            self.suite,
+            &self.encryption_context,
+            &self.encrypted_data_keys,
+            self.signed_len(),
+        )
+    }
+
+    /// The length of field 6's value.
+    fn signed_len(&self) -> usize {
+        let signed = &self.signed_attributes;
+        head_len(signed.len() as u64)
+            + signed
+                .iter()
+                .map(|(name, action)| string_len(name.len()) + head_len(action_code(action)))
+                .sum::<usize>()
+    }
+
     /// [`encode`](Self::encode) appended to `out`.
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         let signed = &self.signed_attributes;
-        let code = |action: &Action| u64::from(action.code().unwrap_or(0));
-        let signed_len = head_len(signed.len() as u64)
-            + signed
-                .iter()
-                .map(|(name, action)| string_len(name.len()) + head_len(code(action)))
-                .sum::<usize>();
+        let code = action_code;
+        let signed_len = self.signed_len();
         SCHEMA.encode_into(
             out,
             self.suite,
@@ -243,6 +259,11 @@ impl RecordHeader {
     }
 }
 
+/// An action's code in field 6 (a signed attribute's action has one).
+fn action_code(action: &Action) -> u64 {
+    u64::from(action.code().unwrap_or(0))
+}
+
 fn as_signed(value: &[u8], limits: &Limits) -> Result<BTreeMap<String, Action>, Error> {
     let not_actions = || malformed(field(6), "must be a map of text to action codes");
     let mut cursor = Cursor::new(value);
@@ -318,6 +339,29 @@ mod tests {
     fn record_header_round_trips() {
         let header = sample(1);
         assert_eq!(decode(&header.encode()).unwrap(), header);
+    }
+
+    #[test]
+    fn encoded_len_and_encode_into_agree_with_encode() {
+        for edks in [1, 3, 16] {
+            let mut header = sample(edks);
+            for i in 1..30 {
+                header
+                    .signed_attributes
+                    .insert("a".repeat(i * 10), Action::SignOnly);
+            }
+            let encoded = header.encode();
+            assert_eq!(header.encoded_len(), encoded.len());
+            let mut out = vec![0x82, 0x59];
+            header.encode_into(&mut out);
+            assert_eq!(out[..2], [0x82, 0x59]);
+            assert_eq!(out[2..], encoded[..]);
+            // Decoding into a buffer leaves the header's very bytes there.
+            let mut out = vec![1, 2, 3];
+            let decoded = RecordHeader::decode_into(&encoded, &Limits::default(), &mut out);
+            assert_eq!(decoded.unwrap(), header);
+            assert_eq!(out[3..], encoded[..]);
+        }
     }
 
     #[test]

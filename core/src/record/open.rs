@@ -465,6 +465,36 @@ mod tests {
     }
 
     #[test]
+    fn the_sealed_header_and_tag_are_the_header_encoding_and_its_tag_input_tag() {
+        let keyring = RawAesKeyring::new("ns", "key", &[3; 32]).unwrap();
+        let mut plain = Item::new();
+        plain.insert("pk".into(), AttributeValue::S("1".into()));
+        plain.insert("secret".into(), AttributeValue::S("s".into()));
+        let mut encrypt = crate::record::EncryptRecordOptions::new("t", "pk");
+        encrypt.actions.insert("pk".into(), Action::SignOnly);
+        encrypt
+            .actions
+            .insert("secret".into(), Action::EncryptAndSign);
+        let plan = crate::record::encrypt_plan(plain.clone(), &encrypt).unwrap();
+        let materials = keyring
+            .encryption_materials(plan.encryption_context(), &encrypt.limits)
+            .unwrap();
+        let data_key = materials.data_key.clone();
+        let mut sealed = plan.seal(materials).unwrap();
+        let Some(AttributeValue::B(header_bytes)) = sealed.remove(HEADER_ATTRIBUTE) else {
+            unreachable!()
+        };
+        let Some(AttributeValue::B(tag)) = sealed.remove(TAG_ATTRIBUTE) else {
+            unreachable!()
+        };
+        let header = RecordHeader::decode(&header_bytes, &Limits::default()).unwrap();
+        assert_eq!(header.encode(), header_bytes, "the header alone");
+        let keys = RecordKeys::derive(header.suite, &data_key, &header.message_id);
+        let input = tag_input(&header_bytes, &sealed, &header.signed_attributes).unwrap();
+        assert_eq!(keys.tag(&input).to_vec(), tag);
+    }
+
+    #[test]
     fn encrypted_strings_take_the_fast_path_and_the_rest_decode_content() {
         // A string, a binary (taken in place) and a number, a list (decoded).
         for value in [

@@ -329,13 +329,31 @@ impl EncryptPlan {
             signed_attributes: signed,
             commitment: *keys.commitment(),
         };
-        let header_bytes = header.encode();
+        let header_len = header.encoded_len();
         Limits::check(
             "record header bytes",
             self.limits.max_header_bytes,
-            header_bytes.len(),
+            header_len,
         )?;
-        let tag = keys.tag(&tag_input(&header_bytes, &item, &header.signed_attributes)?);
+        // The header is encoded once, inside the tag input (one buffer of
+        // the exact size); once the tag is made, that buffer becomes the
+        // header attribute (the header moved to its front).
+        let start = tag_input_start_len(header_len);
+        let mut buffer = Vec::new();
+        append_signed_map(
+            &mut buffer,
+            &item,
+            &header.signed_attributes,
+            |out, map_len| {
+                out.reserve_exact(start + header_len + map_len);
+                write_tag_input_start(out, header_len);
+                header.encode_into(out);
+            },
+        )?;
+        let tag = keys.tag(&buffer);
+        buffer.truncate(start + header_len);
+        buffer.drain(..start);
+        let header_bytes = buffer;
         item.insert(HEADER_ATTRIBUTE.into(), AttributeValue::B(header_bytes));
         item.insert(TAG_ATTRIBUTE.into(), AttributeValue::B(tag.to_vec()));
         Ok(item)
