@@ -333,16 +333,18 @@ fn open_attributes(
         }
         let body = stored.len() - TAG_LEN;
         let tag: [u8; TAG_LEN] = stored[body..].try_into().expect("16 bytes");
-        // Decrypted in place; the plaintext is zeroized once decoded.
-        let mut plain = Zeroizing::new(std::mem::take(stored));
+        // Decrypted in place (nothing is written when the tag fails).
+        let mut plain = std::mem::take(stored);
         keys.open_attribute(index, name, type_code, &mut plain[1..body], &tag)?;
         // A string or binary (the usual encrypted attribute) becomes its
         // value in the very buffer it was decrypted in; anything else, or a
-        // content that is not right, goes through `decode_content`.
+        // content that is not right, goes through `decode_content`, and the
+        // plaintext is zeroized once decoded.
         if let Some(decoded) = AttributeValue::take_string_content(type_code, &mut plain, 1, body) {
             *value = decoded;
             continue;
         }
+        let plain = Zeroizing::new(plain);
         let decoded =
             AttributeValue::decode_content(type_code, &plain[1..body], limits.max_record_depth)
                 .map_err(|problem| RecordError::malformed(location(), problem))?;
