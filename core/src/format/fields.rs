@@ -204,6 +204,28 @@ impl Schema {
         let len = self.encoded_len(suite, context, edks, field6_len);
         out.reserve_exact(len);
         let start = out.len();
+        self.write_into(out, suite, message_id, context, edks, field6, commitment);
+        debug_assert_eq!(
+            out.len() - start,
+            len,
+            "the header length is computed exactly"
+        );
+    }
+
+    /// [`encode_into`](Self::encode_into) without computing the length
+    /// first, for a caller that reserved the room already (or does not mind
+    /// `out` growing as it is written).
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_into(
+        &self,
+        out: &mut Vec<u8>,
+        suite: Suite,
+        message_id: &[u8; MESSAGE_ID_LEN],
+        context: &EncryptionContext,
+        edks: &[EncryptedDataKey],
+        field6: impl FnOnce(&mut Vec<u8>),
+        commitment: &[u8; KEY_LEN],
+    ) {
         write_head(out, MAJOR_MAP, 7);
         write_head(out, MAJOR_UNSIGNED, 1);
         write_head(out, MAJOR_UNSIGNED, self.version.into());
@@ -225,11 +247,6 @@ impl Schema {
         field6(out);
         write_head(out, MAJOR_UNSIGNED, 7);
         write_bytes(out, commitment);
-        debug_assert_eq!(
-            out.len() - start,
-            len,
-            "the header length is computed exactly"
-        );
     }
 
     /// Reads `bytes` as one CBOR map with nothing after it, whose keys are

@@ -128,21 +128,27 @@ impl RecordHeader {
 
     /// [`encode`](Self::encode) appended to `out`.
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        out.reserve_exact(self.encoded_len());
+        self.write_into(out);
+    }
+
+    /// [`encode_into`](Self::encode_into) without computing the length
+    /// first: for a caller that reserved [`encoded_len`](Self::encoded_len)
+    /// bytes already, or that expects a known length (the header's own
+    /// bytes, when checking that they are deterministic).
+    pub(crate) fn write_into(&self, out: &mut Vec<u8>) {
         let signed = &self.signed_attributes;
-        let code = action_code;
-        let signed_len = self.signed_len();
-        SCHEMA.encode_into(
+        SCHEMA.write_into(
             out,
             self.suite,
             &self.message_id,
             &self.encryption_context,
             &self.encrypted_data_keys,
-            signed_len,
             |out| {
                 write_head(out, MAJOR_MAP, signed.len() as u64);
                 for (name, action) in sorted_entries(signed) {
                     write_text(out, name);
-                    write_head(out, MAJOR_UNSIGNED, code(action));
+                    write_head(out, MAJOR_UNSIGNED, action_code(action));
                 }
             },
             &self.commitment,
@@ -185,8 +191,10 @@ impl RecordHeader {
             signed_attributes,
             commitment,
         };
+        // Room for `bytes.len()` is enough unless the bytes are not
+        // deterministic (then `out` grows, and the check fails).
         let start = out.len();
-        header.encode_into(out);
+        header.write_into(out);
         SCHEMA.check_deterministic(&out[start..], bytes)?;
         header.check_reserved_context()?;
         Ok(header)
@@ -342,7 +350,7 @@ mod tests {
     }
 
     #[test]
-    fn encoded_len_and_encode_into_agree_with_encode() {
+    fn encoded_len_encode_into_and_write_into_agree_with_encode() {
         for edks in [1, 3, 16] {
             let mut header = sample(edks);
             for i in 1..30 {
@@ -356,6 +364,10 @@ mod tests {
             header.encode_into(&mut out);
             assert_eq!(out[..2], [0x82, 0x59]);
             assert_eq!(out[2..], encoded[..]);
+            let mut out = Vec::with_capacity(header.encoded_len());
+            header.write_into(&mut out);
+            assert_eq!(out, encoded);
+            assert_eq!(out.capacity(), encoded.len(), "no growth");
             // Decoding into a buffer leaves the header's very bytes there.
             let mut out = vec![1, 2, 3];
             let decoded = RecordHeader::decode_into(&encoded, &Limits::default(), &mut out);

@@ -347,7 +347,8 @@ impl EncryptPlan {
             |out, map_len| {
                 out.reserve_exact(start + header_len + map_len);
                 write_tag_input_start(out, header_len);
-                header.encode_into(out);
+                header.write_into(out);
+                debug_assert_eq!(out.len(), start + header_len, "the header's length");
             },
         )?;
         let tag = keys.tag(&buffer);
