@@ -432,7 +432,14 @@ impl<'a> Cursor<'a> {
                     continue;
                 }
                 MAJOR_TEXT => {
-                    self.text(head.arg)?;
+                    // Only checked here (the text is not needed): ASCII, the
+                    // usual case, is checked a word at a time.
+                    let at = self.at;
+                    let text = self.take(head.arg)?;
+                    if !text.is_ascii() {
+                        std::str::from_utf8(text)
+                            .map_err(|e| ReadError::Utf8(at + e.valid_up_to()))?;
+                    }
                     continue;
                 }
                 MAJOR_ARRAY => head.arg,
@@ -576,6 +583,44 @@ mod tests {
         // A huge declared length is an error, not an allocation.
         let huge = [0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
         assert_eq!(Cursor::new(&huge).skip(4), Err(ReadError::End));
+    }
+
+    #[test]
+    fn skip_checks_text_as_text_does_ascii_or_not() {
+        // [text, ""], the text after the array head and its own head:
+        // ASCII (checked word-wise), valid non-ASCII, invalid at
+        // several places, short and long.
+        let texts: [Vec<u8>; 7] = [
+            b"plain ascii text, longer than a word".to_vec(),
+            "caf\u{e9} \u{1f600}".as_bytes().to_vec(),
+            vec![b'a', 0xff],
+            [
+                b"long ascii prefix ".as_slice(),
+                &[0xc3, 0x28],
+                b" and more",
+            ]
+            .concat(),
+            vec![0xe2, 0x82],
+            vec![0x80],
+            Vec::new(),
+        ];
+        for text in texts {
+            let mut item = vec![0x82];
+            write_head(&mut item, MAJOR_TEXT, text.len() as u64);
+            item.extend_from_slice(&text);
+            item.push(0x60);
+            let start = item.len() - text.len() - 1;
+            let expected = Cursor::new(&text).text(text.len() as u64);
+            let skipped = Cursor::new(&item).skip(4);
+            match expected {
+                Ok(_) => assert_eq!(skipped, Ok(&item[..]), "{text:?}"),
+                Err(ReadError::Utf8(at)) => {
+                    let at = at + start;
+                    assert_eq!(skipped, Err(ReadError::Utf8(at)), "{text:?}");
+                }
+                Err(other) => unreachable!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -152,6 +152,21 @@ impl Schema {
         field6: impl FnOnce(&mut Vec<u8>),
         commitment: &[u8; KEY_LEN],
     ) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(
+            &mut out, suite, message_id, context, edks, field6_len, field6, commitment,
+        );
+        out
+    }
+
+    /// The length of [`encode`](Self::encode)'s output.
+    pub fn encoded_len(
+        &self,
+        suite: Suite,
+        context: &EncryptionContext,
+        edks: &[EncryptedDataKey],
+        field6_len: usize,
+    ) -> usize {
         let edks_len = head_len(edks.len() as u64)
             + edks
                 .iter()
@@ -162,38 +177,76 @@ impl Schema {
                 })
                 .sum::<usize>();
         // The map head, seven one-byte keys, then the values.
-        let len = 8
-            + head_len(self.version.into())
+        8 + head_len(self.version.into())
             + head_len(suite.id().into())
             + string_len(MESSAGE_ID_LEN)
             + context_len(context)
             + edks_len
             + field6_len
-            + string_len(KEY_LEN);
-        let mut out = Vec::with_capacity(len);
-        write_head(&mut out, MAJOR_MAP, 7);
-        write_head(&mut out, MAJOR_UNSIGNED, 1);
-        write_head(&mut out, MAJOR_UNSIGNED, self.version.into());
-        write_head(&mut out, MAJOR_UNSIGNED, 2);
-        write_head(&mut out, MAJOR_UNSIGNED, suite.id().into());
-        write_head(&mut out, MAJOR_UNSIGNED, 3);
-        write_bytes(&mut out, message_id);
-        write_head(&mut out, MAJOR_UNSIGNED, 4);
-        write_context(&mut out, context);
-        write_head(&mut out, MAJOR_UNSIGNED, 5);
-        write_head(&mut out, MAJOR_ARRAY, edks.len() as u64);
+            + string_len(KEY_LEN)
+    }
+
+    /// [`encode`](Self::encode) appended to `out` (reserving exactly what
+    /// it needs when `out` has too little room): a record's tag input holds
+    /// its header, encoded there instead of in a buffer of its own.
+    #[allow(clippy::too_many_arguments)]
+    pub fn encode_into(
+        &self,
+        out: &mut Vec<u8>,
+        suite: Suite,
+        message_id: &[u8; MESSAGE_ID_LEN],
+        context: &EncryptionContext,
+        edks: &[EncryptedDataKey],
+        field6_len: usize,
+        field6: impl FnOnce(&mut Vec<u8>),
+        commitment: &[u8; KEY_LEN],
+    ) {
+        let len = self.encoded_len(suite, context, edks, field6_len);
+        out.reserve_exact(len);
+        let start = out.len();
+        self.write_into(out, suite, message_id, context, edks, field6, commitment);
+        debug_assert_eq!(
+            out.len() - start,
+            len,
+            "the header length is computed exactly"
+        );
+    }
+
+    /// [`encode_into`](Self::encode_into) without computing the length
+    /// first, for a caller that reserved the room already (or does not mind
+    /// `out` growing as it is written).
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_into(
+        &self,
+        out: &mut Vec<u8>,
+        suite: Suite,
+        message_id: &[u8; MESSAGE_ID_LEN],
+        context: &EncryptionContext,
+        edks: &[EncryptedDataKey],
+        field6: impl FnOnce(&mut Vec<u8>),
+        commitment: &[u8; KEY_LEN],
+    ) {
+        write_head(out, MAJOR_MAP, 7);
+        write_head(out, MAJOR_UNSIGNED, 1);
+        write_head(out, MAJOR_UNSIGNED, self.version.into());
+        write_head(out, MAJOR_UNSIGNED, 2);
+        write_head(out, MAJOR_UNSIGNED, suite.id().into());
+        write_head(out, MAJOR_UNSIGNED, 3);
+        write_bytes(out, message_id);
+        write_head(out, MAJOR_UNSIGNED, 4);
+        write_context(out, context);
+        write_head(out, MAJOR_UNSIGNED, 5);
+        write_head(out, MAJOR_ARRAY, edks.len() as u64);
         for edk in edks {
-            write_head(&mut out, MAJOR_ARRAY, 3);
-            write_text(&mut out, &edk.provider_id);
-            write_text(&mut out, &edk.provider_info);
-            write_bytes(&mut out, &edk.ciphertext);
+            write_head(out, MAJOR_ARRAY, 3);
+            write_text(out, &edk.provider_id);
+            write_text(out, &edk.provider_info);
+            write_bytes(out, &edk.ciphertext);
         }
-        write_head(&mut out, MAJOR_UNSIGNED, 6);
-        field6(&mut out);
-        write_head(&mut out, MAJOR_UNSIGNED, 7);
-        write_bytes(&mut out, commitment);
-        debug_assert_eq!(out.len(), len, "the header length is computed exactly");
-        out
+        write_head(out, MAJOR_UNSIGNED, 6);
+        field6(out);
+        write_head(out, MAJOR_UNSIGNED, 7);
+        write_bytes(out, commitment);
     }
 
     /// Reads `bytes` as one CBOR map with nothing after it, whose keys are

@@ -107,19 +107,32 @@ impl RawAesKeyring {
     }
 
     fn aad(&self, context: &EncryptionContext) -> Vec<u8> {
-        let len = 1
-            + string_len(RAW_AES_AAD_LABEL.len())
+        let mut aad = Vec::with_capacity(self.aad_len(context));
+        self.write_aad(&mut aad, context);
+        aad
+    }
+
+    /// The length of [`aad`](Self::aad).
+    fn aad_len(&self, context: &EncryptionContext) -> usize {
+        1 + string_len(RAW_AES_AAD_LABEL.len())
             + string_len(self.namespace.len())
             + string_len(self.name.len())
-            + context_len(context);
-        let mut aad = Vec::with_capacity(len);
-        write_head(&mut aad, MAJOR_ARRAY, 4);
-        write_text(&mut aad, RAW_AES_AAD_LABEL);
-        write_text(&mut aad, &self.namespace);
-        write_text(&mut aad, &self.name);
-        write_context(&mut aad, context);
-        debug_assert_eq!(aad.len(), len, "the AAD length is computed exactly");
-        aad
+            + context_len(context)
+    }
+
+    /// Appends [`aad`](Self::aad) to `out`.
+    fn write_aad(&self, out: &mut Vec<u8>, context: &EncryptionContext) {
+        let start = out.len();
+        write_head(out, MAJOR_ARRAY, 4);
+        write_text(out, RAW_AES_AAD_LABEL);
+        write_text(out, &self.namespace);
+        write_text(out, &self.name);
+        write_context(out, context);
+        debug_assert_eq!(
+            out.len() - start,
+            self.aad_len(context),
+            "the AAD length is computed exactly"
+        );
     }
 
     /// A fresh random data key, wrapped with a random IV.
@@ -162,16 +175,19 @@ impl RawAesKeyring {
         encryption_context: &EncryptionContext,
         iv: [u8; IV_LEN],
     ) -> EncryptedDataKey {
-        let mut ciphertext = Vec::with_capacity(RAW_AES_EDK_LEN);
+        // One buffer: IV || data key, then the AAD where the tag goes (the
+        // AAD is public; the key is encrypted in place, then the AAD is cut
+        // off and the tag written over it).
+        let aad_len = self.aad_len(encryption_context);
+        let mut ciphertext = Vec::with_capacity(IV_LEN + KEY_LEN + aad_len.max(TAG_LEN));
         ciphertext.extend_from_slice(&iv);
         ciphertext.extend_from_slice(data_key.expose_secret());
-        let tag = aes_gcm_seal(
-            &self.wrapping_key,
-            &iv,
-            &self.aad(encryption_context),
-            &mut ciphertext[IV_LEN..],
-        );
+        self.write_aad(&mut ciphertext, encryption_context);
+        let (key, aad) = ciphertext.split_at_mut(IV_LEN + KEY_LEN);
+        let tag = aes_gcm_seal(&self.wrapping_key, &iv, aad, &mut key[IV_LEN..]);
+        ciphertext.truncate(IV_LEN + KEY_LEN);
         ciphertext.extend_from_slice(&tag);
+        debug_assert_eq!(ciphertext.len(), RAW_AES_EDK_LEN);
         EncryptedDataKey {
             provider_id: self.namespace.clone(),
             provider_info: self.name.clone(),
@@ -233,5 +249,43 @@ impl RawAesKeyring {
             });
         }
         Err(no_decryptable_key(attempts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wrapped key computed the plain way: the AAD in a buffer of its
+    /// own, the data key copied and encrypted apart.
+    fn wrapped_apart(
+        keyring: &RawAesKeyring,
+        context: &EncryptionContext,
+        iv: [u8; IV_LEN],
+    ) -> Vec<u8> {
+        let mut key = [0x5a; KEY_LEN];
+        let tag = aes_gcm_seal(&keyring.wrapping_key, &iv, &keyring.aad(context), &mut key);
+        [&iv[..], &key, &tag].concat()
+    }
+
+    #[test]
+    fn wrap_writes_the_aad_in_the_ciphertext_buffer_and_gives_the_same_bytes() {
+        let keyring = RawAesKeyring::new("ns", "a-key-name", &[9; 32]).unwrap();
+        let mut contexts = vec![EncryptionContext::new()];
+        let mut context = EncryptionContext::new();
+        context.insert("a".into(), "b".into());
+        contexts.push(context.clone());
+        for i in 0..40 {
+            context.insert(format!("key {i}"), "v".repeat(i * 7));
+        }
+        contexts.push(context);
+        for context in contexts {
+            let iv = [0x17; IV_LEN];
+            let edk = keyring.wrap(&DataKey::new([0x5a; KEY_LEN]), &context, iv);
+            assert_eq!(edk.ciphertext, wrapped_apart(&keyring, &context, iv));
+            assert_eq!(edk.ciphertext.len(), RAW_AES_EDK_LEN);
+            let key = keyring.unwrap(&[edk], &context).unwrap();
+            assert_eq!(key.expose_secret(), &[0x5a; KEY_LEN]);
+        }
     }
 }

@@ -101,24 +101,54 @@ fn malformed(location: impl Into<String>, problem: impl Into<String>) -> Error {
 impl RecordHeader {
     /// The deterministic CBOR encoding of the header map.
     pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// The length of [`encode`](Self::encode)'s output.
+    pub(crate) fn encoded_len(&self) -> usize {
+        SCHEMA.encoded_len(
+            self.suite,
+            &self.encryption_context,
+            &self.encrypted_data_keys,
+            self.signed_len(),
+        )
+    }
+
+    /// The length of field 6's value.
+    fn signed_len(&self) -> usize {
         let signed = &self.signed_attributes;
-        let code = |action: &Action| u64::from(action.code().unwrap_or(0));
-        let signed_len = head_len(signed.len() as u64)
+        head_len(signed.len() as u64)
             + signed
                 .iter()
-                .map(|(name, action)| string_len(name.len()) + head_len(code(action)))
-                .sum::<usize>();
-        SCHEMA.encode(
+                .map(|(name, action)| string_len(name.len()) + head_len(action_code(action)))
+                .sum::<usize>()
+    }
+
+    /// [`encode`](Self::encode) appended to `out`.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        out.reserve_exact(self.encoded_len());
+        self.write_into(out);
+    }
+
+    /// [`encode_into`](Self::encode_into) without computing the length
+    /// first: for a caller that reserved [`encoded_len`](Self::encoded_len)
+    /// bytes already, or that expects a known length (the header's own
+    /// bytes, when checking that they are deterministic).
+    pub(crate) fn write_into(&self, out: &mut Vec<u8>) {
+        let signed = &self.signed_attributes;
+        SCHEMA.write_into(
+            out,
             self.suite,
             &self.message_id,
             &self.encryption_context,
             &self.encrypted_data_keys,
-            signed_len,
             |out| {
                 write_head(out, MAJOR_MAP, signed.len() as u64);
                 for (name, action) in sorted_entries(signed) {
                     write_text(out, name);
-                    write_head(out, MAJOR_UNSIGNED, code(action));
+                    write_head(out, MAJOR_UNSIGNED, action_code(action));
                 }
             },
             &self.commitment,
@@ -129,6 +159,18 @@ impl RecordHeader {
     /// reserved context entries agree with the signed attributes. A missing
     /// field is reported when its turn comes.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RecordHeader, Error> {
+        RecordHeader::decode_into(bytes, limits, &mut Vec::new())
+    }
+
+    /// [`decode`](Self::decode), whose determinism check re-encodes the
+    /// header at the end of `out` (left there, equal to `bytes`, when the
+    /// header decodes): a record's tag input is built around it, with no
+    /// copy of the header.
+    pub(crate) fn decode_into(
+        bytes: &[u8],
+        limits: &Limits,
+        out: &mut Vec<u8>,
+    ) -> Result<RecordHeader, Error> {
         Limits::check("record header bytes", limits.max_header_bytes, bytes.len())?;
         // A header map starts with a map head: text here is an encoded
         // header that was not decoded.
@@ -149,7 +191,11 @@ impl RecordHeader {
             signed_attributes,
             commitment,
         };
-        SCHEMA.check_deterministic(&header.encode(), bytes)?;
+        // Room for `bytes.len()` is enough unless the bytes are not
+        // deterministic (then `out` grows, and the check fails).
+        let start = out.len();
+        header.write_into(out);
+        SCHEMA.check_deterministic(&out[start..], bytes)?;
         header.check_reserved_context()?;
         Ok(header)
     }
@@ -219,6 +265,11 @@ impl RecordHeader {
         }
         Ok(())
     }
+}
+
+/// An action's code in field 6 (a signed attribute's action has one).
+fn action_code(action: &Action) -> u64 {
+    u64::from(action.code().unwrap_or(0))
 }
 
 fn as_signed(value: &[u8], limits: &Limits) -> Result<BTreeMap<String, Action>, Error> {
@@ -296,6 +347,33 @@ mod tests {
     fn record_header_round_trips() {
         let header = sample(1);
         assert_eq!(decode(&header.encode()).unwrap(), header);
+    }
+
+    #[test]
+    fn encoded_len_encode_into_and_write_into_agree_with_encode() {
+        for edks in [1, 3, 16] {
+            let mut header = sample(edks);
+            for i in 1..30 {
+                header
+                    .signed_attributes
+                    .insert("a".repeat(i * 10), Action::SignOnly);
+            }
+            let encoded = header.encode();
+            assert_eq!(header.encoded_len(), encoded.len());
+            let mut out = vec![0x82, 0x59];
+            header.encode_into(&mut out);
+            assert_eq!(out[..2], [0x82, 0x59]);
+            assert_eq!(out[2..], encoded[..]);
+            let mut out = Vec::with_capacity(header.encoded_len());
+            header.write_into(&mut out);
+            assert_eq!(out, encoded);
+            assert_eq!(out.capacity(), encoded.len(), "no growth");
+            // Decoding into a buffer leaves the header's very bytes there.
+            let mut out = vec![1, 2, 3];
+            let decoded = RecordHeader::decode_into(&encoded, &Limits::default(), &mut out);
+            assert_eq!(decoded.unwrap(), header);
+            assert_eq!(out[3..], encoded[..]);
+        }
     }
 
     #[test]

@@ -16,7 +16,10 @@ use super::action::Action;
 use super::header::RecordHeader;
 use super::keys::RecordKeys;
 use super::options::{context_text_is, key_roles};
-use super::seal::{check_item_limits, tag_input};
+use super::seal::{
+    append_signed_map, check_item_limits, signed_map_len_bound, tag_input, tag_input_start_len,
+    write_tag_input_start,
+};
 use super::value::{sorted_entries, type_name, AttributeValue, Item};
 use super::{
     DecryptRecordOptions, CONTEXT_ATTRIBUTE_PREFIX, CONTEXT_PARTITION_KEY, CONTEXT_SORT_KEY,
@@ -38,7 +41,11 @@ pub enum DecryptPlan {
 pub struct EncryptedRecord {
     item: Item,
     header: RecordHeader,
-    header_bytes: Vec<u8>,
+    /// The start of the tag input: the array head, then the header bytes
+    /// (as a byte string) re-encoded by the header's determinism check; the
+    /// map of signed attributes is appended when the tag is checked, in
+    /// room reserved for it.
+    tag_input: Vec<u8>,
     tag: [u8; TAG_LEN],
     limits: Limits,
 }
@@ -106,7 +113,12 @@ pub fn decrypt_plan(mut item: Item, options: &DecryptRecordOptions) -> Result<De
         )
     })?;
     check_item_limits(&item, &options.limits)?;
-    let header = RecordHeader::decode(&header_bytes, &options.limits)?;
+    let mut tag_input = Vec::with_capacity(
+        tag_input_start_len(header_bytes.len()) + header_bytes.len() + signed_map_len_bound(&item),
+    );
+    write_tag_input_start(&mut tag_input, header_bytes.len());
+    let header = RecordHeader::decode_into(&header_bytes, &options.limits, &mut tag_input)?;
+    drop(header_bytes);
     let context = &header.encryption_context;
     let found = |key: &str| context.get(key);
     for (what, expected, found) in [
@@ -135,7 +147,7 @@ pub fn decrypt_plan(mut item: Item, options: &DecryptRecordOptions) -> Result<De
     Ok(DecryptPlan::Encrypted(Box::new(EncryptedRecord {
         item,
         header,
-        header_bytes,
+        tag_input,
         tag,
         limits: options.limits.clone(),
     })))
@@ -163,18 +175,20 @@ impl EncryptedRecord {
     /// context values of key and `SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT`
     /// attributes (`MalformedMessage`), then each decryption. Returns the item
     /// without the reserved attributes, every encrypted attribute restored.
-    pub fn open(self, data_key: &DataKey) -> Result<Item, Error> {
-        // The keys stay here, borrowed: no move of the record into a
-        // `VerifiedRecord` on the way.
-        let keys = self.check(data_key)?;
+    pub fn open(mut self, data_key: &DataKey) -> Result<Item, Error> {
+        // The keys stay here, borrowed: neither moved out of a `Result` nor
+        // with the record into a `VerifiedRecord` on the way.
+        let keys = RecordKeys::derive(self.header.suite, data_key, &self.header.message_id);
+        self.check(&keys)?;
         open_attributes(self.item, &self.header, &keys, &self.limits)
     }
 
     /// The first part of [`open`](Self::open), and all that re-keying needs:
     /// the key commitment (constant time), then the presence of every signed
     /// attribute and the record tag (`Authentication`). Nothing is decrypted.
-    pub fn verify(self, data_key: &DataKey) -> Result<VerifiedRecord, Error> {
-        let keys = self.check(data_key)?;
+    pub fn verify(mut self, data_key: &DataKey) -> Result<VerifiedRecord, Error> {
+        let keys = RecordKeys::derive(self.header.suite, data_key, &self.header.message_id);
+        self.check(&keys)?;
         Ok(VerifiedRecord {
             item: self.item,
             header: self.header,
@@ -183,14 +197,15 @@ impl EncryptedRecord {
         })
     }
 
-    /// The checks of [`verify`](Self::verify); the record keys once they pass.
-    fn check(&self, data_key: &DataKey) -> Result<RecordKeys, Error> {
+    /// The checks of [`verify`](Self::verify), with the keys derived from
+    /// the data key: the tag input is completed in place.
+    fn check(&mut self, keys: &RecordKeys) -> Result<(), Error> {
         let header = &self.header;
-        let keys = RecordKeys::derive(header.suite, data_key, &header.message_id);
         keys.check_commitment(&header.commitment)?;
-        let input = tag_input(&self.header_bytes, &self.item, &header.signed_attributes)?;
-        keys.check_tag(&input, &self.tag)?;
-        Ok(keys)
+        let input = &mut self.tag_input;
+        append_signed_map(input, &self.item, &header.signed_attributes, |_, _| {})?;
+        keys.check_tag(input, &self.tag)?;
+        Ok(())
     }
 }
 
@@ -318,13 +333,214 @@ fn open_attributes(
         }
         let body = stored.len() - TAG_LEN;
         let tag: [u8; TAG_LEN] = stored[body..].try_into().expect("16 bytes");
-        // Decrypted in place; the plaintext is zeroized once decoded.
-        let mut plain = Zeroizing::new(std::mem::take(stored));
+        // Decrypted in place (nothing is written when the tag fails).
+        let mut plain = std::mem::take(stored);
         keys.open_attribute(index, name, type_code, &mut plain[1..body], &tag)?;
+        // A string or binary (the usual encrypted attribute) becomes its
+        // value in the very buffer it was decrypted in; anything else, or a
+        // content that is not right, goes through `decode_content`, and the
+        // plaintext is zeroized once decoded.
+        if let Some(decoded) = AttributeValue::take_string_content(type_code, &mut plain, 1, body) {
+            *value = decoded;
+            continue;
+        }
+        let plain = Zeroizing::new(plain);
         let decoded =
             AttributeValue::decode_content(type_code, &plain[1..body], limits.max_record_depth)
                 .map_err(|problem| RecordError::malformed(location(), problem))?;
         *value = decoded;
     }
     Ok(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyring::RawAesKeyring;
+    use crate::record::{encrypt_record, EncryptRecordOptions};
+    use crate::session::driver::NoKms;
+
+    fn encrypted(long_value: bool) -> (Item, DecryptRecordOptions) {
+        let keyring = RawAesKeyring::new("ns", "key", &[3; 32]).unwrap().into();
+        let mut item = Item::new();
+        item.insert("pk".into(), AttributeValue::S("1".into()));
+        let secret = if long_value {
+            "s".repeat(5000)
+        } else {
+            "s".into()
+        };
+        item.insert("secret".into(), AttributeValue::S(secret));
+        item.insert("plain".into(), AttributeValue::S("not signed".into()));
+        item.insert("signed".into(), AttributeValue::S("2".into()));
+        let mut options = EncryptRecordOptions::new("t", "pk");
+        for (name, action) in [
+            ("pk", Action::SignOnly),
+            ("secret", Action::EncryptAndSign),
+            ("plain", Action::DoNothing),
+            ("signed", Action::SignOnly),
+        ] {
+            options.actions.insert(name.into(), action);
+        }
+        let item = encrypt_record(item, &keyring, &mut NoKms, &options).unwrap();
+        (item, DecryptRecordOptions::new("t", "pk"))
+    }
+
+    fn plan(item: Item, options: &DecryptRecordOptions) -> Box<EncryptedRecord> {
+        match decrypt_plan(item, options).unwrap() {
+            DecryptPlan::Encrypted(record) => record,
+            DecryptPlan::Plaintext(_) => unreachable!("the item is encrypted"),
+        }
+    }
+
+    #[test]
+    fn the_tag_input_built_around_the_reencoded_header_is_tag_input() {
+        for long_value in [false, true] {
+            let (item, options) = encrypted(long_value);
+            let AttributeValue::B(header_bytes) = &item[HEADER_ATTRIBUTE] else {
+                unreachable!()
+            };
+            let header_bytes = header_bytes.clone();
+            let mut record = plan(item, &options);
+            // The start, and the header as it came (the very bytes).
+            let start = tag_input_start_len(header_bytes.len());
+            assert_eq!(record.tag_input.len(), start + header_bytes.len());
+            assert_eq!(record.tag_input[start..], header_bytes[..]);
+            // Room for the map was reserved: completing it moves nothing.
+            let before = record.tag_input.as_ptr();
+            let mut input = std::mem::take(&mut record.tag_input);
+            append_signed_map(
+                &mut input,
+                &record.item,
+                &record.header.signed_attributes,
+                |_, _| {},
+            )
+            .unwrap();
+            assert_eq!(input.as_ptr(), before, "long value: {long_value}");
+            let expected = tag_input(
+                &header_bytes,
+                &record.item,
+                &record.header.signed_attributes,
+            )
+            .unwrap();
+            assert_eq!(input, expected);
+            assert_eq!(expected.len(), expected.capacity(), "sized exactly");
+        }
+    }
+
+    /// An encrypted record whose `secret` attribute (type code `code`)
+    /// encrypts `content`, authentic: sealed and tagged with the record's
+    /// own keys.
+    fn authentic_with_content(code: u8, content: &[u8]) -> (Item, DecryptRecordOptions, DataKey) {
+        let keyring = RawAesKeyring::new("ns", "key", &[3; 32]).unwrap();
+        let mut item = Item::new();
+        item.insert("pk".into(), AttributeValue::S("1".into()));
+        item.insert("secret".into(), AttributeValue::S("s".into()));
+        let mut options = crate::record::EncryptRecordOptions::new("t", "pk");
+        options.actions.insert("pk".into(), Action::SignOnly);
+        options
+            .actions
+            .insert("secret".into(), Action::EncryptAndSign);
+        let plan = crate::record::encrypt_plan(item, &options).unwrap();
+        let materials = keyring
+            .encryption_materials(plan.encryption_context(), &options.limits)
+            .unwrap();
+        let data_key = materials.data_key.clone();
+        let mut item = plan.seal(materials).unwrap();
+        let Some(AttributeValue::B(header_bytes)) = item.remove(HEADER_ATTRIBUTE) else {
+            unreachable!()
+        };
+        item.remove(TAG_ATTRIBUTE);
+        let header = RecordHeader::decode(&header_bytes, &Limits::default()).unwrap();
+        let keys = RecordKeys::derive(header.suite, &data_key, &header.message_id);
+        let mut stored = vec![code];
+        stored.extend_from_slice(content);
+        let tag = keys.seal_attribute(1, "secret", code, &mut stored[1..]);
+        stored.extend_from_slice(&tag);
+        item.insert("secret".into(), AttributeValue::B(stored));
+        let input = tag_input(&header_bytes, &item, &header.signed_attributes).unwrap();
+        item.insert(
+            TAG_ATTRIBUTE.into(),
+            AttributeValue::B(keys.tag(&input).to_vec()),
+        );
+        item.insert(HEADER_ATTRIBUTE.into(), AttributeValue::B(header_bytes));
+        (item, DecryptRecordOptions::new("t", "pk"), data_key)
+    }
+
+    #[test]
+    fn the_sealed_header_and_tag_are_the_header_encoding_and_its_tag_input_tag() {
+        let keyring = RawAesKeyring::new("ns", "key", &[3; 32]).unwrap();
+        let mut plain = Item::new();
+        plain.insert("pk".into(), AttributeValue::S("1".into()));
+        plain.insert("secret".into(), AttributeValue::S("s".into()));
+        let mut encrypt = crate::record::EncryptRecordOptions::new("t", "pk");
+        encrypt.actions.insert("pk".into(), Action::SignOnly);
+        encrypt
+            .actions
+            .insert("secret".into(), Action::EncryptAndSign);
+        let plan = crate::record::encrypt_plan(plain.clone(), &encrypt).unwrap();
+        let materials = keyring
+            .encryption_materials(plan.encryption_context(), &encrypt.limits)
+            .unwrap();
+        let data_key = materials.data_key.clone();
+        let mut sealed = plan.seal(materials).unwrap();
+        let Some(AttributeValue::B(header_bytes)) = sealed.remove(HEADER_ATTRIBUTE) else {
+            unreachable!()
+        };
+        let Some(AttributeValue::B(tag)) = sealed.remove(TAG_ATTRIBUTE) else {
+            unreachable!()
+        };
+        let header = RecordHeader::decode(&header_bytes, &Limits::default()).unwrap();
+        assert_eq!(header.encode(), header_bytes, "the header alone");
+        let keys = RecordKeys::derive(header.suite, &data_key, &header.message_id);
+        let input = tag_input(&header_bytes, &sealed, &header.signed_attributes).unwrap();
+        assert_eq!(keys.tag(&input).to_vec(), tag);
+    }
+
+    #[test]
+    fn encrypted_strings_take_the_fast_path_and_the_rest_decode_content() {
+        // A string, a binary (taken in place) and a number, a list (decoded).
+        for value in [
+            AttributeValue::S("caf\u{e9}".into()),
+            AttributeValue::B(vec![1; 300]),
+            AttributeValue::N(crate::record::Number::parse("12.5").unwrap()),
+            AttributeValue::L(vec![AttributeValue::S("a".into()), AttributeValue::Null]),
+        ] {
+            let content = value.encode_content();
+            let (item, options, data_key) = authentic_with_content(value.type_code(), &content);
+            let opened = plan(item, &options).open(&data_key).unwrap();
+            assert_eq!(opened["secret"], value);
+        }
+        // Contents that authenticate but are not right: `decode_content`'s
+        // words, as before the fast path.
+        for (code, content, problem) in [
+            (1, &b"\x78\x01s"[..], "not deterministically encoded CBOR"),
+            (
+                3,
+                &b"\x61s"[..],
+                "content of a B value has the wrong CBOR type",
+            ),
+            (1, &b"\x61s\x00"[..], "1 byte(s) after the value"),
+        ] {
+            let (item, options, data_key) = authentic_with_content(code, content);
+            let err = plan(item, &options).open(&data_key).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::MalformedMessage, "{err}");
+            let expected = RecordError::malformed(
+                "attribute \"secret\"",
+                AttributeValue::decode_content(code, content, 32).unwrap_err(),
+            );
+            assert_eq!(err.to_string(), Error::from(expected).to_string());
+            assert!(err.to_string().contains(problem), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_missing_signed_attribute_is_still_reported_after_the_commitment() {
+        let (mut item, options) = encrypted(false);
+        item.remove("signed");
+        let record = plan(item, &options);
+        // A wrong data key: the commitment fails first.
+        let err = record.verify(&DataKey::new([0; 32])).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Authentication, "{err}");
+        assert!(err.to_string().contains("commitment"), "{err}");
+    }
 }

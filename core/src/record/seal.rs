@@ -9,8 +9,8 @@ use crate::context::{check_context_limits, EncryptionContext};
 use crate::crypto::{fill_random, DataKey, Suite, MESSAGE_ID_LEN, TAG_LEN};
 use crate::error::{Error, LimitError, RecordError};
 use crate::format::cbor::{
-    cbor_ordered_from_bytewise, head_len, string_len, write_bytes, write_head, write_text,
-    MAJOR_ARRAY, MAJOR_MAP,
+    cbor_ordered_from_bytewise, head_len, string_len, write_head, write_text, MAJOR_ARRAY,
+    MAJOR_BYTES, MAJOR_MAP,
 };
 use crate::format::EncryptedDataKey;
 use crate::keyring::EncryptionMaterials;
@@ -162,10 +162,55 @@ pub fn tag_input(
     item: &Item,
     signed: &BTreeMap<String, Action>,
 ) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    append_signed_map(&mut out, item, signed, |out, map_len| {
+        // One allocation, of the exact size.
+        out.reserve_exact(tag_input_start_len(header_bytes.len()) + header_bytes.len() + map_len);
+        write_tag_input_start(out, header_bytes.len());
+        out.extend_from_slice(header_bytes);
+    })?;
+    Ok(out)
+}
+
+/// The length of the tag input's start (the array head and the header's
+/// byte string head) before a header of `header_len` bytes.
+pub(crate) fn tag_input_start_len(header_len: usize) -> usize {
+    1 + head_len(header_len as u64)
+}
+
+/// Writes the tag input's start before a header of `header_len` bytes: the
+/// header itself comes next, then [`append_signed_map`].
+pub(crate) fn write_tag_input_start(out: &mut Vec<u8>, header_len: usize) {
+    write_head(out, MAJOR_ARRAY, 2);
+    write_head(out, MAJOR_BYTES, header_len as u64);
+}
+
+/// An upper bound of the length of the tag input's map for any signed
+/// attributes of `item` (the map of all of them), to size a buffer before
+/// the signed attributes are known.
+pub(crate) fn signed_map_len_bound(item: &Item) -> usize {
+    head_len(item.len() as u64)
+        + item
+            .iter()
+            .map(|(name, value)| string_len(name.len()) + value.encoded_len())
+            .sum::<usize>()
+}
+
+/// Appends the tag input's map (every attribute of `signed` with its value
+/// in `item`, in CBOR order) to `out`, after `before(out, map length)`
+/// (which may write the start of the tag input and reserve room); fails
+/// without calling `before` when a signed attribute is missing, naming the
+/// first one missing in CBOR order.
+pub(crate) fn append_signed_map(
+    out: &mut Vec<u8>,
+    item: &Item,
+    signed: &BTreeMap<String, Action>,
+    before: impl FnOnce(&mut Vec<u8>, usize),
+) -> Result<(), Error> {
     // Each signed attribute with its value, found by walking the item
     // alongside (both maps hold their names in bytewise order), then put in
     // CBOR order (without allocating for a small record).
-    let mut len = 1 + string_len(header_bytes.len()) + head_len(signed.len() as u64);
+    let mut len = head_len(signed.len() as u64);
     let mut complete = true;
     let mut values = item.iter();
     let found = signed.keys().map_while(|name| {
@@ -185,15 +230,14 @@ pub fn tag_input(
             .expect("a signed attribute is missing");
         return Err(RecordError::MissingSignedAttribute(missing.clone()).into());
     }
-    let mut out = Vec::with_capacity(len);
-    write_head(&mut out, MAJOR_ARRAY, 2);
-    write_bytes(&mut out, header_bytes);
-    write_head(&mut out, MAJOR_MAP, signed.len() as u64);
+    before(out, len);
+    out.reserve_exact(len);
+    write_head(out, MAJOR_MAP, signed.len() as u64);
     for (name, value) in entries {
-        write_text(&mut out, name);
-        value.encode_into(&mut out);
+        write_text(out, name);
+        value.encode_into(out);
     }
-    Ok(out)
+    Ok(())
 }
 
 impl EncryptPlan {
@@ -285,13 +329,32 @@ impl EncryptPlan {
             signed_attributes: signed,
             commitment: *keys.commitment(),
         };
-        let header_bytes = header.encode();
+        let header_len = header.encoded_len();
         Limits::check(
             "record header bytes",
             self.limits.max_header_bytes,
-            header_bytes.len(),
+            header_len,
         )?;
-        let tag = keys.tag(&tag_input(&header_bytes, &item, &header.signed_attributes)?);
+        // The header is encoded once, inside the tag input (one buffer of
+        // the exact size); once the tag is made, that buffer becomes the
+        // header attribute (the header moved to its front).
+        let start = tag_input_start_len(header_len);
+        let mut buffer = Vec::new();
+        append_signed_map(
+            &mut buffer,
+            &item,
+            &header.signed_attributes,
+            |out, map_len| {
+                out.reserve_exact(start + header_len + map_len);
+                write_tag_input_start(out, header_len);
+                header.write_into(out);
+                debug_assert_eq!(out.len(), start + header_len, "the header's length");
+            },
+        )?;
+        let tag = keys.tag(&buffer);
+        buffer.truncate(start + header_len);
+        buffer.drain(..start);
+        let header_bytes = buffer;
         item.insert(HEADER_ATTRIBUTE.into(), AttributeValue::B(header_bytes));
         item.insert(TAG_ATTRIBUTE.into(), AttributeValue::B(tag.to_vec()));
         Ok(item)

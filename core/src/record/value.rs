@@ -16,6 +16,8 @@ use crate::format::cbor::{
 };
 pub(crate) use crate::format::cbor::{write_bytes, write_text};
 
+use zeroize::Zeroize;
+
 use super::number::Number;
 
 /// A DynamoDB item: attribute name -> value.
@@ -282,6 +284,51 @@ impl AttributeValue {
             return Err(NOT_DETERMINISTIC.to_string());
         }
         Ok(decoded)
+    }
+
+    /// [`decode_content`](Self::decode_content) of an `S` or `B` content
+    /// held in `buffer[start..end]`, made from `buffer` itself (the content
+    /// moved to its front, no new allocation): the decrypted buffer becomes
+    /// the value. `None`, with `buffer` untouched, for any other type or
+    /// unless the content is a deterministic string encoding of that type
+    /// (and UTF-8 for `S`): [`decode_content`](Self::decode_content) then
+    /// decodes or names the problem, as it always did. The bytes left in the
+    /// buffer's spare capacity (the end of the content and whatever followed
+    /// it) are zeroed.
+    pub(crate) fn take_string_content(
+        code: u8,
+        buffer: &mut Vec<u8>,
+        start: usize,
+        end: usize,
+    ) -> Option<AttributeValue> {
+        let major = match code {
+            1 => MAJOR_TEXT,
+            3 => MAJOR_BYTES,
+            _ => return None,
+        };
+        let content = buffer.get(start..end)?;
+        let mut cursor = Cursor::new(content);
+        if cursor.peek()? >> 5 != major {
+            return None;
+        }
+        let head = cursor.head().ok()?;
+        let offset = content.len() - cursor.rest().len();
+        let payload = cursor.rest();
+        if !is_string_encoding(content, major, payload)
+            || (major == MAJOR_TEXT && std::str::from_utf8(payload).is_err())
+        {
+            return None;
+        }
+        debug_assert_eq!(head.arg as usize, payload.len());
+        buffer.truncate(end);
+        buffer.drain(..start + offset);
+        buffer.spare_capacity_mut().zeroize();
+        let bytes = std::mem::take(buffer);
+        Some(if major == MAJOR_TEXT {
+            AttributeValue::S(String::from_utf8(bytes).expect("checked UTF-8 above"))
+        } else {
+            AttributeValue::B(bytes)
+        })
     }
 
     /// Whether `bytes` are exactly this value's content encoding: compared
@@ -580,6 +627,79 @@ mod tests {
 
     fn n(s: &str) -> Number {
         Number::parse(s).unwrap()
+    }
+
+    /// `content` behind a one-byte prefix and before a 16-byte suffix, as a
+    /// decrypted attribute holds it.
+    fn framed(content: &[u8]) -> Vec<u8> {
+        let mut buffer = vec![0xee];
+        buffer.extend_from_slice(content);
+        buffer.extend_from_slice(&[0xdd; 16]);
+        buffer
+    }
+
+    #[test]
+    fn strings_and_binaries_are_taken_in_place_as_decode_content_decodes_them() {
+        for len in [0, 1, 23, 24, 255, 256, 65535, 65536] {
+            for value in [
+                AttributeValue::S("\u{e9}".repeat(len / 2) + &"x".repeat(len % 2)),
+                AttributeValue::B(vec![7; len]),
+            ] {
+                let content = value.encode_content();
+                let mut buffer = framed(&content);
+                let end = buffer.len() - 16;
+                let pointer = buffer.as_ptr();
+                let taken =
+                    AttributeValue::take_string_content(value.type_code(), &mut buffer, 1, end)
+                        .expect("a deterministic string");
+                let decoded = AttributeValue::decode_content(value.type_code(), &content, 4);
+                assert_eq!(Ok(&taken), decoded.as_ref());
+                assert_eq!(taken, value);
+                assert!(buffer.is_empty());
+                // The value lives in the decrypted buffer: no new allocation.
+                let bytes = match &taken {
+                    AttributeValue::S(s) => s.as_ptr(),
+                    AttributeValue::B(b) => b.as_ptr(),
+                    _ => unreachable!(),
+                };
+                assert_eq!(bytes, pointer);
+            }
+        }
+    }
+
+    #[test]
+    fn anything_else_is_left_to_decode_content() {
+        let cases: [(u8, &[u8]); 8] = [
+            (1, b"\x78\x01a"),    // a non-shortest head
+            (1, b"\x62\xff\xfe"), // not UTF-8
+            (1, b"\x61a\x00"),    // a byte after the value
+            (1, b"\x62a"),        // ends early
+            (1, b"\x41a"),        // a byte string for S
+            (3, b"\x61a"),        // a text string for B
+            (2, b"\x611"),        // N: not taken here
+            (4, b"\xf5"),         // BOOL: not taken here
+        ];
+        for (code, content) in cases {
+            let mut buffer = framed(content);
+            let before = buffer.clone();
+            let end = buffer.len() - 16;
+            assert_eq!(
+                AttributeValue::take_string_content(code, &mut buffer, 1, end),
+                None,
+                "{content:?}"
+            );
+            assert_eq!(buffer, before, "untouched");
+        }
+        // The ones `decode_content` refuses, it refuses with its own words.
+        assert_eq!(
+            AttributeValue::decode_content(1, b"\x78\x01a", 4).unwrap_err(),
+            NOT_DETERMINISTIC
+        );
+        // N and BOOL still decode, by `decode_content`.
+        assert_eq!(
+            AttributeValue::decode_content(2, b"\x611", 4),
+            Ok(AttributeValue::N(n("1")))
+        );
     }
 
     #[test]
