@@ -325,6 +325,15 @@ pub(crate) struct ItemObjects<'py> {
     attributes: Vec<Kept<'py>>,
 }
 
+impl ItemObjects<'_> {
+    /// No objects to reuse: every name and value is written anew.
+    fn none() -> Self {
+        ItemObjects {
+            attributes: Vec::new(),
+        }
+    }
+}
+
 /// One attribute as read: its name (an exact `str`; other names are not
 /// kept) and the value inside its AttributeValue dict (`"1234"` of
 /// `{"S": "1234"}`), whatever its type (checked when reused).
@@ -627,17 +636,7 @@ fn collect<T>(
 
 /// Writes an item in boto3's client format.
 pub fn item_to_py<'py>(py: Python<'py>, item: &Item) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    for (name, value) in item {
-        let value = value_to_py(py, value)?;
-        match name.as_str() {
-            // The two attributes every encrypted record has: interned names.
-            HEADER_ATTRIBUTE => out.set_item(intern!(py, HEADER_ATTRIBUTE), value)?,
-            TAG_ATTRIBUTE => out.set_item(intern!(py, TAG_ATTRIBUTE), value)?,
-            _ => out.set_item(name, value)?,
-        }
-    }
-    Ok(out)
+    item_to_py_reusing(py, item, &ItemObjects::none())
 }
 
 /// [`item_to_py`], reusing the Python objects the input item was read

@@ -15,7 +15,9 @@ use crate::crypto::{
     fill_random, DataKey, InOutBuf, MessageKeys, Suite, KEY_LEN, MESSAGE_ID_LEN, TAG_LEN,
 };
 use crate::error::{Error, FormatError};
-use crate::format::frame::{frame_encoded_len, read_frame_head, write_frame_head};
+use crate::format::frame::{
+    frame_encoded_len, one_frame_while_waiting, read_frame_head, write_frame_head,
+};
 use crate::format::prelude::{prelude_len, read_prelude, truncated, write_prelude, PreludeRead};
 use crate::format::Header;
 use crate::keyring::EncryptionMaterials;
@@ -629,14 +631,13 @@ impl Decryptor {
     /// before the header could be read.)
     fn wait_for_key(&mut self, input: &[u8]) -> Result<(), Error> {
         let frame_length = self.header.as_ref().map_or(0, |h| h.frame_length);
-        let limit = frame_encoded_len(self.next_sequence, frame_length as usize);
-        let found = self.fed_while_waiting.saturating_add(input.len());
-        Limits::check(
+        self.fed_while_waiting = one_frame_while_waiting(
             "bytes given while waiting for the data key (one frame)",
-            limit,
-            found,
+            self.fed_while_waiting,
+            input.len(),
+            self.next_sequence,
+            frame_length,
         )?;
-        self.fed_while_waiting = found;
         self.buffer.extend_from_slice(input);
         Ok(())
     }

@@ -39,6 +39,28 @@ pub fn write_frame_head(out: &mut Vec<u8>, sequence: u64, is_final: bool, plaint
     cbor::write_head(out, MAJOR_BYTES, (plaintext_len + TAG_LEN) as u64);
 }
 
+/// The bytes taken so far by a reader that waits for its keys after `fed`
+/// bytes and is given `more`: at most one frame (frame `sequence` of
+/// `frame_length`) in all, else `LimitExceeded` naming `what`. The
+/// [`Decryptor`](crate::Decryptor) and the
+/// [`Rekeyer`](crate::rekey::Rekeyer) keep no more than that while a host
+/// fetches keys.
+pub(crate) fn one_frame_while_waiting(
+    what: &'static str,
+    fed: usize,
+    more: usize,
+    sequence: u64,
+    frame_length: u32,
+) -> Result<usize, crate::Error> {
+    let found = fed.saturating_add(more);
+    crate::limits::Limits::check(
+        what,
+        frame_encoded_len(sequence, frame_length as usize),
+        found,
+    )?;
+    Ok(found)
+}
+
 /// Length of the encoded frame for `plaintext_len` bytes.
 pub fn frame_encoded_len(sequence: u64, plaintext_len: usize) -> usize {
     1 + cbor::head_len(sequence)

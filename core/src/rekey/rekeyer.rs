@@ -3,11 +3,10 @@
 
 use crate::crypto::DataKey;
 use crate::error::{Error, RekeyError};
-use crate::format::frame::frame_encoded_len;
+use crate::format::frame::one_frame_while_waiting;
 use crate::format::prelude::{read_prelude, truncated, PreludeRead};
 use crate::format::{EncryptedDataKey, Header};
 use crate::keyring::Keyring;
-use crate::limits::Limits;
 use crate::session::{DecryptSession, EncryptSession};
 
 use super::frames::FrameWalker;
@@ -124,14 +123,13 @@ impl Rekeyer {
     /// Keeps bytes given while the keys are fetched: one frame's worth in
     /// all (the first frame's encoded length), never more.
     fn wait_for_keys(&mut self, frame_length: u32, input: &[u8]) -> Result<(), Error> {
-        let limit = frame_encoded_len(1, frame_length as usize);
-        let found = self.fed_while_waiting.saturating_add(input.len());
-        Limits::check(
+        self.fed_while_waiting = one_frame_while_waiting(
             "bytes given while waiting for the keys (one frame)",
-            limit,
-            found,
+            self.fed_while_waiting,
+            input.len(),
+            1,
+            frame_length,
         )?;
-        self.fed_while_waiting = found;
         self.buffer.extend_from_slice(input);
         Ok(())
     }
