@@ -152,10 +152,12 @@ impl Schema {
         field6: impl FnOnce(&mut Vec<u8>),
         commitment: &[u8; KEY_LEN],
     ) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.encode_into(
-            &mut out, suite, message_id, context, edks, field6_len, field6, commitment,
+        let len = self.encoded_len(suite, context, edks, field6_len);
+        let mut out = Vec::with_capacity(len);
+        self.write_into(
+            &mut out, suite, message_id, context, edks, field6, commitment,
         );
+        debug_assert_eq!(out.len(), len, "the header length is computed exactly");
         out
     }
 
@@ -186,35 +188,10 @@ impl Schema {
             + string_len(KEY_LEN)
     }
 
-    /// [`encode`](Self::encode) appended to `out` (reserving exactly what
-    /// it needs when `out` has too little room): a record's tag input holds
-    /// its header, encoded there instead of in a buffer of its own.
-    #[allow(clippy::too_many_arguments)]
-    pub fn encode_into(
-        &self,
-        out: &mut Vec<u8>,
-        suite: Suite,
-        message_id: &[u8; MESSAGE_ID_LEN],
-        context: &EncryptionContext,
-        edks: &[EncryptedDataKey],
-        field6_len: usize,
-        field6: impl FnOnce(&mut Vec<u8>),
-        commitment: &[u8; KEY_LEN],
-    ) {
-        let len = self.encoded_len(suite, context, edks, field6_len);
-        out.reserve_exact(len);
-        let start = out.len();
-        self.write_into(out, suite, message_id, context, edks, field6, commitment);
-        debug_assert_eq!(
-            out.len() - start,
-            len,
-            "the header length is computed exactly"
-        );
-    }
-
-    /// [`encode_into`](Self::encode_into) without computing the length
-    /// first, for a caller that reserved the room already (or does not mind
-    /// `out` growing as it is written).
+    /// [`encode`](Self::encode) appended to `out`, without computing the
+    /// length first: for a caller that reserved the room already (a record's
+    /// tag input holds its header, encoded there) or does not mind `out`
+    /// growing as it is written.
     #[allow(clippy::too_many_arguments)]
     pub fn write_into(
         &self,

@@ -308,9 +308,6 @@ impl AttributeValue {
         };
         let content = buffer.get(start..end)?;
         let mut cursor = Cursor::new(content);
-        if cursor.peek()? >> 5 != major {
-            return None;
-        }
         let head = cursor.head().ok()?;
         let offset = content.len() - cursor.rest().len();
         let payload = cursor.rest();
@@ -349,23 +346,18 @@ impl AttributeValue {
 }
 
 /// Whether `bytes` are exactly the deterministic encoding of a string of
-/// type `major` holding `payload`: the shortest head, then the payload.
+/// type `major` holding `payload`: the shortest head (read by the one head
+/// reader), then the payload.
 fn is_string_encoding(bytes: &[u8], major: u8, payload: &[u8]) -> bool {
-    let arg = payload.len() as u64;
-    let head = head_len(arg);
-    // The additional information of the shortest head: the argument itself,
-    // or the size of the argument bytes that follow.
-    let info = match head {
-        1 => arg as u8,
-        2 => 24,
-        3 => 25,
-        5 => 26,
-        _ => 27,
+    let mut cursor = Cursor::new(bytes);
+    let Ok(head) = cursor.head() else {
+        return false;
     };
-    bytes.len() == head + payload.len()
-        && bytes[0] == (major << 5 | info)
-        && bytes[1..head] == arg.to_be_bytes()[9 - head..]
-        && bytes[head..] == *payload
+    let head_bytes = bytes.len() - cursor.rest().len();
+    head.major == major
+        && head_bytes == head_len(head.arg)
+        && head.arg == payload.len() as u64
+        && cursor.rest() == payload
 }
 
 const NOT_DETERMINISTIC: &str = "not deterministically encoded CBOR";
