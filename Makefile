@@ -72,8 +72,9 @@ lint:
 check-readme:
 	python3 tests/scripts/check_readme.py
 
+# The core, and its random generator crate (the vDSO path, fork, seccomp).
 test-core:
-	$(CARGO) test -p mrkenv
+	$(CARGO) test -p mrkenv -p mrkenv-random
 
 # Re-generate the shared vectors into tests/vectors (after a deliberate format change).
 vectors:

@@ -229,3 +229,39 @@ def test_one_keyring_shared_by_8_threads():
         t.join(timeout=300)
     assert not failures, failures
     assert sorted(done) == list(range(8))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_never_repeats_its_parents_message_ids_or_keys():
+    # Keys and message ids come from the kernel's generator in every process:
+    # a generator state copied by fork() would give parent and child the same
+    # data keys, ids and IVs (AES-GCM nonce reuse). Encrypt first so that any
+    # per-process or per-thread state exists before the fork.
+    keyring = mrkenv.RawAesKeyring("ns", "fork", os.urandom(32))
+    item = {"employeeId": {"S": "1234"}, "name": {"S": "Andy"}}
+    actions = {"employeeId": "SIGN_ONLY", "name": "ENCRYPT_AND_SIGN"}
+
+    def draw() -> bytes:
+        message = mrkenv.encrypt(b"same plaintext", keyring)
+        record = mrkenv.encrypt_record(item, keyring, actions, table_name="t", partition_key="employeeId")
+        return bytes.fromhex(mrkenv.inspect(message)["message_id"]) + record["name"]["B"]
+
+    for _ in range(5):
+        draw()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: draw, report, leave without cleanup
+            try:
+                os.close(read_end)
+                os.write(write_end, draw())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            child = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        parent = draw()
+        assert child and len(child) == len(parent)
+        assert child[:32] != parent[:32], "same message id in parent and child"
+        assert child[32:] != parent[32:], "same record ciphertext in parent and child"

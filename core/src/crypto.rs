@@ -156,10 +156,11 @@ impl fmt::Debug for DataKey {
     }
 }
 
-/// Fills `dest` from the operating system's random generator. A failure is
-/// a [`KeyringError::Random`] (kind `Keyring`), never `InvalidArgument`.
+/// Fills `dest` from the operating system's random generator (through the
+/// vDSO where Linux has one: `mrkenv_random`). A failure is a
+/// [`KeyringError::Random`] (kind `Keyring`), never `InvalidArgument`.
 pub fn fill_random(dest: &mut [u8]) -> Result<(), Error> {
-    getrandom::fill(dest).map_err(random_failed)
+    mrkenv_random::fill(dest).map_err(random_failed)
 }
 
 fn random_failed(error: getrandom::Error) -> Error {
