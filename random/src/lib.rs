@@ -20,12 +20,32 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+// glibc's loader finds the vDSO function; a statically linked glibc program
+// has no such loader, so it takes the system call.
 #[cfg(all(
     target_os = "linux",
     target_env = "gnu",
+    not(target_feature = "crt-static"),
     any(target_arch = "x86_64", target_arch = "aarch64")
 ))]
 mod vdso;
+
+/// Everywhere else the vDSO path is never available.
+#[cfg(not(all(
+    target_os = "linux",
+    target_env = "gnu",
+    not(target_feature = "crt-static"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+mod vdso {
+    pub(crate) fn available() -> bool {
+        false
+    }
+
+    pub(crate) fn fill(dest: &mut [u8]) -> &mut [u8] {
+        dest
+    }
+}
 
 /// Where [`fill`] takes its bytes from in this process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,11 +64,6 @@ pub enum Source {
 /// Errors are the `getrandom` crate's: the vDSO path never fails on its own,
 /// it hands anything it cannot do to the system call.
 pub fn fill(dest: &mut [u8]) -> Result<(), getrandom::Error> {
-    #[cfg(all(
-        target_os = "linux",
-        target_env = "gnu",
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    ))]
     let dest = vdso::fill(dest);
     if dest.is_empty() {
         return Ok(());
@@ -59,11 +74,6 @@ pub fn fill(dest: &mut [u8]) -> Result<(), getrandom::Error> {
 /// Which generator path [`fill`] uses in this process, for diagnostics and
 /// tests. Looking it up the first time also prepares the vDSO path.
 pub fn source() -> Source {
-    #[cfg(all(
-        target_os = "linux",
-        target_env = "gnu",
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    ))]
     if vdso::available() {
         return Source::Vdso;
     }

@@ -18,6 +18,7 @@ fn vdso_expected() -> bool {
     cfg!(all(
         target_os = "linux",
         target_env = "gnu",
+        not(target_feature = "crt-static"),
         any(target_arch = "x86_64", target_arch = "aarch64")
     )) && kernel_release().is_some_and(|release| release >= (6, 11))
 }
