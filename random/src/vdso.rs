@@ -10,7 +10,7 @@
 //! and unmaps it when the thread ends.
 
 use std::cell::RefCell;
-use std::ffi::{c_int, c_uint, c_void, CStr};
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::ptr::{self, NonNull};
 use std::sync::OnceLock;
 
@@ -18,6 +18,10 @@ use std::sync::OnceLock;
 /// void *opaque_state, size_t opaque_len)`: the system call's first three
 /// arguments and result, plus the caller's state.
 type VgetrandomFn = unsafe extern "C" fn(*mut c_void, usize, c_uint, *mut c_void, usize) -> isize;
+
+/// glibc's `dlopen`, found at run time: a program that names `dlopen` and is
+/// linked statically gets a linker warning, and has no vDSO to find anyway.
+type DlopenFn = unsafe extern "C" fn(*const c_char, c_int) -> *mut c_void;
 
 /// The vDSO's name and symbol version for the function on this architecture
 /// (the kernel's `vdso.lds` files).
@@ -112,16 +116,25 @@ fn vgetrandom() -> Option<&'static Vgetrandom> {
     VGETRANDOM.get_or_init(look_up).as_ref()
 }
 
-/// Finds the vDSO function through glibc's loader and asks it for its state
+/// Finds the vDSO function through glibc's loader (its `dlopen` looked up at
+/// run time, so that a statically linked program needs no `dlopen`) and asks it for its state
 /// parameters. `None` when the kernel has no such function (before Linux
 /// 6.11) or describes a state this code cannot map.
 fn look_up() -> Option<Vgetrandom> {
     let (name, version) = SYMBOL;
+    // SAFETY: a lookup of a NUL-terminated name in the global scope.
+    let dlopen = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"dlopen".as_ptr()) };
+    if dlopen.is_null() {
+        // A statically linked program has no loader to ask.
+        return None;
+    }
+    // SAFETY: the global scope's `dlopen` is glibc's, with this signature.
+    let dlopen = unsafe { std::mem::transmute::<*mut c_void, DlopenFn>(dlopen) };
     // SAFETY: with RTLD_NOLOAD, dlopen only looks for an object the loader
     // already has (glibc registers the vDSO under this name); it loads and
     // runs nothing. The handle is never closed: the vDSO is never unloaded.
     let handle = unsafe {
-        libc::dlopen(
+        dlopen(
             c"linux-vdso.so.1".as_ptr(),
             libc::RTLD_NOLOAD | libc::RTLD_LAZY,
         )
