@@ -3,7 +3,7 @@
 
 use std::ffi::{c_char, CString};
 
-use mrkenv::{check_required_context, DecryptOptions, EncryptOptions, EncryptionContext, Limits};
+use mrkenv::{DecryptOptions, EncryptOptions, EncryptionContext, Limits, ParsedMessage};
 
 use crate::limits::{self as c_limits, limits};
 
@@ -171,15 +171,15 @@ unsafe fn decrypt_impl(
 ) -> Result<()> {
     let keyring = unsafe { keyring_ref(keyring) }?;
     let message = unsafe { slice(ciphertext, ciphertext_len, "ciphertext") }?;
-    let header = mrkenv::parse_header(message, &limits)?;
-    // Before any KMS call: a message with the wrong context is not worth one.
-    check_required_context(&header.encryption_context, &required)?;
-    let data_key = keyring.data_key(&header)?;
     let options = DecryptOptions {
         limits,
         required_context: required,
     };
-    let plaintext = mrkenv::decrypt(message, &data_key, &options)?;
+    // The header is read once; the required context is checked with it,
+    // before any KMS call: a message with the wrong context is not worth one.
+    let mut parsed = ParsedMessage::parse(message, &options)?;
+    let data_key = keyring.data_key(parsed.header())?;
+    let plaintext = parsed.decrypt(&data_key)?;
     unsafe { put(out, bytes_from_vec(plaintext)) };
     Ok(())
 }

@@ -25,7 +25,7 @@ mod stream;
 #[cfg(feature = "testing")]
 mod testing;
 
-use mrkenv::{DataKey, DecryptOptions, EncryptOptions, Encryptor};
+use mrkenv::{DataKey, DecryptOptions, EncryptOptions, Encryptor, ParsedMessage};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt};
@@ -191,47 +191,35 @@ fn check_len(py: Python<'_>, written: usize, expected: usize) -> PyResult<()> {
     }
 }
 
-/// Messages up to this size are decrypted into a buffer and copied into
-/// the result: reading the framing ahead for the exact length
-/// ([`mrkenv::message::plaintext_len`], a second header parse) costs more
-/// than copying a small plaintext.
-const EXACT_LENGTH_FROM: usize = 256 * 1024;
-
-/// The plaintext of `message` (whose header was read) with its data key,
-/// decrypted with the GIL released. A large one is allocated once at its
-/// exact length and decrypted straight into it; a small one (or one whose
-/// framing cannot be read: that path reports the precise error) is
-/// decrypted into a buffer, copied, and the buffer wiped.
+/// The plaintext of a parsed message with its data key, decrypted with the
+/// GIL released, into a result allocated once at its exact length (read
+/// from the frame heads, without reading the header again). A message whose
+/// framing cannot be read is decrypted into a buffer instead, which reports
+/// the precise error.
 fn decrypt_message<'py>(
     py: Python<'py>,
-    message: &[u8],
+    parsed: &mut ParsedMessage<'_>,
     data_key: &DataKey,
-    options: &DecryptOptions,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let exact = if message.len() >= EXACT_LENGTH_FROM {
-        mrkenv::message::plaintext_len(message, &options.limits).ok()
-    } else {
-        None
-    };
-    match exact {
+    match parsed.plaintext_len().ok() {
         Some(len) => PyBytes::new_with(py, len, |out| {
             let written = py
-                .detach(|| mrkenv::decrypt_to_slice(message, data_key, options, out))
+                .detach(|| parsed.decrypt_to_slice(data_key, out))
                 .py_err(py)?;
             check_len(py, written, len)
         }),
         None => {
             let plaintext = py
-                .detach(|| mrkenv::decrypt(message, data_key, options).map(Zeroizing::new))
+                .detach(|| parsed.decrypt(data_key).map(Zeroizing::new))
                 .py_err(py)?;
             Ok(PyBytes::new(py, &plaintext))
         }
     }
 }
 
-/// Reads the header of `message`, checks the required context, asks the
-/// keyring for the data key and decrypts: the one path of `decrypt` and
-/// `decrypt_with_header`.
+/// Reads the header of `message` once (with the required context, in the
+/// order of FORMAT.md §7.1), asks the keyring for the data key and decrypts:
+/// the one path of `decrypt` and `decrypt_with_header`.
 fn decrypt_impl<'py>(
     py: Python<'py>,
     ciphertext: &Bound<'py, PyAny>,
@@ -241,19 +229,15 @@ fn decrypt_impl<'py>(
 ) -> PyResult<(Bound<'py, PyBytes>, mrkenv::Header)> {
     let ciphertext = bytes_arg(ciphertext, "ciphertext")?;
     let keyring = KeyringArg::from_py(keyring)?;
-    let required_context = context_arg(encryption_context)?;
-    let limits = limits_arg(limits)?;
-    let message = ciphertext.as_slice();
-    let header = mrkenv::parse_header(message, &limits).py_err(py)?;
-    // Check the required context before asking KMS for anything.
-    mrkenv::check_required_context(&header.encryption_context, &required_context).py_err(py)?;
-    let data_key = keyring.data_key(py, &header)?;
     let options = DecryptOptions {
-        limits,
-        required_context,
+        limits: limits_arg(limits)?,
+        required_context: context_arg(encryption_context)?,
     };
-    let plaintext = decrypt_message(py, message, &data_key, &options)?;
-    Ok((plaintext, header))
+    // The required context is checked here, before the keyring asks KMS.
+    let mut parsed = ParsedMessage::parse(ciphertext.as_slice(), &options).py_err(py)?;
+    let data_key = keyring.data_key(py, parsed.header())?;
+    let plaintext = decrypt_message(py, &mut parsed, &data_key)?;
+    Ok((plaintext, parsed.into_header()))
 }
 
 /// Decrypts one message.

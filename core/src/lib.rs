@@ -69,6 +69,6 @@ pub use keyring::{EncryptionMaterials, Keyring};
 pub use limits::{Limits, DEFAULT_FRAME_LENGTH, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH};
 pub use message::{
     decrypt, decrypt_in_place, decrypt_to_slice, encrypt, encrypt_in_place, encrypt_to_slice,
-    message_len, parse_header, parse_header_with,
+    message_len, parse_header, parse_header_with, ParsedMessage,
 };
 pub use stream::{DecryptOptions, Decryptor, EncryptOptions, Encryptor};

@@ -1,5 +1,8 @@
-//! One-shot encrypt and decrypt for when the data key is at hand, and reading
-//! the header alone ([`parse_header`]).
+//! One-shot encrypt and decrypt for when the data key is at hand, reading
+//! the header alone ([`parse_header`]), and a message read once for both
+//! ([`ParsedMessage`]: the header for the keyring, then the decrypt).
+
+use std::fmt;
 
 use crate::context::EncryptionContext;
 use crate::crypto::DataKey;
@@ -143,37 +146,7 @@ pub fn decrypt_to_slice(
     options: &DecryptOptions,
     out: &mut [u8],
 ) -> Result<usize, Error> {
-    let mut sink = Sink::Slice { out, written: 0 };
-    let result = decrypt_into_sink(message, data_key, options, &mut sink);
-    let Sink::Slice { out, written } = sink else {
-        unreachable!("built as a slice sink above")
-    };
-    match result {
-        Ok(()) => Ok(written),
-        Err(e) => {
-            out[..written].zeroize();
-            Err(e)
-        }
-    }
-}
-
-fn decrypt_into_sink(
-    message: &[u8],
-    data_key: &DataKey,
-    options: &DecryptOptions,
-    sink: &mut Sink<'_>,
-) -> Result<(), Error> {
-    let mut decryptor = Decryptor::new(options.clone());
-    let used = decryptor.process_to(message, sink)?;
-    if !decryptor.needs_data_key() {
-        return Err(decryptor.prelude_incomplete());
-    }
-    // Nothing is buffered: `process_to` leaves the body in `message`.
-    decryptor.set_data_key(data_key, &mut Vec::new())?;
-    // Bytes after the final frame fail in `process_to`; a message that ends
-    // before its final frame fails in `finish`.
-    decryptor.process_to(&message[used..], sink)?;
-    decryptor.finish()
+    ParsedMessage::parse(message, options)?.decrypt_to_slice(data_key, out)
 }
 
 /// Decrypts a whole message with its data key. Nothing is returned unless
@@ -184,12 +157,126 @@ pub fn decrypt(
     data_key: &DataKey,
     options: &DecryptOptions,
 ) -> Result<Vec<u8>, Error> {
-    // The plaintext is shorter than the message; the zeroed buffer costs no
-    // more than reserving, and frames are decrypted straight into it.
-    let mut out = vec![0u8; message.len()];
-    let written = decrypt_to_slice(message, data_key, options, &mut out)?;
-    out.truncate(written);
-    Ok(out)
+    ParsedMessage::parse(message, options)?.decrypt(data_key)
+}
+
+/// A whole message whose prelude (prefix, header, header tag) has been read
+/// and checked once: [`header`](Self::header) is what a keyring needs to
+/// find the data key, and [`decrypt_to_slice`](Self::decrypt_to_slice) or
+/// [`decrypt`](Self::decrypt) then open the frames without reading the
+/// header again. This is [`parse_header_with`] and [`decrypt_to_slice`] in
+/// one, with the same checks in the same order and the same errors.
+///
+/// Nothing in the header is authenticated until a decrypt succeeds. A
+/// parsed message is decrypted once: after a decrypt, whether it succeeded
+/// or failed (a wrong data key fails it), another is refused with
+/// `InvalidArgument`.
+///
+/// ```
+/// use mrkenv::keyring::RawAesKeyring;
+/// use mrkenv::message::ParsedMessage;
+/// use mrkenv::{encrypt, DecryptOptions, EncryptOptions};
+///
+/// let keyring = RawAesKeyring::new("ns", "name", &[1u8; 32]).unwrap();
+/// let materials = keyring.encryption_materials(&Default::default(), &Default::default()).unwrap();
+/// let message = encrypt(materials, b"hello", &EncryptOptions::default()).unwrap();
+///
+/// let mut parsed = ParsedMessage::parse(&message, &DecryptOptions::default()).unwrap();
+/// let data_key = keyring.unwrap_data_key(parsed.header()).unwrap();
+/// assert_eq!(parsed.decrypt(&data_key).unwrap(), b"hello");
+/// ```
+pub struct ParsedMessage<'a> {
+    message: &'a [u8],
+    /// Where the first frame starts in `message`.
+    body: usize,
+    /// Waiting for the data key, the prelude read.
+    decryptor: Decryptor,
+}
+
+impl fmt::Debug for ParsedMessage<'_> {
+    /// The header and the message length; no message bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParsedMessage")
+            .field("header", &self.decryptor.header())
+            .field("message_len", &self.message.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> ParsedMessage<'a> {
+    /// Reads and checks the prelude of the whole `message` in the order of
+    /// `docs/FORMAT.md` §7.1 steps 1–8, with the limits and the required
+    /// context (step 7) of `options`. A message cut before the end of its
+    /// header tag is truncated.
+    pub fn parse(message: &'a [u8], options: &DecryptOptions) -> Result<ParsedMessage<'a>, Error> {
+        let mut decryptor = Decryptor::new(options.clone());
+        let body = decryptor.process(message, &mut Vec::new())?;
+        if !decryptor.needs_data_key() {
+            return Err(decryptor.prelude_incomplete());
+        }
+        Ok(ParsedMessage {
+            message,
+            body,
+            decryptor,
+        })
+    }
+
+    /// The header, as read (authenticated only once a decrypt succeeds).
+    pub fn header(&self) -> &Header {
+        self.decryptor.header().expect("the prelude is read")
+    }
+
+    /// The header, dropping the rest.
+    pub fn into_header(mut self) -> Header {
+        self.decryptor.take_header().expect("the prelude is read")
+    }
+
+    /// The exact plaintext length, read from the frame heads without any key
+    /// (nothing is authenticated): [`plaintext_len`] without reading the
+    /// header again.
+    pub fn plaintext_len(&self) -> Result<usize, Error> {
+        frames_plaintext_len(self.message, self.body, self.header().frame_length)
+    }
+
+    /// Decrypts the message into `out` and returns the plaintext length. A
+    /// buffer of the message's length is always large enough. Nothing is
+    /// returned unless the commitment, the header tag and every frame
+    /// verified and the final frame was present; on any error, whatever was
+    /// written to `out` is zeroed before returning.
+    pub fn decrypt_to_slice(&mut self, data_key: &DataKey, out: &mut [u8]) -> Result<usize, Error> {
+        let mut sink = Sink::Slice { out, written: 0 };
+        let result = self.decrypt_into_sink(data_key, &mut sink);
+        let Sink::Slice { out, written } = sink else {
+            unreachable!("built as a slice sink above")
+        };
+        match result {
+            Ok(()) => Ok(written),
+            Err(e) => {
+                out[..written].zeroize();
+                Err(e)
+            }
+        }
+    }
+
+    /// [`decrypt_to_slice`](Self::decrypt_to_slice) into a new vector.
+    pub fn decrypt(&mut self, data_key: &DataKey) -> Result<Vec<u8>, Error> {
+        // The plaintext is shorter than the message; the zeroed buffer costs
+        // no more than reserving, and frames are decrypted straight into it.
+        let mut out = vec![0u8; self.message.len()];
+        let written = self.decrypt_to_slice(data_key, &mut out)?;
+        out.truncate(written);
+        Ok(out)
+    }
+
+    fn decrypt_into_sink(&mut self, data_key: &DataKey, sink: &mut Sink<'_>) -> Result<(), Error> {
+        // Nothing is buffered: the body is still in `message`.
+        self.decryptor.set_data_key(data_key, &mut Vec::new())?;
+        // Bytes after the final frame fail in `process_to`; a message that
+        // ends before its final frame fails in `finish`.
+        self.decryptor
+            .process_to(&self.message[self.body..], sink)?;
+        self.decryptor.finish()
+    }
 }
 
 /// Reads the header at the start of `message` (which may be only a prefix of
@@ -235,8 +322,12 @@ pub fn plaintext_len(message: &[u8], limits: &Limits) -> Result<usize, Error> {
         PreludeRead::Complete(prelude) => prelude,
         PreludeRead::Incomplete { missing } => return Err(truncated(missing)),
     };
-    let frame_length = prelude.header.frame_length;
-    let mut at = prelude.len;
+    frames_plaintext_len(message, prelude.len, prelude.header.frame_length)
+}
+
+/// The plaintext length of the frames of `message` from `at` (the end of its
+/// prelude) to its end, read from the frame heads.
+fn frames_plaintext_len(message: &[u8], mut at: usize, frame_length: u32) -> Result<usize, Error> {
     let mut total = 0usize;
     let mut sequence = 1u64;
     loop {

@@ -518,6 +518,11 @@ impl Decryptor {
         self.header.as_ref()
     }
 
+    /// Takes the header out (for [`ParsedMessage::into_header`](crate::message::ParsedMessage::into_header)).
+    pub(crate) fn take_header(&mut self) -> Option<Header> {
+        self.header.take()
+    }
+
     /// True when the header and the header tag are read and the data key is
     /// needed to go on.
     pub fn needs_data_key(&self) -> bool {

@@ -548,3 +548,113 @@ fn trailing_bytes_fail_after_the_whole_plaintext_was_released() {
     );
     assert_eq!(out, plaintext);
 }
+
+/// `ParsedMessage`: the header read once for the keyring, then the decrypt;
+/// the same results and errors as `parse_header_with` and `decrypt`.
+mod parsed_message {
+    use super::*;
+    use mrkenv::message::{plaintext_len, ParsedMessage};
+    use mrkenv::parse_header_with;
+
+    fn keyring() -> RawAesKeyring {
+        RawAesKeyring::new("ns", "name", &[1; 32]).unwrap()
+    }
+
+    fn message(len: usize, frame_length: u32) -> Vec<u8> {
+        let plaintext: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let options = EncryptOptions {
+            frame_length,
+            ..Default::default()
+        };
+        encrypt(materials(), &plaintext, &options).unwrap()
+    }
+
+    #[test]
+    fn it_reads_the_header_once_and_decrypts_like_decrypt() {
+        let options = DecryptOptions::default();
+        for len in [0, 1, 1023, 1024, 1025, 5000] {
+            let message = message(len, 1024);
+            let mut parsed = ParsedMessage::parse(&message, &options).unwrap();
+            assert_eq!(
+                parsed.header(),
+                &parse_header_with(&message, &options).unwrap()
+            );
+            assert_eq!(parsed.plaintext_len().unwrap(), len);
+            assert_eq!(plaintext_len(&message, &options.limits).unwrap(), len);
+            let data_key = keyring().unwrap_data_key(parsed.header()).unwrap();
+            let plaintext = parsed.decrypt(&data_key).unwrap();
+            assert_eq!(plaintext, decrypt(&message, &data_key, &options).unwrap());
+            assert_eq!(plaintext.len(), len);
+            // The header stays readable after the decrypt.
+            assert_eq!(
+                parsed.into_header(),
+                parse_header(&message, &Limits::default()).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn it_decrypts_once_and_a_wrong_key_fails_it() {
+        let message = message(3000, 1024);
+        let options = DecryptOptions::default();
+        let mut parsed = ParsedMessage::parse(&message, &options).unwrap();
+        let data_key = keyring().unwrap_data_key(parsed.header()).unwrap();
+        let mut out = vec![0u8; message.len()];
+        assert_eq!(parsed.decrypt_to_slice(&data_key, &mut out).unwrap(), 3000);
+        let again = parsed.decrypt(&data_key).unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::InvalidArgument, "{again}");
+
+        let mut parsed = ParsedMessage::parse(&message, &options).unwrap();
+        let wrong = DataKey::from_slice(&[9; 32]).unwrap();
+        let err = parsed.decrypt(&wrong).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Authentication, "{err}");
+        let after = parsed.decrypt(&data_key).unwrap_err();
+        assert_eq!(after.kind(), ErrorKind::InvalidArgument, "{after}");
+    }
+
+    #[test]
+    fn a_bad_frame_zeroes_what_was_written_and_errors_match_decrypt() {
+        let message = message(5000, 1024);
+        let options = DecryptOptions::default();
+        let data_key = keyring()
+            .unwrap_data_key(&parse_header(&message, &Limits::default()).unwrap())
+            .unwrap();
+        let mut bad = message.clone();
+        let last = bad.len() - 20;
+        bad[last] ^= 1; // in the final frame: earlier frames were written
+        let mut out = vec![0u8; bad.len()];
+        let err = ParsedMessage::parse(&bad, &options)
+            .unwrap()
+            .decrypt_to_slice(&data_key, &mut out)
+            .unwrap_err();
+        assert!(out.iter().all(|&b| b == 0), "plaintext left in the buffer");
+        assert_eq!(
+            err.to_string(),
+            decrypt(&bad, &data_key, &options).unwrap_err().to_string()
+        );
+    }
+
+    #[test]
+    fn parse_errors_are_parse_header_withs_in_the_same_order() {
+        let message = message(100, 1024);
+        let required: EncryptionContext = [("tenant".to_string(), "other".to_string())].into();
+        let options = DecryptOptions {
+            required_context: required,
+            ..Default::default()
+        };
+        // Prefixes of every part of the prelude, with and without a required
+        // context the header does not match (step 7, before the header tag).
+        for cut in [0, 3, 5, 10, 60, message.len() - 200] {
+            let prefix = &message[..cut.min(message.len())];
+            for options in [&options, &DecryptOptions::default()] {
+                let parsed = ParsedMessage::parse(prefix, options).map(|p| p.into_header());
+                let expected = parse_header_with(prefix, options);
+                match (parsed, expected) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "cut {cut}"),
+                    (a, b) => panic!("cut {cut}: {a:?} vs {b:?}"),
+                }
+            }
+        }
+    }
+}
