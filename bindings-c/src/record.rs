@@ -384,6 +384,9 @@ unsafe fn decrypt_impl(
     options.limits = unsafe { c_limits::read(limits) }?;
     let keyring = unsafe { keyring_ref(keyring) }?;
     let item = unsafe { item(item_json) }?;
-    let decrypted = keyring.decrypt_record(item, &options)?;
-    unsafe { put_item(out_json, &decrypted) }
+    let mut decrypted = keyring.decrypt_record(item, &options)?;
+    let written = unsafe { put_item(out_json, &decrypted) };
+    // The plaintext now lives in the caller's JSON string only.
+    mrkenv::record::zeroize_item(&mut decrypted);
+    written
 }

@@ -107,8 +107,11 @@ pub fn decrypt_record<'py>(
         let options = args.options()?;
         let result = (|| {
             let (item, objects) = item_from_py_kept(py, item, &options.limits)?;
-            let decrypted = keyring.decrypt_record(py, item, &options)?;
-            item_to_py_reusing(py, &decrypted, &objects)
+            let mut decrypted = keyring.decrypt_record(py, item, &options)?;
+            let result = item_to_py_reusing(py, &decrypted, &objects);
+            // The plaintext now lives in the Python objects only.
+            mrkenv::record::zeroize_item(&mut decrypted);
+            result
         })();
         keep_decrypt(options);
         result

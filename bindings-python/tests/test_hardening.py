@@ -37,7 +37,9 @@ def test_no_freed_block_holds_a_key(tmp_path, mode):
     # "all": free() is interposed (LD_PRELOAD) by a small C library built here; the
     # workload runs KMS (a fake client) and raw AES encrypt/decrypt/stream/
     # rekey with known keys, wrapping keys given as bytes, bytearray and
-    # memoryview. No block the process frees may still hold either key; the
+    # memoryview, and records whose encrypted attributes hold a known
+    # plaintext. No block the process frees may still hold either key, nor
+    # (in this mode) that record plaintext; the
     # control (a block freed with a third pattern) proves the scan sees frees.
     # "kms-malloc": with PYTHONMALLOC=malloc, so that Python objects are
     # scanned too (the `bytes` holding the data key that the binding hands to
@@ -64,6 +66,8 @@ def test_no_freed_block_holds_a_key(tmp_path, mode):
     assert counts["frees"] > 1000, counts
     assert counts["data_key"] == 0, f"a freed block held the data key: {counts}"
     assert counts["wrapping_key"] == 0, f"a freed block held the wrapping key: {counts}"
+    if mode == "all":
+        assert counts["record_plaintext"] == 0, f"a freed block held a record's plaintext: {counts}"
 
 
 class KeptPlaintext:

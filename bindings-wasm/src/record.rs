@@ -501,7 +501,13 @@ impl RecordDecryptPlan {
     /// decrypts; returns the item without the reserved attributes.
     pub fn open(&mut self, data_key: &DataKeyBox) -> JsResult<JsValue> {
         match self.inner.take() {
-            Some(DecryptPlan::Encrypted(record)) => item_to_js(&record.open(&data_key.key).js()?),
+            Some(DecryptPlan::Encrypted(record)) => {
+                let mut item = record.open(&data_key.key).js()?;
+                let converted = item_to_js(&item);
+                // The plaintext now lives in the JavaScript objects only.
+                record::zeroize_item(&mut item);
+                converted
+            }
             _ => Err(used()),
         }
     }

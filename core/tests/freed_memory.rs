@@ -9,9 +9,14 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use mrkenv::keyring::Keyring;
 use mrkenv::keyring::RawAesKeyring;
 use mrkenv::record::json::{item_from_dynamodb_json, item_to_dynamodb_json};
-use mrkenv::record::{AttributeValue, Item};
+use mrkenv::record::{
+    decrypt_record, encrypt_plan, encrypt_record, zeroize_item, Action, AttributeValue,
+    DecryptRecordOptions, EncryptRecordOptions, Item,
+};
+use mrkenv::session::driver::NoKms;
 use mrkenv::{
     decrypt, decrypt_in_place, encrypt, DataKey, DecryptOptions, Decryptor, EncryptOptions,
     Encryptor,
@@ -157,4 +162,56 @@ fn no_decrypt_or_encrypt_path_leaves_plaintext_in_freed_memory() {
     let found = freed_with_marker(|| read = item_from_dynamodb_json(&text).unwrap());
     assert_eq!(read, item);
     assert_eq!(found, 0, "reading DynamoDB JSON freed plaintext unwiped");
+
+    // Records: encrypting an item (every type that carries bytes, nested),
+    // decrypting it, and the decrypted item wiped by its holder.
+    let keyring: Keyring = keyring.into();
+    let mut options = EncryptRecordOptions::new("table", "pk");
+    options.default_action = Some(Action::EncryptAndSign);
+    options.actions.insert("pk".into(), Action::SignOnly);
+    let mut item = item.clone();
+    item.insert("pk".into(), AttributeValue::S("key".into()));
+    item.insert("b".into(), AttributeValue::B(secret.clone().into_bytes()));
+    item.insert(
+        "m".into(),
+        AttributeValue::M(
+            [(
+                "inner".to_string(),
+                AttributeValue::Bs(vec![secret.clone().into_bytes()]),
+            )]
+            .into(),
+        ),
+    );
+    let mut encrypted = Item::new();
+    let input = item.clone();
+    let found = freed_with_marker(|| {
+        encrypted = encrypt_record(input, &keyring, &mut NoKms, &options).unwrap();
+    });
+    assert_eq!(found, 0, "a record encrypt freed plaintext unwiped");
+    let decrypt_options = DecryptRecordOptions::new("table", "pk");
+    let mut opened = Item::new();
+    let input = encrypted.clone();
+    let found = freed_with_marker(|| {
+        opened = decrypt_record(input, &keyring, &mut NoKms, &decrypt_options).unwrap();
+    });
+    assert_eq!(opened, item);
+    assert_eq!(found, 0, "a record decrypt freed plaintext unwiped");
+    let found = freed_with_marker(|| {
+        zeroize_item(&mut opened);
+        drop(opened);
+    });
+    assert_eq!(found, 0, "a wiped decrypted item freed plaintext");
+    // A plan dropped without being sealed (as when the KMS call between
+    // plan and seal fails), and a plan refused, wipe the item they took.
+    let input = item.clone();
+    let found = freed_with_marker(|| drop(encrypt_plan(input, &options).unwrap()));
+    assert_eq!(found, 0, "an unsealed plan freed plaintext unwiped");
+    let mut no_default = options.clone();
+    no_default.default_action = None;
+    let input = item.clone();
+    let found = freed_with_marker(|| assert!(encrypt_plan(input, &no_default).is_err()));
+    assert_eq!(found, 0, "a refused plan freed plaintext unwiped");
+    // The control: an item dropped without wiping is seen by the scanner.
+    let found = freed_with_marker(|| drop(item));
+    assert!(found > 0, "the scanner saw no plaintext in an unwiped item");
 }

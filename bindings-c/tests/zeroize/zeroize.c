@@ -10,7 +10,8 @@
  * library may move it and free the old copy without zeroing it (growing a
  * plaintext buffer must not happen: outputs are reserved at their final
  * size). A 1 MiB-frame message read by the stream decryptor in 64 KiB pieces
- * covers the decryptor's output capacity. Control blocks freed and
+ * covers the decryptor's output capacity; a record with the data key pattern
+ * as a binary attribute covers record encrypt and decrypt. Control blocks freed and
  * reallocated by the test itself show the scans work. Not run under
  * valgrind/ASan (they have their own free). */
 #define _DEFAULT_SOURCE /* explicit_bzero */
@@ -175,6 +176,28 @@ int main(void) {
     mrkenv_bytes_free(&message);
     explicit_bzero(big, big_len); /* a plain memset before free() may be optimised away */
     free(big);
+
+    /* Records: the data key pattern as a B attribute, alone and in a list,
+     * encrypted and decrypted. The JSON carries it in base64, so only the
+     * library's decoded copies hold the raw pattern: the encrypt must wipe
+     * the plaintext values it replaces, the decrypt the item it wrote out. */
+    const char *item =
+        "{\"pk\":{\"S\":\"k\"},\"b\":{\"B\":\"oKGio6SlpqeoqaqrrK2ur7CxsrO0tba3uLm6u7y9vr8=\"},"
+        "\"l\":{\"L\":[{\"B\":\"oKGio6SlpqeoqaqrrK2ur7CxsrO0tba3uLm6u7y9vr8=\"}]}}";
+    mrkenv_record_action pk_signed = {.attribute = "pk", .action = "SIGN_ONLY"};
+    mrkenv_record_encrypt_options record_enc = {.table_name = "t", .partition_key = "pk",
+                                                .actions = &pk_signed, .actions_len = 1,
+                                                .default_action = "ENCRYPT_AND_SIGN"};
+    mrkenv_record_decrypt_options record_dec = {.table_name = "t", .partition_key = "pk"};
+    char *encrypted = NULL, *decrypted = NULL;
+    OK(mrkenv_encrypt_record_json(raw, item, &record_enc, &encrypted));
+    OK(mrkenv_decrypt_record_json(raw, encrypted, &record_dec, &decrypted));
+    if (!strstr(decrypted, "oKGio6SlpqeoqaqrrK2ur7CxsrO0tba3uLm6u7y9vr8=")) {
+        printf("FAIL the record did not decrypt to its item: %s\n", decrypted);
+        return 1;
+    }
+    mrkenv_string_free(decrypted);
+    mrkenv_string_free(encrypted);
     mrkenv_keyring_free(raw);
 
     /* Control: a block freed with the key in it is seen (through a volatile

@@ -2,7 +2,7 @@
 ``patterns_hex()``): KMS (a fake client) and
 raw AES encrypt/decrypt with known keys, then report how many freed blocks
 held each key. Prints one JSON line: {"data_key": n, "wrapping_key": n,
-"control": n, "frees": n}."""
+"control": n, "record_plaintext": n, "frees": n}."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from mrkenv._testing import encrypt_with
 DATA_KEY = hashlib.sha256(b"mrkenv test data key").digest()
 WRAPPING_KEY = hashlib.sha256(b"mrkenv test wrapping key").digest()
 CONTROL = hashlib.sha256(b"mrkenv test control").digest()
+# A record attribute's plaintext: 32 ASCII bytes, the pattern itself.
+RECORD_SECRET = hashlib.sha256(b"mrkenv test record plaintext").hexdigest()[:32]
 ARN_1 = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
 ARN_2 = "arn:aws:kms:us-east-1:111122223333:key/0000aaaa-bb11-cc22-dd33-eeeeffff0000"
 
@@ -40,8 +42,9 @@ class FakeKms:
 
 
 def patterns_hex() -> str:
-    """FREESCAN_KEYS for this script: data key, wrapping key, control."""
-    return ",".join(k.hex() for k in (DATA_KEY, WRAPPING_KEY, CONTROL))
+    """FREESCAN_KEYS for this script: data key, wrapping key, control, record
+    plaintext."""
+    return ",".join(k.hex() for k in (DATA_KEY, WRAPPING_KEY, CONTROL, RECORD_SECRET.encode()))
 
 
 class SelfWipingKms:
@@ -112,7 +115,30 @@ def work() -> None:
         rekeyed = mrkenv.rekey(out.getvalue(), raw, add=mrkenv.RawAesKeyring("ns", "other", wrapping))
         assert mrkenv.decrypt(rekeyed, raw) == plaintext
         del raw
+    record_work(kms)
     del kms
+    gc.collect()
+
+
+def record_work(kms: mrkenv.KmsMrkKeyring) -> None:
+    """Records encrypted and decrypted with RECORD_SECRET in every encrypted
+    attribute, nested ones included: the binding and the core must wipe
+    their copies (Python's own small objects live in pymalloc arenas, which
+    this scan does not see)."""
+    secret = RECORD_SECRET
+    item = {
+        "pk": {"S": "key"},
+        "s": {"S": secret},
+        "b": {"B": secret.encode()},
+        "l": {"L": [{"S": secret}, {"SS": ["x", secret]}]},
+        "m": {"M": {"inner": {"BS": [secret.encode()]}, secret: {"N": "1"}}},
+    }
+    actions = {"pk": "SIGN_ONLY"}
+    for keyring in (mrkenv.RawAesKeyring("ns", "records", WRAPPING_KEY), kms):
+        for _ in range(3):
+            encrypted = mrkenv.encrypt_record(item, keyring, actions, table_name="t", partition_key="pk",
+                                              default_action="ENCRYPT_AND_SIGN")
+            assert mrkenv.decrypt_record(encrypted, keyring, table_name="t", partition_key="pk") == item
     gc.collect()
 
 
@@ -133,7 +159,8 @@ def main() -> None:
     ctypes.memmove(block + 100, CONTROL, 32)
     scan.free(ctypes.c_void_p(block))
     json.dump({"data_key": scan.freescan_hits(0), "wrapping_key": scan.freescan_hits(1),
-               "control": scan.freescan_hits(2), "frees": scan.freescan_frees()}, sys.stdout)
+               "control": scan.freescan_hits(2), "record_plaintext": scan.freescan_hits(3),
+               "frees": scan.freescan_frees()}, sys.stdout)
     print()
 
 

@@ -65,7 +65,7 @@ pub use number::Number;
 pub use open::{decrypt_plan, DecryptPlan, EncryptedRecord, VerifiedRecord};
 pub use options::{context_text, DecryptRecordOptions, EncryptRecordOptions};
 pub use seal::{encrypt_plan, tag_input, EncryptPlan};
-pub use value::{cbor_order, type_name, AttributeValue, Item, TYPE_NAMES};
+pub use value::{cbor_order, type_name, zeroize_item, AttributeValue, Item, TYPE_NAMES};
 
 /// Every attribute whose name starts with this belongs to mrkenv; an item to
 /// encrypt may not hold one.

@@ -21,6 +21,14 @@ pub const MAX_EXPONENT: i64 = 125;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Number(String);
 
+impl zeroize::Zeroize for Number {
+    /// Wipes the digits, leaving an empty string (not a valid number: for a
+    /// value about to be dropped).
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
 impl Number {
     /// Parses a decimal string (`[+-]digits[.digits][(e|E)[+-]digits]`, at
     /// least one digit before the exponent) and canonicalises it as DynamoDB

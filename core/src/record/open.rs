@@ -20,7 +20,7 @@ use super::seal::{
     append_signed_map, check_item_limits, signed_map_len_bound, tag_input, tag_input_start_len,
     write_tag_input_start,
 };
-use super::value::{sorted_entries, type_name, AttributeValue, Item};
+use super::value::{sorted_entries, type_name, zeroize_item, AttributeValue, Item};
 use super::{
     DecryptRecordOptions, CONTEXT_ATTRIBUTE_PREFIX, CONTEXT_PARTITION_KEY, CONTEXT_SORT_KEY,
     CONTEXT_TABLE, HEADER_ATTRIBUTE, RESERVED_ATTRIBUTE_PREFIX, TAG_ATTRIBUTE,
@@ -180,7 +180,15 @@ impl EncryptedRecord {
         // with the record into a `VerifiedRecord` on the way.
         let keys = RecordKeys::derive(self.header.suite, data_key, &self.header.message_id);
         self.check(&keys)?;
-        open_attributes(self.item, &self.header, &keys, &self.limits)
+        let mut item = self.item;
+        match open_attributes(&mut item, &self.header, &keys, &self.limits) {
+            Ok(()) => Ok(item),
+            Err(e) => {
+                // Some attributes may be decrypted already.
+                zeroize_item(&mut item);
+                Err(e)
+            }
+        }
     }
 
     /// The first part of [`open`](Self::open), and all that re-keying needs:
@@ -268,11 +276,11 @@ impl VerifiedRecord {
 /// The rest of [`EncryptedRecord::open`], once the record verified under
 /// `keys`: checks and decrypts.
 fn open_attributes(
-    mut item: Item,
+    item: &mut Item,
     header: &RecordHeader,
     keys: &RecordKeys,
     limits: &Limits,
-) -> Result<Item, Error> {
+) -> Result<(), Error> {
     let context = &header.encryption_context;
     let pk = &context[CONTEXT_PARTITION_KEY];
     let key_names = key_roles(pk, context.get(CONTEXT_SORT_KEY).map(String::as_str));
@@ -350,7 +358,7 @@ fn open_attributes(
                 .map_err(|problem| RecordError::malformed(location(), problem))?;
         *value = decoded;
     }
-    Ok(item)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -15,12 +15,13 @@ use crate::format::cbor::{
 use crate::format::EncryptedDataKey;
 use crate::keyring::EncryptionMaterials;
 use crate::limits::Limits;
+use zeroize::Zeroize;
 
 use super::action::Action;
 use super::header::RecordHeader;
 use super::keys::RecordKeys;
 use super::options::{check_attribute_name, check_key_action, context_text, key_roles};
-use super::value::{sorted_entries, AttributeValue, Item};
+use super::value::{sorted_entries, zeroize_item, AttributeValue, Item};
 use super::{
     EncryptRecordOptions, CONTEXT_ATTRIBUTE_PREFIX, CONTEXT_PARTITION_KEY, CONTEXT_SORT_KEY,
     CONTEXT_TABLE, HEADER_ATTRIBUTE, TAG_ATTRIBUTE,
@@ -44,6 +45,14 @@ impl fmt::Debug for EncryptPlan {
             .field("actions", &self.actions)
             .field("encryption_context", &self.context)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for EncryptPlan {
+    /// A plan dropped without being sealed (an error, a failed KMS call
+    /// between plan and seal) wipes the plaintext item it holds.
+    fn drop(&mut self) {
+        zeroize_item(&mut self.item);
     }
 }
 
@@ -77,10 +86,31 @@ pub(crate) fn check_item_limits(item: &Item, limits: &Limits) -> Result<(), Erro
 /// that is missing, not `S`/`N`/`B`, or `ENCRYPT_AND_SIGN`/`DO_NOTHING`, an
 /// empty or duplicate set, a limit exceeded.
 pub fn encrypt_plan(item: Item, options: &EncryptRecordOptions) -> Result<EncryptPlan, Error> {
+    // The item is in the plan from the start, so that an error wipes it.
+    let mut plan = EncryptPlan {
+        item,
+        actions: BTreeMap::new(),
+        context: EncryptionContext::new(),
+        limits: options.limits.clone(),
+        message_id: options.message_id,
+        suite: options.suite,
+    };
+    let (actions, context) = actions_and_context(&plan.item, options)?;
+    plan.actions = actions;
+    plan.context = context;
+    Ok(plan)
+}
+
+/// The checks of [`encrypt_plan`], in its order, and what it plans: every
+/// attribute's action and the encryption context.
+fn actions_and_context(
+    item: &Item,
+    options: &EncryptRecordOptions,
+) -> Result<(BTreeMap<String, Action>, EncryptionContext), Error> {
     options.check()?;
-    check_item_limits(&item, &options.limits)?;
+    check_item_limits(item, &options.limits)?;
     let mut actions = BTreeMap::new();
-    for (name, value) in &item {
+    for (name, value) in item {
         check_attribute_name(name)?;
         value
             .check()
@@ -124,14 +154,7 @@ pub fn encrypt_plan(item: Item, options: &EncryptRecordOptions) -> Result<Encryp
         }
     }
     check_context_limits(&context, &options.limits)?;
-    Ok(EncryptPlan {
-        item,
-        actions,
-        context,
-        limits: options.limits.clone(),
-        message_id: options.message_id,
-        suite: options.suite,
-    })
+    Ok((actions, context))
 }
 
 fn insert_context_value(
@@ -279,7 +302,7 @@ impl EncryptPlan {
     /// [`encrypt_record`](super::encrypt_record), which wraps the data key
     /// under this very context): the same checks after the context's.
     pub(crate) fn seal_with(
-        self,
+        mut self,
         data_key: &DataKey,
         encrypted_data_keys: Vec<EncryptedDataKey>,
     ) -> Result<Item, Error> {
@@ -300,7 +323,8 @@ impl EncryptPlan {
         };
         let suite = self.suite;
         let keys = RecordKeys::derive(suite, data_key, &message_id);
-        let mut item = self.item;
+        // Taken out: what `Drop` would wipe is from here on this function's.
+        let mut item = std::mem::take(&mut self.item);
         let mut index = 0u64;
         for (name, action) in sorted_entries(&self.actions) {
             if *action != Action::EncryptAndSign {
@@ -316,15 +340,16 @@ impl EncryptPlan {
             value.encode_content_into(&mut stored);
             let tag = keys.seal_attribute(index, name, type_code, &mut stored[1..]);
             stored.extend_from_slice(&tag);
-            *value = AttributeValue::B(stored);
+            // The plaintext value is wiped before it is freed.
+            std::mem::replace(value, AttributeValue::B(stored)).zeroize();
         }
         // In place: collecting into a new map would sort again.
-        let mut signed = self.actions;
+        let mut signed = std::mem::take(&mut self.actions);
         signed.retain(|_, action| action.is_signed());
         let header = RecordHeader {
             suite,
             message_id,
-            encryption_context: self.context,
+            encryption_context: std::mem::take(&mut self.context),
             encrypted_data_keys,
             signed_attributes: signed,
             commitment: *keys.commitment(),

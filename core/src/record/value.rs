@@ -16,7 +16,7 @@ use crate::format::cbor::{
 };
 pub(crate) use crate::format::cbor::{write_bytes, write_text};
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::number::Number;
 
@@ -48,6 +48,38 @@ pub enum AttributeValue {
     Ns(Vec<Number>),
     /// `BS`: a non-empty set of binaries without duplicates.
     Bs(Vec<Vec<u8>>),
+}
+
+impl Zeroize for AttributeValue {
+    /// Wipes every string and byte string the value holds, nested values and
+    /// map keys included (an encrypted `M` hides its keys too), leaving empty
+    /// containers. Recurses as deep as the value, as dropping it does.
+    fn zeroize(&mut self) {
+        match self {
+            AttributeValue::S(text) => text.zeroize(),
+            AttributeValue::N(number) => number.zeroize(),
+            AttributeValue::B(bytes) => bytes.zeroize(),
+            AttributeValue::Bool(value) => *value = false,
+            AttributeValue::Null => {}
+            AttributeValue::L(values) => values.zeroize(),
+            AttributeValue::M(map) => zeroize_item(map),
+            AttributeValue::Ss(set) => set.zeroize(),
+            AttributeValue::Ns(set) => set.zeroize(),
+            AttributeValue::Bs(set) => set.zeroize(),
+        }
+    }
+}
+
+/// Wipes an item before it is dropped: every attribute name and every string
+/// and byte string of its values ([`AttributeValue::zeroize`]), leaving it
+/// empty. For a decrypted item whose plaintext has been copied where it is
+/// needed (the bindings do this after handing it to their host), so that no
+/// freed block holds it.
+pub fn zeroize_item(item: &mut Item) {
+    for (mut name, mut value) in std::mem::take(item) {
+        name.zeroize();
+        value.zeroize();
+    }
 }
 
 impl PartialEq for AttributeValue {
@@ -276,14 +308,22 @@ impl AttributeValue {
         if !cursor.rest().is_empty() {
             return Err(format!("{} byte(s) after the value", cursor.rest().len()));
         }
-        decoded.check().map_err(|(p, e)| format!("{p} {e}"))?;
         // Every other non-deterministic form (non-shortest heads, unsorted
         // keys or set elements, a number not in canonical form) re-encodes
-        // differently.
-        if !decoded.content_is(bytes) {
-            return Err(NOT_DETERMINISTIC.to_string());
+        // differently. A value refused here is wiped: it may be plaintext.
+        let refused = match decoded.check() {
+            Err((path, problem)) => Some(format!("{path} {problem}")),
+            Ok(()) if !decoded.content_is(bytes) => Some(NOT_DETERMINISTIC.to_string()),
+            Ok(()) => None,
+        };
+        match refused {
+            Some(problem) => {
+                let mut decoded = decoded;
+                decoded.zeroize();
+                Err(problem)
+            }
+            None => Ok(decoded),
         }
-        Ok(decoded)
     }
 
     /// [`decode_content`](Self::decode_content) of an `S` or `B` content
@@ -336,9 +376,11 @@ impl AttributeValue {
             AttributeValue::N(n) => (MAJOR_TEXT, n.as_str().as_bytes()),
             AttributeValue::B(b) => (MAJOR_BYTES, b.as_slice()),
             _ => {
-                let mut encoded = Vec::with_capacity(bytes.len());
+                // Of the exact size (no growth leaves a copy behind), and
+                // wiped: it is plaintext when the value was decrypted.
+                let mut encoded = Zeroizing::new(Vec::with_capacity(self.content_len()));
                 self.encode_content_into(&mut encoded);
-                return encoded == bytes;
+                return encoded.as_slice() == bytes;
             }
         };
         is_string_encoding(bytes, major, payload)
