@@ -191,6 +191,8 @@ pub struct ParsedMessage<'a> {
     body: usize,
     /// Waiting for the data key, the prelude read.
     decryptor: Decryptor,
+    /// A decrypt was tried (whatever its outcome).
+    spent: bool,
 }
 
 impl fmt::Debug for ParsedMessage<'_> {
@@ -218,6 +220,7 @@ impl<'a> ParsedMessage<'a> {
             message,
             body,
             decryptor,
+            spent: false,
         })
     }
 
@@ -269,6 +272,11 @@ impl<'a> ParsedMessage<'a> {
     }
 
     fn decrypt_into_sink(&mut self, data_key: &DataKey, sink: &mut Sink<'_>) -> Result<(), Error> {
+        if std::mem::replace(&mut self.spent, true) {
+            return Err(Error::invalid_argument(
+                "this parsed message was already decrypted (or its decrypt failed); parse it again",
+            ));
+        }
         // Nothing is buffered: the body is still in `message`.
         self.decryptor.set_data_key(data_key, &mut Vec::new())?;
         // Bytes after the final frame fail in `process_to`; a message that

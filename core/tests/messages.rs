@@ -603,6 +603,7 @@ mod parsed_message {
         assert_eq!(parsed.decrypt_to_slice(&data_key, &mut out).unwrap(), 3000);
         let again = parsed.decrypt(&data_key).unwrap_err();
         assert_eq!(again.kind(), ErrorKind::InvalidArgument, "{again}");
+        assert!(again.to_string().contains("already decrypted"), "{again}");
 
         let mut parsed = ParsedMessage::parse(&message, &options).unwrap();
         let wrong = DataKey::from_slice(&[9; 32]).unwrap();
@@ -610,6 +611,18 @@ mod parsed_message {
         assert_eq!(err.kind(), ErrorKind::Authentication, "{err}");
         let after = parsed.decrypt(&data_key).unwrap_err();
         assert_eq!(after.kind(), ErrorKind::InvalidArgument, "{after}");
+
+        // A frame that fails part-way spends it too.
+        let mut bad = message.clone();
+        let last = bad.len() - 20;
+        bad[last] ^= 1;
+        let mut parsed = ParsedMessage::parse(&bad, &options).unwrap();
+        assert_eq!(
+            parsed.decrypt(&data_key).unwrap_err().kind(),
+            ErrorKind::Authentication
+        );
+        let after = parsed.decrypt(&data_key).unwrap_err();
+        assert!(after.to_string().contains("already decrypted"), "{after}");
     }
 
     #[test]
