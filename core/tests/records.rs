@@ -100,6 +100,16 @@ fn records_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/records")
 }
 
+/// Every record vector file in `tests/vectors/records`, parsed.
+fn record_vectors() -> Vec<Value> {
+    std::fs::read_dir(records_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap())
+        .collect()
+}
+
 fn hex_field(v: &Value, key: &str) -> Vec<u8> {
     hex::decode(v[key].as_str().unwrap_or_else(|| panic!("missing {key}"))).unwrap()
 }
@@ -202,12 +212,7 @@ fn record_vectors_are_up_to_date() {
 fn every_record_vector_behaves_as_it_says() {
     let mut kinds = BTreeMap::new();
     let mut positives = 0;
-    for entry in std::fs::read_dir(records_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for v in record_vectors() {
         let name = v["name"].as_str().unwrap();
         let outcome = match v["operation"].as_str().unwrap() {
             "decrypt" => decrypt_vector(&v),
@@ -277,12 +282,7 @@ fn header_suite(v: &Value) -> Option<u16> {
 #[test]
 fn record_vectors_cover_both_suites() {
     let mut suite_1_positives = 0;
-    for entry in std::fs::read_dir(records_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for v in record_vectors() {
         let name = v["name"].as_str().unwrap();
         if v["operation"] != "decrypt" {
             continue;

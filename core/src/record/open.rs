@@ -435,10 +435,9 @@ mod tests {
         }
     }
 
-    /// An encrypted record whose `secret` attribute (type code `code`)
-    /// encrypts `content`, authentic: sealed and tagged with the record's
-    /// own keys.
-    fn authentic_with_content(code: u8, content: &[u8]) -> (Item, DecryptRecordOptions, DataKey) {
+    /// `{pk: "1" (signed), secret: "s" (encrypted)}` sealed through a plan
+    /// with a raw AES keyring: the sealed item and its data key.
+    fn sealed_pk_and_secret() -> (Item, DataKey) {
         let keyring = RawAesKeyring::new("ns", "key", &[3; 32]).unwrap();
         let mut item = Item::new();
         item.insert("pk".into(), AttributeValue::S("1".into()));
@@ -453,7 +452,14 @@ mod tests {
             .encryption_materials(plan.encryption_context(), &options.limits)
             .unwrap();
         let data_key = materials.data_key.clone();
-        let mut item = plan.seal(materials).unwrap();
+        (plan.seal(materials).unwrap(), data_key)
+    }
+
+    /// An encrypted record whose `secret` attribute (type code `code`)
+    /// encrypts `content`, authentic: sealed and tagged with the record's
+    /// own keys.
+    fn authentic_with_content(code: u8, content: &[u8]) -> (Item, DecryptRecordOptions, DataKey) {
+        let (mut item, data_key) = sealed_pk_and_secret();
         let Some(AttributeValue::B(header_bytes)) = item.remove(HEADER_ATTRIBUTE) else {
             unreachable!()
         };
@@ -476,21 +482,7 @@ mod tests {
 
     #[test]
     fn the_sealed_header_and_tag_are_the_header_encoding_and_its_tag_input_tag() {
-        let keyring = RawAesKeyring::new("ns", "key", &[3; 32]).unwrap();
-        let mut plain = Item::new();
-        plain.insert("pk".into(), AttributeValue::S("1".into()));
-        plain.insert("secret".into(), AttributeValue::S("s".into()));
-        let mut encrypt = crate::record::EncryptRecordOptions::new("t", "pk");
-        encrypt.actions.insert("pk".into(), Action::SignOnly);
-        encrypt
-            .actions
-            .insert("secret".into(), Action::EncryptAndSign);
-        let plan = crate::record::encrypt_plan(plain.clone(), &encrypt).unwrap();
-        let materials = keyring
-            .encryption_materials(plan.encryption_context(), &encrypt.limits)
-            .unwrap();
-        let data_key = materials.data_key.clone();
-        let mut sealed = plan.seal(materials).unwrap();
+        let (mut sealed, data_key) = sealed_pk_and_secret();
         let Some(AttributeValue::B(header_bytes)) = sealed.remove(HEADER_ATTRIBUTE) else {
             unreachable!()
         };

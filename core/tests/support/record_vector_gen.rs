@@ -588,30 +588,33 @@ pub fn all() -> Vec<RecordVector> {
     // Suites: records written with suite 1 (before suite 2) still decrypt;
     // a suite this library does not know is refused; the suite is bound
     // into the key commitment.
-    let mut suite_1 = every_type_spec();
-    suite_1.suite = Suite::Aes256GcmHkdfSha512Committed;
-    // The seed of ok-every-type: the very item that vector held before
-    // suite 2.
-    let suite_1 = build(suite_1, every.seed);
-    out.push(vector(
-        &suite_1,
-        "ok-suite-1",
-        "the every-type item written with suite 1 (HKDF-SHA512), byte for byte ok-every-type as it was before suite 2: still decrypts (decrypt-only: writers write suite 2)",
-        &suite_1.encrypted,
-        Ok(&plain(&suite_1)),
-        Decrypt::default(),
-    ));
-    let mut seed_suite_1 = seed_spec();
-    seed_suite_1.suite = Suite::Aes256GcmHkdfSha512Committed;
-    let seed_suite_1 = build(seed_suite_1, seed_item.seed);
-    out.push(vector(
-        &seed_suite_1,
-        "ok-suite-1-seed-item",
-        "the seed's item written with suite 1 (HKDF-SHA512), byte for byte ok-seed-item as it was before suite 2: still decrypts (decrypt-only)",
-        &seed_suite_1.encrypted,
-        Ok(&plain(&seed_suite_1)),
-        Decrypt::default(),
-    ));
+    // Each with the seed of its suite-2 twin: the very item that vector held
+    // before suite 2.
+    for (mut spec, seed, name, description) in [
+        (
+            every_type_spec(),
+            every.seed,
+            "ok-suite-1",
+            "the every-type item written with suite 1 (HKDF-SHA512), byte for byte ok-every-type as it was before suite 2: still decrypts (decrypt-only: writers write suite 2)",
+        ),
+        (
+            seed_spec(),
+            seed_item.seed,
+            "ok-suite-1-seed-item",
+            "the seed's item written with suite 1 (HKDF-SHA512), byte for byte ok-seed-item as it was before suite 2: still decrypts (decrypt-only)",
+        ),
+    ] {
+        spec.suite = Suite::Aes256GcmHkdfSha512Committed;
+        let built = build(spec, seed);
+        out.push(vector(
+            &built,
+            name,
+            description,
+            &built.encrypted,
+            Ok(&plain(&built)),
+            Decrypt::default(),
+        ));
+    }
 
     let mut item = seed_item.encrypted.clone();
     if let Some(AttributeValue::B(b)) = item.get_mut(HEADER_ATTRIBUTE) {
